@@ -1,0 +1,332 @@
+"""One call's life: cache lookup, log row, answer assembly, pricing, cache fill.
+
+The sync and async clients share this: only sending differs between them.
+"""
+
+from __future__ import annotations
+
+import time
+from decimal import Decimal
+from typing import Any
+
+from core.cache_key import cache_key, key_components
+from core.clock import Clock, iso, iso_after
+from core.errors import RequestFailed
+from core.failures import BadResponse, describe_failure
+from core.params import ChatRequest
+from core.prices import price_of
+from core.results import CallOptions, ChatResult
+from core.settings import Profile, Settings
+from core.tokens import count_messages, count_text
+from storage.records import CacheEntry, CallOutcome, CallStart, Usage
+from storage.store import Store
+
+PARTIAL_SAVE_SECONDS = 0.5
+_EXCERPT = 160
+
+
+class ChatCall:
+    """Bookkeeping of a single request, from cache lookup to the finished log row."""
+
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        store: Store,
+        clock: Clock,
+        profile_name: str,
+        profile: Profile,
+        secrets: list[str],
+        request: ChatRequest,
+        options: CallOptions,
+    ) -> None:
+        self.store, self.clock, self.settings = store, clock, settings
+        self.profile_name, self.profile, self.secrets = profile_name, profile, secrets
+        self.request, self.options = request, options
+        self.key = cache_key(profile.base_url, request)
+        self.eligible = settings.cache.enabled and options.cache != "off" and (
+            request.params.deterministic
+            or options.cache_nondeterministic
+            or settings.cache.nondeterministic
+        )
+        self.call_id = 0
+        self.attempts = 0
+        self._parts: list[str] = []
+        self._tool_calls: dict[int, dict[str, Any]] = {}
+        self._usage: Usage | None = None
+        self._finish: str | None = None
+        self._response_model: str | None = None
+        self._started = time.perf_counter()
+        self._first_token: float | None = None
+        self._last_save = self._started
+
+    # -- before sending ---------------------------------------------------------------------
+
+    def from_cache(self) -> ChatResult | None:
+        """The cached answer, logged as a cache hit; None when the call must be sent."""
+        if not self.eligible or self.options.cache != "use":
+            return None
+        entry = self.store.cache.lookup(self.key, iso(self.clock()))
+        if entry is None:
+            return None
+        response = entry.response
+        self._parts = [response.get("text", "")]
+        self._finish = response.get("finish_reason")
+        self._response_model = response.get("model")
+        self._tool_calls = dict(enumerate(response.get("tool_calls") or []))
+        self._usage = Usage(**response.get("usage", {}))
+        if self.options.on_text and self._parts[0]:
+            self.options.on_text(self._parts[0])
+        self.begin(start_timer=False)
+        saved = None if entry.cost_usd is None else Decimal(str(entry.cost_usd))
+        return self._finish_ok(cost=Decimal(0), saved=saved, cache_hit=True)
+
+    def begin(self, *, start_timer: bool = True) -> None:
+        """Write the log row (status `pending`) just before the request is sent."""
+        if start_timer:
+            self._started = time.perf_counter()
+        start = CallStart(
+            started_at=iso(self.clock()),
+            profile=self.profile_name,
+            endpoint=self.profile.base_url,
+            model=self.request.model,
+            stream=self.options.stream,
+            params=self.request.params.as_logged(),
+            messages=self.request.api_messages(),
+            request_key=self.key,
+            cache_eligible=self.eligible,
+        )
+        self.call_id = self.store.calls.start(start)
+
+    def sdk_arguments(self) -> dict[str, Any]:
+        """Keyword arguments for `chat.completions.create`."""
+        arguments: dict[str, Any] = {
+            "model": self.request.model,
+            "messages": self.request.api_messages(),
+            **self.request.params.as_api(),
+        }
+        if self.options.stream:
+            arguments["stream"] = True
+            arguments["stream_options"] = {"include_usage": True}
+        return arguments
+
+    # -- while receiving --------------------------------------------------------------------
+
+    def count_attempt(self) -> None:
+        """Called by the HTTP client for each request it sends (the first and each retry)."""
+        self.attempts += 1
+
+    def take_completion(self, completion: Any) -> None:
+        """Read a whole (non-streamed) chat completion."""
+        choices = getattr(completion, "choices", None)
+        if not choices:
+            raise BadResponse("no choices in the answer")
+        message = choices[0].message
+        self._add_text(message.content or "")
+        for index, call in enumerate(message.tool_calls or []):
+            self._tool_calls[index] = call.model_dump(exclude_none=True)
+        self._finish = choices[0].finish_reason
+        self._response_model = getattr(completion, "model", None)
+        self._usage = _reported_usage(getattr(completion, "usage", None))
+
+    def take_chunk(self, chunk: Any) -> None:
+        """Read one streamed chunk; the text so far is saved to the log now and then."""
+        self._response_model = getattr(chunk, "model", None) or self._response_model
+        if getattr(chunk, "usage", None) is not None:
+            self._usage = _reported_usage(chunk.usage)
+        if not chunk.choices:
+            return
+        choice = chunk.choices[0]
+        delta = choice.delta
+        if delta is not None and delta.content:
+            self._add_text(delta.content)
+        for call in (delta.tool_calls if delta is not None else None) or []:
+            self._merge_tool_call(call)
+        if choice.finish_reason:
+            self._finish = choice.finish_reason
+        now = time.perf_counter()
+        if now - self._last_save >= PARTIAL_SAVE_SECONDS:
+            self._last_save = now
+            self.store.calls.save_partial(self.call_id, "".join(self._parts))
+
+    # -- after ------------------------------------------------------------------------------
+
+    def succeed(self) -> ChatResult:
+        """Log the finished call, fill the cache, and return the result."""
+        if self.options.stream and self._finish is None:
+            raise BadResponse("the stream ended before the answer was finished")
+        usage = self._usage or self._estimated_usage()
+        self._usage = usage
+        cost = price_of(self.request.model, usage, self.profile)
+        result = self._finish_ok(cost=cost, saved=None, cache_hit=False)
+        if self.eligible:
+            self._store_in_cache(result)
+        return result
+
+    def fail(self, error: BaseException) -> RequestFailed:
+        """Log a failed call (keeping any partial answer); return the error to raise."""
+        kind, message = describe_failure(error, self.profile.base_url, self.secrets)
+        text = "".join(self._parts)
+        status = "incomplete" if text or self._tool_calls else "error"
+        usage = self._usage or (self._estimated_usage() if status == "incomplete" else Usage())
+        self._log_outcome(
+            status=status,
+            usage=usage,
+            cost=price_of(self.request.model, usage, self.profile) if text else Decimal(0),
+            error_type=kind,
+            error_message=message,
+        )
+        return RequestFailed(
+            message, call_id=self.call_id, error_type=kind, retries=self.retries
+        )
+
+    @property
+    def retries(self) -> int:
+        """Retries the SDK made (requests sent beyond the first)."""
+        return max(self.attempts - 1, 0)
+
+    def _finish_ok(self, *, cost: Decimal | None, saved: Decimal | None, cache_hit: bool) -> ChatResult:
+        usage = self._usage or Usage()
+        latency = self._log_outcome(
+            status="ok", usage=usage, cost=cost, saved=saved, cache_hit=cache_hit
+        )
+        return ChatResult(
+            call_id=self.call_id,
+            profile=self.profile_name,
+            model=self.request.model,
+            text="".join(self._parts),
+            finish_reason=self._finish,
+            tool_calls=self._tool_list(),
+            usage=usage,
+            cost_usd=cost,
+            cost_saved_usd=saved,
+            ttft_ms=self._ttft_ms(),
+            latency_ms=latency,
+            cache_hit=cache_hit,
+            cache_key=self.key,
+            retries=self.retries,
+        )
+
+    def _log_outcome(
+        self,
+        *,
+        status: str,
+        usage: Usage,
+        cost: Decimal | None,
+        saved: Decimal | None = None,
+        cache_hit: bool = False,
+        error_type: str | None = None,
+        error_message: str | None = None,
+    ) -> float:
+        latency = (time.perf_counter() - self._started) * 1000
+        if not self.call_id:
+            self.begin(start_timer=False)
+        outcome = CallOutcome(
+            finished_at=iso(self.clock()),
+            status=status,
+            response_text="".join(self._parts),
+            response_model=self._response_model,
+            finish_reason=self._finish,
+            tool_calls=self._tool_list(),
+            usage=usage,
+            cost_usd=None if cost is None else float(cost),
+            cost_saved_usd=None if saved is None else float(saved),
+            ttft_ms=self._ttft_ms(),
+            latency_ms=latency,
+            cache_hit=cache_hit,
+            retries=self.retries,
+            error_type=error_type,
+            error_message=error_message,
+        )
+        self.store.calls.finish(self.call_id, outcome)
+        return latency
+
+    def _store_in_cache(self, result: ChatResult) -> None:
+        now = self.clock()
+        usage = result.usage
+        response = {
+            "text": result.text,
+            "finish_reason": result.finish_reason,
+            "tool_calls": result.tool_calls,
+            "model": self._response_model,
+            "usage": {
+                "prompt_tokens": usage.prompt_tokens,
+                "completion_tokens": usage.completion_tokens,
+                "cached_tokens": usage.cached_tokens,
+                "reasoning_tokens": usage.reasoning_tokens,
+                "estimated": usage.estimated,
+            },
+        }
+        components = key_components(self.profile.base_url, self.request)
+        entry = CacheEntry(
+            key=self.key,
+            endpoint=self.profile.base_url,
+            model=self.request.model,
+            components=components,
+            response=response,
+            prompt_excerpt=_excerpt(self.request),
+            prompt_tokens=usage.prompt_tokens,
+            completion_tokens=usage.completion_tokens,
+            cost_usd=None if result.cost_usd is None else float(result.cost_usd),
+            size_bytes=len(result.text.encode("utf-8")),
+            created_at=iso(now),
+            expires_at=iso_after(now, self.settings.cache.ttl_seconds),
+            source_call_id=self.call_id,
+        )
+        self.store.cache.put(entry)
+
+    def _add_text(self, text: str) -> None:
+        if self._first_token is None and text:
+            self._first_token = time.perf_counter()
+        self._parts.append(text)
+        if self.options.on_text and text:
+            self.options.on_text(text)
+
+    def _merge_tool_call(self, delta: Any) -> None:
+        call = self._tool_calls.setdefault(
+            delta.index, {"id": "", "type": "function", "function": {"name": "", "arguments": ""}}
+        )
+        if self._first_token is None:
+            self._first_token = time.perf_counter()
+        if delta.id:
+            call["id"] = delta.id
+        function = delta.function
+        if function is not None:
+            call["function"]["name"] += function.name or ""
+            call["function"]["arguments"] += function.arguments or ""
+
+    def _tool_list(self) -> list[dict[str, Any]] | None:
+        return [self._tool_calls[i] for i in sorted(self._tool_calls)] or None
+
+    def _ttft_ms(self) -> float | None:
+        if self._first_token is None:
+            return None
+        return (self._first_token - self._started) * 1000
+
+    def _estimated_usage(self) -> Usage:
+        params = self.request.params
+        prompt = count_messages(self.request.api_messages(), self.request.model, params.tools)
+        completion = count_text("".join(self._parts), self.request.model)
+        return Usage(
+            prompt_tokens=prompt.tokens, completion_tokens=completion.tokens, estimated=True
+        )
+
+
+def _reported_usage(usage: Any) -> Usage | None:
+    if usage is None:
+        return None
+    prompt_details = getattr(usage, "prompt_tokens_details", None)
+    completion_details = getattr(usage, "completion_tokens_details", None)
+    return Usage(
+        prompt_tokens=usage.prompt_tokens or 0,
+        completion_tokens=usage.completion_tokens or 0,
+        cached_tokens=getattr(prompt_details, "cached_tokens", None) or 0,
+        reasoning_tokens=getattr(completion_details, "reasoning_tokens", None) or 0,
+    )
+
+
+def _excerpt(request: ChatRequest) -> str:
+    for message in reversed(request.messages):
+        if message.role == "user" and isinstance(message.content, str):
+            return " ".join(message.content.split())[:_EXCERPT]
+    return ""

@@ -1,0 +1,197 @@
+"""The chat client: every call goes through the official openai SDK, cached and logged.
+
+Retries are the SDK's own (exponential backoff with jitter, honouring Retry-After), set per
+profile with `max_retries`. The HTTP client counts each request it sends so the log records
+how many retries a call took.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import os
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from core.call import ChatCall
+from core.clock import Clock, utc_now
+from core.errors import ConfigError
+from core.params import ChatRequest
+from core.results import CallOptions, ChatResult
+from core.settings import Profile, Settings
+from storage.store import Store
+
+if TYPE_CHECKING:
+    from openai import AsyncOpenAI, OpenAI
+
+_current_call: contextvars.ContextVar[ChatCall | None] = contextvars.ContextVar(
+    "tunedeck_current_call", default=None
+)
+_NO_KEY = "unused"  # the SDK insists on a key; self-hosted servers ignore it
+
+
+class ChatClient:
+    """Sends chat requests to any OpenAI-compatible endpoint, sync or async.
+
+    Every call is logged to the store whatever its outcome, and deterministic requests are
+    answered from the response cache when they can be.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        *,
+        clock: Clock = utc_now,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.clock = clock
+        self.environ = os.environ if environ is None else environ
+        self._sync: dict[str, OpenAI] = {}
+        self._async: dict[str, AsyncOpenAI] = {}
+
+    def complete(
+        self, request: ChatRequest, profile: str | None = None, options: CallOptions | None = None
+    ) -> ChatResult:
+        """Send `request` (or answer it from the cache) and wait for the whole answer.
+
+        Raises:
+            RequestFailed: the call failed; it is logged with its error.
+            ConfigError: the profile's key is missing.
+        """
+        call = self._prepare(request, profile, options or CallOptions())
+        cached = call.from_cache()
+        if cached is not None:
+            return cached
+        sdk = self.sync_sdk(call.profile_name)
+        call.begin()
+        token = _current_call.set(call)
+        try:
+            response = sdk.chat.completions.create(**call.sdk_arguments())
+            if call.options.stream:
+                for chunk in response:
+                    call.take_chunk(chunk)
+            else:
+                call.take_completion(response)
+            return call.succeed()
+        except Exception as error:
+            raise call.fail(error) from None
+        except BaseException as interrupt:
+            call.fail(interrupt)
+            raise
+        finally:
+            _current_call.reset(token)
+
+    async def acomplete(
+        self, request: ChatRequest, profile: str | None = None, options: CallOptions | None = None
+    ) -> ChatResult:
+        """`complete`, for asyncio code (the console, evaluation runs)."""
+        call = self._prepare(request, profile, options or CallOptions())
+        cached = call.from_cache()
+        if cached is not None:
+            return cached
+        sdk = self.async_sdk(call.profile_name)
+        call.begin()
+        token = _current_call.set(call)
+        try:
+            response = await sdk.chat.completions.create(**call.sdk_arguments())
+            if call.options.stream:
+                async for chunk in response:
+                    call.take_chunk(chunk)
+            else:
+                call.take_completion(response)
+            return call.succeed()
+        except Exception as error:
+            raise call.fail(error) from None
+        except BaseException as interrupt:  # cancelled (escape in the console) or Ctrl-C
+            call.fail(interrupt)
+            raise
+        finally:
+            _current_call.reset(token)
+
+    def list_models(self, profile: str | None = None) -> list[str]:
+        """Model ids the endpoint offers (`GET /models`), sorted."""
+        name, _ = self.settings.resolve_profile(profile, self.environ)
+        return sorted(model.id for model in self.sync_sdk(name).models.list())
+
+    def sync_sdk(self, profile_name: str) -> OpenAI:
+        """The SDK client for a profile, made once and kept."""
+        if profile_name not in self._sync:
+            from openai import DefaultHttpxClient, OpenAI
+
+            profile, key = self._profile_and_key(profile_name)
+            http = DefaultHttpxClient(
+                event_hooks={"request": [_count_attempt]}, **_transport(profile)
+            )
+            self._sync[profile_name] = OpenAI(
+                api_key=key or _NO_KEY, http_client=http, **_sdk_options(profile)
+            )
+        return self._sync[profile_name]
+
+    def async_sdk(self, profile_name: str) -> AsyncOpenAI:
+        """The async SDK client for a profile, made once and kept."""
+        if profile_name not in self._async:
+            from openai import AsyncOpenAI, DefaultAsyncHttpxClient
+
+            profile, key = self._profile_and_key(profile_name)
+            http = DefaultAsyncHttpxClient(
+                event_hooks={"request": [_count_attempt_async]}, **_transport(profile)
+            )
+            self._async[profile_name] = AsyncOpenAI(
+                api_key=key or _NO_KEY, http_client=http, **_sdk_options(profile)
+            )
+        return self._async[profile_name]
+
+    def close(self) -> None:
+        """Close the HTTP connections of the sync clients (async ones close with their loop)."""
+        for sdk in self._sync.values():
+            sdk.close()
+        self._sync.clear()
+
+    def _prepare(self, request: ChatRequest, profile: str | None, options: CallOptions) -> ChatCall:
+        name, chosen = self.settings.resolve_profile(profile, self.environ)
+        _, key = self._profile_and_key(name)
+        return ChatCall(
+            settings=self.settings,
+            store=self.store,
+            clock=self.clock,
+            profile_name=name,
+            profile=chosen,
+            secrets=[key] if key else [],
+            request=request,
+            options=options,
+        )
+
+    def _profile_and_key(self, name: str) -> tuple[Profile, str | None]:
+        _, profile = self.settings.resolve_profile(name, self.environ)
+        try:
+            return profile, profile.api_key(self.environ)
+        except ConfigError as error:
+            raise ConfigError(f"profile '{name}': {error}") from None
+
+
+def _sdk_options(profile: Profile) -> dict[str, Any]:
+    return {
+        "base_url": profile.base_url,
+        "timeout": profile.timeout,
+        "max_retries": profile.max_retries,
+    }
+
+
+def _transport(profile: Profile) -> dict[str, Any]:
+    if not profile.demo:
+        return {}
+    from core.demo import demo_transport
+
+    return {"transport": demo_transport()}
+
+
+def _count_attempt(request: Any) -> None:
+    call = _current_call.get()
+    if call is not None:
+        call.count_attempt()
+
+
+async def _count_attempt_async(request: Any) -> None:
+    _count_attempt(request)

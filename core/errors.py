@@ -1,0 +1,43 @@
+"""Errors that tunedeck reports to a user as one clear line.
+
+Each error carries the exit code the command line uses for it: 1 when a request to a model
+failed, 2 when the user's input or configuration is wrong.
+"""
+
+from __future__ import annotations
+
+
+class TunedeckError(Exception):
+    """Base of every error tunedeck reports to the user (one line, no traceback)."""
+
+    exit_code = 1
+
+
+class ConfigError(TunedeckError):
+    """The configuration file, an environment variable or a profile is wrong."""
+
+    exit_code = 2
+
+
+class BadInput(TunedeckError):
+    """An argument, a file or a request parameter given by the user is invalid."""
+
+    exit_code = 2
+
+
+class RequestFailed(TunedeckError):
+    """A call to a model endpoint failed; the call is logged with its error.
+
+    Attributes:
+        call_id: id of the logged call in the request log.
+        error_type: short class name of the failure (for example `RateLimitError`).
+        retries: how many retries the client made before giving up.
+    """
+
+    exit_code = 1
+
+    def __init__(self, message: str, *, call_id: int, error_type: str, retries: int) -> None:
+        super().__init__(message)
+        self.call_id = call_id
+        self.error_type = error_type
+        self.retries = retries

@@ -1,0 +1,148 @@
+"""The response cache table: lookups, inserts, eviction and statistics."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from typing import TYPE_CHECKING, Any
+
+from storage.records import CacheEntry, CacheStats
+
+if TYPE_CHECKING:
+    from storage.store import Store
+
+
+class ResponseCache:
+    """Reads and writes `cache_entries`. Times are UTC ISO strings, compared as text."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def lookup(self, key: str, now: str) -> CacheEntry | None:
+        """The live entry for `key` (counting the hit), or None when absent or expired."""
+        with self._store.write() as db:
+            rows = list(
+                db.query(
+                    "SELECT * FROM cache_entries WHERE key = ?"
+                    " AND (expires_at IS NULL OR expires_at > ?)",
+                    [key, now],
+                )
+            )
+            if not rows:
+                return None
+            db.conn.execute(
+                "UPDATE cache_entries SET hits = hits + 1, last_hit_at = ? WHERE key = ?",
+                [now, key],
+            )
+        return _entry(rows[0])
+
+    def put(self, entry: CacheEntry) -> None:
+        """Store (or replace) an entry."""
+        row = asdict(entry)
+        row["components_json"] = json.dumps(row.pop("components"), ensure_ascii=False)
+        row["response_json"] = json.dumps(row.pop("response"), ensure_ascii=False)
+        columns = ", ".join(row)
+        with self._store.write() as db:
+            db.conn.execute(
+                f"INSERT OR REPLACE INTO cache_entries ({columns})"
+                f" VALUES ({', '.join('?' * len(row))})",
+                list(row.values()),
+            )
+
+    def get(self, key_prefix: str) -> CacheEntry | None:
+        """The entry whose key starts with `key_prefix` (at least 6 characters), if unique."""
+        rows = self._by_prefix(key_prefix)
+        return _entry(rows[0]) if len(rows) == 1 else None
+
+    def matches(self, key_prefix: str) -> int:
+        """How many keys start with `key_prefix`."""
+        return len(self._by_prefix(key_prefix))
+
+    def page(self, limit: int = 50, before: str | None = None, search: str = "") -> list[CacheEntry]:
+        """Entries newest first, paged by creation time (`before`), filtered by model or text."""
+        clauses, args = [], []
+        if before:
+            clauses.append("created_at < ?")
+            args.append(before)
+        if search:
+            clauses.append("(model LIKE ? OR prompt_excerpt LIKE ?)")
+            args += [f"%{search}%", f"%{search}%"]
+        where = "WHERE " + " AND ".join(clauses) if clauses else ""
+        sql = f"SELECT * FROM cache_entries {where} ORDER BY created_at DESC, key LIMIT ?"
+        with self._store.read() as db:
+            return [_entry(row) for row in db.query(sql, [*args, limit])]
+
+    def delete(self, key_prefix: str) -> int:
+        """Delete the one entry whose key starts with `key_prefix`; returns 1 or 0."""
+        rows = self._by_prefix(key_prefix)
+        if len(rows) != 1:
+            return 0
+        with self._store.write() as db:
+            db.conn.execute("DELETE FROM cache_entries WHERE key = ?", [rows[0]["key"]])
+        return 1
+
+    def clear(self, expired_before: str | None = None) -> int:
+        """Delete every entry, or only those expired at `expired_before`; returns the count."""
+        with self._store.write() as db:
+            if expired_before is None:
+                cursor = db.conn.execute("DELETE FROM cache_entries")
+            else:
+                cursor = db.conn.execute(
+                    "DELETE FROM cache_entries WHERE expires_at <= ?", [expired_before]
+                )
+            return cursor.rowcount
+
+    def stats(self, now: str) -> CacheStats:
+        """Entries, bytes and expired entries of the cache; lookups, hits and savings of the log."""
+        with self._store.read() as db:
+            entries, size, expired = db.execute(
+                "SELECT count(*), coalesce(sum(size_bytes), 0),"
+                " coalesce(sum(expires_at <= ?), 0) FROM cache_entries",
+                [now],
+            ).fetchone()
+            lookups, hits, tokens, saved = db.execute(
+                "SELECT coalesce(sum(cache_eligible), 0), coalesce(sum(cache_hit), 0),"
+                " coalesce(sum(CASE WHEN cache_hit THEN prompt_tokens + completion_tokens END), 0),"
+                " coalesce(sum(cost_saved_usd), 0) FROM calls"
+            ).fetchone()
+        return CacheStats(
+            entries=entries,
+            size_bytes=size,
+            expired=expired,
+            lookups=lookups,
+            hits=hits,
+            tokens_saved=tokens,
+            cost_saved_usd=saved,
+        )
+
+    def _by_prefix(self, key_prefix: str) -> list[dict[str, Any]]:
+        if len(key_prefix) < 6:
+            return []
+        upper = key_prefix + "\uffff"
+        with self._store.read() as db:
+            return list(
+                db.query(
+                    "SELECT * FROM cache_entries WHERE key >= ? AND key < ? LIMIT 2",
+                    [key_prefix, upper],
+                )
+            )
+
+
+def _entry(row: dict[str, Any]) -> CacheEntry:
+    return CacheEntry(
+        key=row["key"],
+        endpoint=row["endpoint"],
+        model=row["model"],
+        components=json.loads(row["components_json"]),
+        response=json.loads(row["response_json"]),
+        prompt_excerpt=row["prompt_excerpt"] or "",
+        prompt_tokens=row["prompt_tokens"] or 0,
+        completion_tokens=row["completion_tokens"] or 0,
+        cost_usd=row["cost_usd"],
+        size_bytes=row["size_bytes"] or 0,
+        created_at=row["created_at"],
+        expires_at=row["expires_at"],
+        last_hit_at=row["last_hit_at"],
+        hits=row["hits"] or 0,
+        source_call_id=row["source_call_id"],
+    )

@@ -1,0 +1,231 @@
+"""The request log: every call to a model, written before it is sent and completed after."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from storage.records import CallFilter, CallOutcome, CallRecord, CallStart, Usage, UsageRow
+
+if TYPE_CHECKING:
+    from storage.store import Store
+
+_FTS_SPECIALS = str.maketrans({c: " " for c in "\"'*^:()-+{}[]"})
+
+
+class CallLog:
+    """Writes and reads the `calls` table."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def start(self, call: CallStart) -> int:
+        """Log a call about to be sent (status `pending`) and return its id."""
+        row = {
+            "started_at": call.started_at,
+            "profile": call.profile,
+            "endpoint": call.endpoint,
+            "model": call.model,
+            "stream": int(call.stream),
+            "params_json": json.dumps(call.params, ensure_ascii=False),
+            "messages_json": json.dumps(call.messages, ensure_ascii=False),
+            "prompt_text": _prompt_text(call.messages),
+            "request_key": call.request_key,
+            "cache_eligible": int(call.cache_eligible),
+            "status": "pending",
+        }
+        with self._store.write() as db:
+            cursor = db.conn.execute(
+                f"INSERT INTO calls ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+                list(row.values()),
+            )
+            return int(cursor.lastrowid or 0)
+
+    def save_partial(self, call_id: int, text: str) -> None:
+        """Keep the text streamed so far, so a crash mid-stream leaves it in the log."""
+        with self._store.write() as db:
+            db.conn.execute(
+                "UPDATE calls SET response_text = ?, incomplete = 1 WHERE id = ?", [text, call_id]
+            )
+
+    def finish(self, call_id: int, outcome: CallOutcome) -> None:
+        """Record how the call ended."""
+        values = _outcome_row(outcome)
+        assignments = ", ".join(f"{column} = ?" for column in values)
+        with self._store.write() as db:
+            db.conn.execute(
+                f"UPDATE calls SET {assignments} WHERE id = ?", [*values.values(), call_id]
+            )
+
+    def get(self, call_id: int) -> CallRecord | None:
+        """One call by id, or None."""
+        with self._store.read() as db:
+            rows = list(db.query("SELECT * FROM calls WHERE id = ?", [call_id]))
+        return _record(rows[0]) if rows else None
+
+    def find(self, query: CallFilter) -> list[CallRecord]:
+        """Calls newest first, paged by id (`before_id`), filtered as asked."""
+        where, args = _where(query)
+        sql = f"SELECT calls.* FROM calls {where} ORDER BY calls.id DESC LIMIT ?"
+        with self._store.read() as db:
+            rows = list(db.query(sql, [*args, query.limit]))
+        return [_record(row) for row in rows]
+
+    def usage(self, by: str | None, since: str | None = None) -> list[UsageRow]:
+        """Totals per model, profile or day (local time), or one row for everything.
+
+        Tokens count what was sent to a model: cache hits add to `cache_hits` and savings.
+
+        Args:
+            by: `model`, `profile`, `day` or None for a single total.
+            since: only calls started at or after this UTC ISO time.
+        """
+        group = _GROUPS[by]
+        where = "WHERE started_at >= ?" if since else ""
+        sql = f"""
+            SELECT {group} AS grp, count(*) AS calls,
+                sum(status IN ('error', 'incomplete')) AS errors,
+                coalesce(sum(CASE WHEN cache_hit = 0 THEN prompt_tokens END), 0)
+                    AS prompt_tokens,
+                coalesce(sum(CASE WHEN cache_hit = 0 THEN completion_tokens END), 0)
+                    AS completion_tokens,
+                coalesce(sum(cost_usd), 0) AS cost_usd,
+                sum(cost_usd IS NULL AND status = 'ok' AND cache_hit = 0) AS unpriced,
+                sum(cache_hit) AS cache_hits,
+                coalesce(sum(cost_saved_usd), 0) AS cost_saved_usd
+            FROM calls {where} GROUP BY grp ORDER BY grp"""
+        with self._store.read() as db:
+            rows = list(db.query(sql, [since] if since else []))
+        return [_usage_row(row) for row in rows]
+
+    def count(self) -> int:
+        """Number of calls in the log."""
+        with self._store.read() as db:
+            return int(db.execute("SELECT count(*) FROM calls").fetchone()[0])
+
+
+_GROUPS = {
+    None: "'all'",
+    "model": "model",
+    "profile": "profile",
+    "day": "date(started_at, 'localtime')",
+}
+
+
+def fts_query(text: str) -> str:
+    """A user's search words as an FTS5 query matching all of them (no syntax errors)."""
+    words = text.translate(_FTS_SPECIALS).split()
+    return " ".join(f'"{word}"' for word in words)
+
+
+def _where(query: CallFilter) -> tuple[str, list[Any]]:
+    clauses: list[str] = []
+    args: list[Any] = []
+    if query.model:
+        clauses.append("calls.model = ?")
+        args.append(query.model)
+    if query.since:
+        clauses.append("calls.started_at >= ?")
+        args.append(query.since)
+    if query.errors_only:
+        clauses.append("calls.status IN ('error', 'incomplete')")
+    if query.before_id is not None:
+        clauses.append("calls.id < ?")
+        args.append(query.before_id)
+    if query.search and fts_query(query.search):
+        clauses.append("calls.id IN (SELECT rowid FROM calls_fts WHERE calls_fts MATCH ?)")
+        args.append(fts_query(query.search))
+    return ("WHERE " + " AND ".join(clauses) if clauses else ""), args
+
+
+def _usage_row(row: dict[str, Any]) -> UsageRow:
+    return UsageRow(
+        group=str(row["grp"]),
+        calls=row["calls"],
+        errors=row["errors"] or 0,
+        prompt_tokens=row["prompt_tokens"],
+        completion_tokens=row["completion_tokens"],
+        cost_usd=row["cost_usd"],
+        unpriced_calls=row["unpriced"] or 0,
+        cache_hits=row["cache_hits"] or 0,
+        cost_saved_usd=row["cost_saved_usd"],
+    )
+
+
+def _prompt_text(messages: list[dict[str, Any]]) -> str:
+    parts: list[str] = []
+    for message in messages:
+        content = message.get("content")
+        if isinstance(content, str):
+            parts.append(content)
+        elif isinstance(content, list):
+            parts.extend(str(part.get("text", "")) for part in content if isinstance(part, dict))
+    return "\n".join(parts)
+
+
+def _outcome_row(outcome: CallOutcome) -> dict[str, Any]:
+    usage = outcome.usage
+    return {
+        "finished_at": outcome.finished_at,
+        "status": outcome.status,
+        "response_text": outcome.response_text,
+        "response_model": outcome.response_model,
+        "finish_reason": outcome.finish_reason,
+        "tool_calls_json": json.dumps(outcome.tool_calls) if outcome.tool_calls else None,
+        "incomplete": int(outcome.status == "incomplete"),
+        "prompt_tokens": usage.prompt_tokens,
+        "completion_tokens": usage.completion_tokens,
+        "cached_tokens": usage.cached_tokens,
+        "reasoning_tokens": usage.reasoning_tokens,
+        "usage_estimated": int(usage.estimated),
+        "cost_usd": outcome.cost_usd,
+        "cost_saved_usd": outcome.cost_saved_usd,
+        "ttft_ms": outcome.ttft_ms,
+        "latency_ms": outcome.latency_ms,
+        "cache_hit": int(outcome.cache_hit),
+        "retries": outcome.retries,
+        "error_type": outcome.error_type,
+        "error_message": outcome.error_message,
+    }
+
+
+def _record(row: dict[str, Any]) -> CallRecord:
+    start = CallStart(
+        started_at=row["started_at"],
+        profile=row["profile"],
+        endpoint=row["endpoint"],
+        model=row["model"],
+        stream=bool(row["stream"]),
+        params=json.loads(row["params_json"] or "{}"),
+        messages=json.loads(row["messages_json"] or "[]"),
+        request_key=row["request_key"] or "",
+        cache_eligible=bool(row["cache_eligible"]),
+    )
+    return CallRecord(id=row["id"], start=start, status=row["status"], outcome=_outcome(row))
+
+
+def _outcome(row: dict[str, Any]) -> CallOutcome:
+    usage = Usage(
+        prompt_tokens=row["prompt_tokens"] or 0,
+        completion_tokens=row["completion_tokens"] or 0,
+        cached_tokens=row["cached_tokens"] or 0,
+        reasoning_tokens=row["reasoning_tokens"] or 0,
+        estimated=bool(row["usage_estimated"]),
+    )
+    return CallOutcome(
+        finished_at=row["finished_at"] or "",
+        status=row["status"],
+        response_text=row["response_text"] or "",
+        response_model=row["response_model"],
+        finish_reason=row["finish_reason"],
+        tool_calls=json.loads(row["tool_calls_json"]) if row["tool_calls_json"] else None,
+        usage=usage,
+        cost_usd=row["cost_usd"],
+        cost_saved_usd=row["cost_saved_usd"],
+        ttft_ms=row["ttft_ms"],
+        latency_ms=row["latency_ms"],
+        cache_hit=bool(row["cache_hit"]),
+        retries=row["retries"] or 0,
+        error_type=row["error_type"],
+        error_message=row["error_message"],
+    )

@@ -1,0 +1,92 @@
+"""Printing for the command line: JSON for scripts, plain tables for people.
+
+Text that came from a model or a user is printed as it is, never as Rich markup.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+
+def print_json(value: Any) -> None:
+    """Print `value` as indented JSON (dataclasses and Decimals included)."""
+    sys.stdout.write(json.dumps(value, indent=2, default=_jsonable, ensure_ascii=False) + "\n")
+
+
+def _jsonable(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
+    if isinstance(value, Decimal):
+        return float(value)
+    raise TypeError(f"cannot write {type(value).__name__} as JSON")
+
+
+def print_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """A plain table; every cell is shown as inert text."""
+    table = Table(box=None, pad_edge=False, header_style="bold")
+    for index, header in enumerate(headers):
+        last = index == len(headers) - 1
+        table.add_column(Text(header), overflow="fold", no_wrap=not last)
+    for row in rows:
+        table.add_row(*(Text("" if cell is None else _cell(cell)) for cell in row))
+    width = None if sys.stdout.isatty() else 160
+    Console(highlight=False, soft_wrap=False, width=width).print(table)
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def say(line: str) -> None:
+    """A line for the person on stderr (figures, notices), kept out of piped output."""
+    sys.stderr.write(line + "\n")
+
+
+def money(value: Decimal | float | None) -> str:
+    """USD for people: `unknown` when there is no price, more decimals for tiny sums."""
+    if value is None:
+        return "unknown"
+    amount = Decimal(str(value))
+    if amount == 0:
+        return "$0"
+    if abs(amount) < Decimal("0.01"):
+        return f"${amount:.6f}".rstrip("0").rstrip(".")
+    return f"${amount:,.4f}".rstrip("0").rstrip(".")
+
+
+def millis(value: float | None) -> str:
+    """A duration in ms or s, or `-`."""
+    if value is None:
+        return "-"
+    return f"{value:.0f} ms" if value < 1000 else f"{value / 1000:.2f} s"
+
+
+def excerpt(text: str, width: int = 60) -> str:
+    """One line of at most `width` characters."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= width else flat[: width - 1] + "…"
+
+
+def inert(text: str) -> str:
+    """Model text safe for a terminal: escape sequences and control characters made visible."""
+    return "".join(_visible(char) for char in text)
+
+
+def _visible(char: str) -> str:
+    code = ord(char)
+    if char in "\n\t":
+        return char
+    if code < 32 or code == 127 or 0x80 <= code < 0xA0:
+        return f"\\x{code:02x}"
+    return char
