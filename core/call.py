@@ -44,10 +44,14 @@ class ChatCall:
         self.profile_name, self.profile, self.secrets = profile_name, profile, secrets
         self.request, self.options = request, options
         self.key = cache_key(profile.base_url, request)
-        self.eligible = settings.cache.enabled and options.cache != "off" and (
-            request.params.deterministic
-            or options.cache_nondeterministic
-            or settings.cache.nondeterministic
+        self.eligible = (
+            settings.cache.enabled
+            and options.cache != "off"
+            and (
+                request.params.deterministic
+                or options.cache_nondeterministic
+                or settings.cache.nondeterministic
+            )
         )
         self.call_id = 0
         self.attempts = 0
@@ -176,16 +180,16 @@ class ChatCall:
             error_type=kind,
             error_message=message,
         )
-        return RequestFailed(
-            message, call_id=self.call_id, error_type=kind, retries=self.retries
-        )
+        return RequestFailed(message, call_id=self.call_id, error_type=kind, retries=self.retries)
 
     @property
     def retries(self) -> int:
         """Retries the SDK made (requests sent beyond the first)."""
         return max(self.attempts - 1, 0)
 
-    def _finish_ok(self, *, cost: Decimal | None, saved: Decimal | None, cache_hit: bool) -> ChatResult:
+    def _finish_ok(
+        self, *, cost: Decimal | None, saved: Decimal | None, cache_hit: bool
+    ) -> ChatResult:
         usage = self._usage or Usage()
         latency = self._log_outcome(
             status="ok", usage=usage, cost=cost, saved=saved, cache_hit=cache_hit

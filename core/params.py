@@ -72,7 +72,9 @@ class RequestParams(BaseModel):
         for index, tool in enumerate(value or []):
             function = tool.get("function")
             if tool.get("type") != "function" or not isinstance(function, dict):
-                raise ValueError(f"tool {index} must be {{'type': 'function', 'function': {{...}}}}")
+                raise ValueError(
+                    f"tool {index} must be {{'type': 'function', 'function': {{...}}}}"
+                )
             if not function.get("name"):
                 raise ValueError(f"tool {index} has no function name")
         return value
@@ -116,9 +118,7 @@ class ChatRequest(BaseModel):
         return [message.as_api() for message in self.messages]
 
 
-def build_request(
-    model: str, messages: list[dict[str, Any]], **params: Any
-) -> ChatRequest:
+def build_request(model: str, messages: list[dict[str, Any]], **params: Any) -> ChatRequest:
     """Validate a request from plain values.
 
     Raises:

@@ -33,7 +33,7 @@ def describe_errors(error: ValidationError) -> str:
     first = error.errors(include_url=False)[0]
     field = ".".join(str(part) for part in first["loc"]) or "value"
     template = _RULES.get(first["type"])
-    context = first.get("ctx") or {}
+    context = {key: _number(value) for key, value in (first.get("ctx") or {}).items()}
     if template is not None:
         try:
             rule = template.format(**context)
@@ -44,6 +44,12 @@ def describe_errors(error: ValidationError) -> str:
     more = len(error.errors()) - 1
     suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
     return f"{field}: {rule}{suffix}"
+
+
+def _number(value: object) -> object:
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
 
 
 def line_of_key(path: Path, loc: tuple[str, ...]) -> int | None:

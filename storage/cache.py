@@ -58,7 +58,9 @@ class ResponseCache:
         """How many keys start with `key_prefix`."""
         return len(self._by_prefix(key_prefix))
 
-    def page(self, limit: int = 50, before: str | None = None, search: str = "") -> list[CacheEntry]:
+    def page(
+        self, limit: int = 50, before: str | None = None, search: str = ""
+    ) -> list[CacheEntry]:
         """Entries newest first, paged by creation time (`before`), filtered by model or text."""
         clauses, args = [], []
         if before:

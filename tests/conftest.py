@@ -23,9 +23,7 @@ def tiktoken_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(autouse=True)
-def isolated_env(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, tiktoken_cache: Path
-) -> Path:
+def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, tiktoken_cache: Path) -> Path:
     """A fresh data directory and an environment without the user's keys or settings."""
     for name in list(os.environ):
         if name.startswith(("TUNEDECK_", "OPENAI_")) or name == "NO_COLOR":

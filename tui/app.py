@@ -25,7 +25,7 @@ class TunedeckApp(App[None]):
         yield Static(
             f"profile {name}{demo} · model {profile.default_model}\n\n"
             "The Prompt, Cache and Usage panes are on their way. Meanwhile every command runs "
-            "headless: try `tunedeck prompt \"hello\"`, `tunedeck log`, `tunedeck usage`.",
+            'headless: try `tunedeck prompt "hello"`, `tunedeck log`, `tunedeck usage`.',
             id="status",
             markup=False,
         )

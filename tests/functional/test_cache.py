@@ -65,8 +65,12 @@ def test_a_sampled_request_is_not_cached_unless_the_user_opts_in(
 def test_nondeterministic_caching_can_be_switched_on_in_settings(
     settings: Settings, store: Store, fake: FakeOpenAI
 ) -> None:
-    client = ChatClient(settings.model_copy(update={"cache": settings.cache.model_copy(
-        update={"nondeterministic": True})}), store)
+    client = ChatClient(
+        settings.model_copy(
+            update={"cache": settings.cache.model_copy(update={"nondeterministic": True})}
+        ),
+        store,
+    )
     client.complete(ask(temperature=1.0))
     assert client.complete(ask(temperature=1.0)).cache_hit
     client.close()
@@ -122,9 +126,7 @@ def test_a_stream_without_a_finish_is_not_cached(
     assert store.cache.stats("0").entries == 0
 
 
-def test_a_change_of_endpoint_model_or_message_misses(
-    client: ChatClient, fake: FakeOpenAI
-) -> None:
+def test_a_change_of_endpoint_model_or_message_misses(client: ChatClient, fake: FakeOpenAI) -> None:
     client.complete(ask("a", temperature=0))
     assert not client.complete(ask("b", temperature=0)).cache_hit
     other_model = build_request("gpt-4.1", [{"role": "user", "content": "a"}], temperature=0)
@@ -133,9 +135,7 @@ def test_a_change_of_endpoint_model_or_message_misses(
     assert sent(fake) == 4
 
 
-def test_cache_entries_can_be_listed_deleted_and_cleared(
-    client: ChatClient, store: Store
-) -> None:
+def test_cache_entries_can_be_listed_deleted_and_cleared(client: ChatClient, store: Store) -> None:
     keys = [client.complete(ask(f"prompt {i}", temperature=0)).cache_key for i in range(3)]
     page = store.cache.page(limit=2)
     assert len(page) == 2 and page[0].key == keys[2]

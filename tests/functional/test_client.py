@@ -29,11 +29,19 @@ def ask(text: str = "hello there", **params: Any) -> Any:
 def test_non_streaming_call_is_logged_with_usage_and_price(
     client: ChatClient, fake: FakeOpenAI, store: Store
 ) -> None:
-    fake.enqueue(Reply.text("Paris.", prompt_tokens=1200, completion_tokens=30, cached_tokens=200,
-                            reasoning_tokens=7))
+    fake.enqueue(
+        Reply.text(
+            "Paris.",
+            prompt_tokens=1200,
+            completion_tokens=30,
+            cached_tokens=200,
+            reasoning_tokens=7,
+        )
+    )
     result = client.complete(ask("capital of France?", temperature=0.3, seed=None))
     expected = calc_price(
-        GenaiUsage(input_tokens=1200, output_tokens=30, cache_read_tokens=200), "gpt-4o-mini",
+        GenaiUsage(input_tokens=1200, output_tokens=30, cache_read_tokens=200),
+        "gpt-4o-mini",
         provider_id="openai",
     ).total_price
     assert result.text == "Paris."
@@ -52,8 +60,9 @@ def test_stream_asks_for_usage_and_records_time_to_first_token(
     client: ChatClient, fake: FakeOpenAI, store: Store
 ) -> None:
     pieces: list[str] = []
-    result = client.complete(ask("one two three"), options=CallOptions(stream=True,
-                                                                        on_text=pieces.append))
+    result = client.complete(
+        ask("one two three"), options=CallOptions(stream=True, on_text=pieces.append)
+    )
     assert fake.chat_requests[0].json["stream_options"] == {"include_usage": True}
     assert len(pieces) > 1 and "".join(pieces) == result.text
     assert result.ttft_ms is not None and result.ttft_ms <= result.latency_ms
@@ -70,7 +79,9 @@ def test_missing_usage_is_counted_with_tiktoken_and_marked_estimated(
     request = ask("what is six times seven?")
     result = client.complete(request, options=CallOptions(stream=stream))
     assert result.usage.estimated
-    assert result.usage.prompt_tokens == count_messages(request.api_messages(), "gpt-4o-mini").tokens
+    assert (
+        result.usage.prompt_tokens == count_messages(request.api_messages(), "gpt-4o-mini").tokens
+    )
     assert result.usage.completion_tokens == count_text("The answer is 42.", "gpt-4o-mini").tokens
     logged = store.calls.get(result.call_id)
     assert logged is not None and logged.outcome.usage.estimated

@@ -15,7 +15,9 @@ ENDPOINT = "http://127.0.0.1:8000/v1"
 json_leaf = st.one_of(st.none(), st.booleans(), st.integers(-5, 5), st.text(max_size=5))
 json_value = st.recursive(
     json_leaf,
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3)
+    ),
     max_leaves=6,
 )
 messages = st.lists(
@@ -49,12 +51,20 @@ params = st.builds(
     response_format=st.none() | st.sampled_from([{"type": "text"}, {"type": "json_object"}]),
     tools=tools,
     tool_choice=st.none() | st.sampled_from(["auto", "none", "required"]),
-    extra=st.dictionaries(st.sampled_from(["top_k", "min_p", "repetition_penalty", "x"]), json_value,
-                          max_size=3),
+    extra=st.dictionaries(
+        st.sampled_from(["top_k", "min_p", "repetition_penalty", "x"]), json_value, max_size=3
+    ),
 )
-requests = st.builds(ChatRequest, model=st.text(min_size=1, max_size=10), messages=messages,
-                     params=params)
+requests = st.builds(
+    ChatRequest, model=st.text(min_size=1, max_size=10), messages=messages, params=params
+)
 endpoints = st.sampled_from([ENDPOINT, "https://api.openai.com/v1", "http://localhost:11434/v1"])
+
+
+def _louder_first(messages: list[Message]) -> list[Message]:
+    first = messages[0].model_copy(update={"content": (messages[0].content or "") + "!"})
+    return [first, *messages[1:]]
+
 
 # One mutation per field of the request: each must change the key.
 MUTATIONS: dict[str, Any] = {
@@ -63,10 +73,7 @@ MUTATIONS: dict[str, Any] = {
     "messages": lambda r: r.model_copy(
         update={"messages": [*r.messages, Message(role="user", content="more")]}
     ),
-    "message content": lambda r: r.model_copy(
-        update={"messages": [r.messages[0].model_copy(
-            update={"content": (r.messages[0].content or "") + "!"})] + r.messages[1:]}
-    ),
+    "message content": lambda r: r.model_copy(update={"messages": _louder_first(r.messages)}),
 }
 for field, new in {
     "temperature": lambda v: 1.5 if v != 1.5 else 0.5,
@@ -76,15 +83,20 @@ for field, new in {
     "stop": lambda v: ["<stop>"] if v != ["<stop>"] else ["<end>"],
     "presence_penalty": lambda v: 1.0 if v != 1.0 else -1.0,
     "frequency_penalty": lambda v: 1.0 if v != 1.0 else -1.0,
-    "response_format": lambda v: {"type": "json_object"} if v != {"type": "json_object"}
-    else {"type": "text"},
+    "response_format": lambda v: (
+        {"type": "json_object"} if v != {"type": "json_object"} else {"type": "text"}
+    ),
     "tools": lambda v: [{"type": "function", "function": {"name": "other_tool"}}],
     "tool_choice": lambda v: "required" if v != "required" else "auto",
     "extra": lambda v: {**v, "tunedeck_probe": len(v)},
 }.items():
-    MUTATIONS[field] = (lambda f, n: lambda r: r.model_copy(
-        update={"params": r.params.model_copy(update={f: n(getattr(r.params, f))})}
-    ))(field, new)
+    MUTATIONS[field] = (
+        lambda f, n: (
+            lambda r: r.model_copy(
+                update={"params": r.params.model_copy(update={f: n(getattr(r.params, f))})}
+            )
+        )
+    )(field, new)
 
 
 def reorder(value: Any) -> Any:
@@ -125,8 +137,11 @@ def test_every_parameter_is_covered_by_a_mutation() -> None:
 
 
 def test_components_show_what_went_into_the_key() -> None:
-    request = ChatRequest(model="m", messages=[Message(role="user", content="hi")],
-                          params=RequestParams(temperature=0, extra={"top_k": 3}))
+    request = ChatRequest(
+        model="m",
+        messages=[Message(role="user", content="hi")],
+        params=RequestParams(temperature=0, extra={"top_k": 3}),
+    )
     parts = key_components(ENDPOINT, request)
     assert parts["endpoint"] == ENDPOINT and parts["model"] == "m"
     assert parts["messages"] == [{"role": "user", "content": "hi"}]

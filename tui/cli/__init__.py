@@ -5,7 +5,6 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-import click
 import typer
 
 from core.errors import TunedeckError
@@ -45,19 +44,26 @@ def launch(ctx: typer.Context) -> None:
 def run(argv: Sequence[str] | None = None) -> int:
     """Run the command line and return its exit code: 0 ok, 1 request failed, 2 bad input."""
     try:
-        app(args=list(argv) if argv is not None else None, prog_name="tunedeck",
-            standalone_mode=False)
+        app(
+            args=list(argv) if argv is not None else None,
+            prog_name="tunedeck",
+            standalone_mode=False,
+        )
     except TunedeckError as error:
         say(f"tunedeck: error: {error}")
         return error.exit_code
-    except click.exceptions.Abort:
+    except typer.Abort:
         say("tunedeck: aborted")
         return 1
-    except click.ClickException as error:
-        error.show()
-        return error.exit_code
-    except click.exceptions.Exit as done:
+    except typer.Exit as done:
         return done.exit_code
+    except typer.exceptions.TyperException as error:  # usage errors: exit code 2
+        show = getattr(error, "show", None)
+        if show is not None:
+            show()
+        else:
+            say(f"tunedeck: error: {error.format_message()}")
+        return error.exit_code
     except KeyboardInterrupt:
         say("tunedeck: interrupted")
         return 130

@@ -92,8 +92,18 @@ def cache_stats(as_json: Annotated[bool, typer.Option("--json")] = False) -> Non
     rate = "-" if stats.hit_rate is None else f"{stats.hit_rate:.1%}"
     print_table(
         ["entries", "expired", "size", "lookups", "hits", "hit rate", "tokens saved", "saved"],
-        [[stats.entries, stats.expired, _size(stats.size_bytes), stats.lookups, stats.hits,
-          rate, stats.tokens_saved, money(stats.cost_saved_usd)]],
+        [
+            [
+                stats.entries,
+                stats.expired,
+                _size(stats.size_bytes),
+                stats.lookups,
+                stats.hits,
+                rate,
+                stats.tokens_saved,
+                money(stats.cost_saved_usd),
+            ]
+        ],
     )
 
 

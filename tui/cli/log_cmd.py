@@ -67,9 +67,12 @@ def log_show(
         ("model", call.start.model),
         ("status", _status(call)),
         ("parameters", call.start.params),
-        ("tokens", f"{usage.prompt_tokens} in ({usage.cached_tokens} cached) / "
-         f"{usage.completion_tokens} out ({usage.reasoning_tokens} reasoning)"
-         + (" estimated" if usage.estimated else "")),
+        (
+            "tokens",
+            f"{usage.prompt_tokens} in ({usage.cached_tokens} cached) / "
+            f"{usage.completion_tokens} out ({usage.reasoning_tokens} reasoning)"
+            + (" estimated" if usage.estimated else ""),
+        ),
         ("cost", money(out.cost_usd)),
         ("first token", millis(out.ttft_ms)),
         ("latency", millis(out.latency_ms)),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Annotated, Any
@@ -39,8 +40,18 @@ def profiles(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
         return
     print_table(
         ["", "profile", "base url", "default model", "key", "timeout", "retries"],
-        [["*" if r["active"] else "", r["name"], r["base_url"], r["default_model"], r["key"],
-          f"{r['timeout']:g} s", r["max_retries"]] for r in rows],
+        [
+            [
+                "*" if r["active"] else "",
+                r["name"],
+                r["base_url"],
+                r["default_model"],
+                r["key"],
+                f"{r['timeout']:g} s",
+                r["max_retries"],
+            ]
+            for r in rows
+        ],
     )
 
 
@@ -53,7 +64,7 @@ def tokens(
     body = _read_request(file)
     count = count_messages(body["messages"], model, body.get("tools"))
     if as_json:
-        print_json({"model": model, **count.__dict__})
+        print_json({"model": model, **dataclasses.asdict(count)})
         return
     note = "" if count.exact else " (estimated: tokenizer unknown for this model)"
     typer.echo(f"{count.tokens} prompt tokens for {model} ({count.encoding}){note}")

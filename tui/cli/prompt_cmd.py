@@ -17,19 +17,27 @@ from tui.cli.output import inert, millis, money, print_json, say
 
 def prompt(
     text: Annotated[str, typer.Argument(help="The prompt; '-' reads it from stdin.")],
-    profile: Annotated[str | None, typer.Option("--profile", "-p", help="Endpoint profile.")] = None,
+    profile: Annotated[
+        str | None, typer.Option("--profile", "-p", help="Endpoint profile.")
+    ] = None,
     model: Annotated[str | None, typer.Option("--model", "-m", help="Model name.")] = None,
     system: Annotated[str | None, typer.Option("--system", "-s", help="System prompt.")] = None,
     temperature: Annotated[float | None, typer.Option("--temperature", "-t")] = None,
     top_p: Annotated[float | None, typer.Option("--top-p")] = None,
     max_tokens: Annotated[int | None, typer.Option("--max-tokens")] = None,
     seed: Annotated[int | None, typer.Option("--seed")] = None,
-    stop: Annotated[list[str] | None, typer.Option("--stop", help="Stop sequence (repeat).")] = None,
+    stop: Annotated[
+        list[str] | None, typer.Option("--stop", help="Stop sequence (repeat).")
+    ] = None,
     param: Annotated[
         list[str] | None, typer.Option("--param", help="Extra parameter KEY=JSON (repeat).")
     ] = None,
-    no_cache: Annotated[bool, typer.Option("--no-cache", help="Neither read nor fill the cache.")] = False,
-    refresh: Annotated[bool, typer.Option("--refresh", help="Ask the model again, then cache.")] = False,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Neither read nor fill the cache.")
+    ] = False,
+    refresh: Annotated[
+        bool, typer.Option("--refresh", help="Ask the model again, then cache.")
+    ] = False,
     stream: Annotated[bool, typer.Option("--stream/--no-stream", help="Stream the answer.")] = True,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
@@ -52,7 +60,9 @@ def prompt(
     )
     mode: CacheMode = "off" if no_cache else "refresh" if refresh else "use"
     show = None if as_json or not stream else _printer()
-    result = work.client.complete(request, name, CallOptions(stream=stream, cache=mode, on_text=show))
+    result = work.client.complete(
+        request, name, CallOptions(stream=stream, cache=mode, on_text=show)
+    )
     if as_json:
         print_json(result)
         return

@@ -21,7 +21,9 @@ class GroupBy(StrEnum):
 
 
 def usage(
-    by: Annotated[GroupBy | None, typer.Option("--by", help="Break down by model, day or profile.")] = None,
+    by: Annotated[
+        GroupBy | None, typer.Option("--by", help="Break down by model, day or profile.")
+    ] = None,
     since: Annotated[str | None, typer.Option("--since", help="30m, 24h, 7d or a date.")] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
@@ -31,12 +33,29 @@ def usage(
         print_json(rows)
         return
     print_table(
-        [by.value if by else "scope", "calls", "errors", "tokens in", "tokens out", "cost",
-         "unpriced", "cache hits", "saved"],
         [
-            [row.group, row.calls, row.errors, row.prompt_tokens, row.completion_tokens,
-             money(row.cost_usd) if not row.unpriced_calls else money(row.cost_usd) + "+",
-             row.unpriced_calls, row.cache_hits, money(row.cost_saved_usd)]
+            by.value if by else "scope",
+            "calls",
+            "errors",
+            "tokens in",
+            "tokens out",
+            "cost",
+            "unpriced",
+            "cache hits",
+            "saved",
+        ],
+        [
+            [
+                row.group,
+                row.calls,
+                row.errors,
+                row.prompt_tokens,
+                row.completion_tokens,
+                money(row.cost_usd) if not row.unpriced_calls else money(row.cost_usd) + "+",
+                row.unpriced_calls,
+                row.cache_hits,
+                money(row.cost_saved_usd),
+            ]
             for row in rows
         ],
     )
