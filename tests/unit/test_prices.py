@@ -31,7 +31,10 @@ def test_openai_prices_equal_genai_prices_including_cached_input(model: str) -> 
 def test_cached_input_tokens_are_charged_less() -> None:
     uncached = Usage(prompt_tokens=10_000, completion_tokens=0)
     cached = Usage(prompt_tokens=10_000, completion_tokens=0, cached_tokens=8_000)
-    full, cheaper = price_of("gpt-4o-mini", uncached, OPENAI), price_of("gpt-4o-mini", cached, OPENAI)
+    full, cheaper = (
+        price_of("gpt-4o-mini", uncached, OPENAI),
+        price_of("gpt-4o-mini", cached, OPENAI),
+    )
     assert full is not None and cheaper is not None and cheaper < full
 
 
@@ -56,10 +59,13 @@ def test_profile_overrides_win_exact_name_first_then_glob() -> None:
         base_url="https://api.openai.com/v1",
         prices={
             "ft:*": ModelPrice(input=Decimal(1), output=Decimal(2)),
-            "gpt-4o-mini": ModelPrice(input=Decimal(10), output=Decimal(20),
-                                      cached_input=Decimal(5)),
+            "gpt-4o-mini": ModelPrice(
+                input=Decimal(10), output=Decimal(20), cached_input=Decimal(5)
+            ),
         },
     )
     usage = Usage(prompt_tokens=1_000_000, completion_tokens=1_000_000, cached_tokens=500_000)
-    assert price_of("gpt-4o-mini", usage, profile) == Decimal("27.5")  # 0.5M x 10 + 0.5M x 5 (cached) + 1M x 20
+    assert price_of("gpt-4o-mini", usage, profile) == Decimal(
+        "27.5"
+    )  # 0.5M x 10 + 0.5M x 5 (cached) + 1M x 20
     assert price_of("ft:anything", usage, profile) == Decimal(3)

@@ -68,13 +68,17 @@ def test_openai_variables_form_the_default_profile(
     monkeypatch.setenv("OPENAI_API_KEY", "sk-abc")
     name, profile = load_settings().resolve_profile()
     assert (name, profile.base_url, profile.api_key_env) == (
-        "default", "https://api.openai.com/v1", "OPENAI_API_KEY"
+        "default",
+        "https://api.openai.com/v1",
+        "OPENAI_API_KEY",
     )
     monkeypatch.delenv("OPENAI_API_KEY")
     monkeypatch.setenv("OPENAI_BASE_URL", "http://localhost:11434/v1")
     name, profile = load_settings().resolve_profile()
     assert (name, profile.base_url, profile.api_key_env) == (
-        "default", "http://localhost:11434/v1", None
+        "default",
+        "http://localhost:11434/v1",
+        None,
     )
 
 
@@ -87,20 +91,32 @@ def test_an_unknown_profile_names_the_known_ones(home: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("[profiles.a]\nbase_url = 'http://x/v1'\ntimeout = -1\n",
-         r"config.toml:3: profiles.a.timeout: must be greater than 0"),
-        ("[profiles.a]\nbase_url = 'http://x/v1'\nmax_retries = 99\n",
-         r"config.toml:3: profiles.a.max_retries: must be at most 10"),
-        ("[profiles.a]\nbase_url = 'ftp://x'\n",
-         r"config.toml:2: profiles.a.base_url: must be an http:// or https:// URL"),
-        ("[profiles.a]\nbase_url = 'http://x/v1'\nbase_urll = 1\n",
-         r"config.toml:3: profiles.a.base_urll: is not a known setting"),
-        ("[profiles.a]\ndefault_model = 'm'\n",
-         r"config.toml:1: profiles.a.base_url: is required"),
-        ("[cache]\nttl_seconds = 'soon'\n",
-         r"config.toml:2: cache.ttl_seconds: must be a whole number"),
+        (
+            "[profiles.a]\nbase_url = 'http://x/v1'\ntimeout = -1\n",
+            r"config.toml:3: profiles.a.timeout: must be greater than 0",
+        ),
+        (
+            "[profiles.a]\nbase_url = 'http://x/v1'\nmax_retries = 99\n",
+            r"config.toml:3: profiles.a.max_retries: must be at most 10",
+        ),
+        (
+            "[profiles.a]\nbase_url = 'ftp://x'\n",
+            r"config.toml:2: profiles.a.base_url: must be an http:// or https:// URL",
+        ),
+        (
+            "[profiles.a]\nbase_url = 'http://x/v1'\nbase_urll = 1\n",
+            r"config.toml:3: profiles.a.base_urll: is not a known setting",
+        ),
+        ("[profiles.a]\ndefault_model = 'm'\n", r"config.toml:1: profiles.a.base_url: is required"),
+        (
+            "[cache]\nttl_seconds = 'soon'\n",
+            r"config.toml:2: cache.ttl_seconds: must be a whole number",
+        ),
         ("[profiles.a\nbase_url = 1\n", r"config.toml: invalid TOML: .*line 1"),
-        ("[profiles.demo]\nbase_url = 'http://x/v1'\n", r"profiles.demo: the name 'demo' is built in"),
+        (
+            "[profiles.demo]\nbase_url = 'http://x/v1'\n",
+            r"profiles.demo: the name 'demo' is built in",
+        ),
     ],
 )
 def test_a_bad_config_file_is_one_line_naming_file_line_field_and_rule(
@@ -114,7 +130,9 @@ def test_a_bad_config_file_is_one_line_naming_file_line_field_and_rule(
 
 
 def test_a_key_pasted_into_api_key_env_is_refused_without_echoing_it(home: Path) -> None:
-    write_config(home, "[profiles.a]\nbase_url = 'http://x/v1'\napi_key_env = 'sk-live-123456789'\n")
+    write_config(
+        home, "[profiles.a]\nbase_url = 'http://x/v1'\napi_key_env = 'sk-live-123456789'\n"
+    )
     with pytest.raises(ConfigError, match="NAME of an environment variable") as error:
         load_settings()
     assert "sk-live-123456789" not in str(error.value)

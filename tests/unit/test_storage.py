@@ -16,30 +16,73 @@ from storage.records import CallFilter, CallOutcome, CallStart, Usage
 from storage.store import Store
 
 
-def start(model: str = "m", prompt: str = "hello", when: str = "2026-11-28T10:00:00.000000Z"
-          ) -> CallStart:
-    return CallStart(started_at=when, profile="p", endpoint="http://x/v1", model=model,
-                     stream=False, params={"temperature": 0.0},
-                     messages=[{"role": "user", "content": prompt}], request_key="k",
-                     cache_eligible=True)
+def start(
+    model: str = "m", prompt: str = "hello", when: str = "2026-11-28T10:00:00.000000Z"
+) -> CallStart:
+    return CallStart(
+        started_at=when,
+        profile="p",
+        endpoint="http://x/v1",
+        model=model,
+        stream=False,
+        params={"temperature": 0.0},
+        messages=[{"role": "user", "content": prompt}],
+        request_key="k",
+        cache_eligible=True,
+    )
 
 
 def done(text: str, status: str = "ok", cost: float | None = 0.01) -> CallOutcome:
-    return CallOutcome(finished_at="2026-11-28T10:00:01.000000Z", status=status,
-                       response_text=text, usage=Usage(10, 5), cost_usd=cost, latency_ms=5.0)
+    return CallOutcome(
+        finished_at="2026-11-28T10:00:01.000000Z",
+        status=status,
+        response_text=text,
+        usage=Usage(10, 5),
+        cost_usd=cost,
+        latency_ms=5.0,
+    )
 
 
 def test_a_blank_database_migrates_to_the_expected_columns(tmp_path: Path) -> None:
     db = open_database(tmp_path / "t.db")
     calls = {c.name for c in db["calls"].columns}  # type: ignore[union-attr]
-    assert {"started_at", "profile", "endpoint", "model", "params_json", "messages_json",
-            "response_text", "finish_reason", "prompt_tokens", "completion_tokens",
-            "cached_tokens", "reasoning_tokens", "usage_estimated", "cost_usd", "ttft_ms",
-            "latency_ms", "cache_hit", "retries", "error_type", "error_message",
-            "incomplete", "status"} <= calls
+    assert {
+        "started_at",
+        "profile",
+        "endpoint",
+        "model",
+        "params_json",
+        "messages_json",
+        "response_text",
+        "finish_reason",
+        "prompt_tokens",
+        "completion_tokens",
+        "cached_tokens",
+        "reasoning_tokens",
+        "usage_estimated",
+        "cost_usd",
+        "ttft_ms",
+        "latency_ms",
+        "cache_hit",
+        "retries",
+        "error_type",
+        "error_message",
+        "incomplete",
+        "status",
+    } <= calls
     entries = {c.name for c in db["cache_entries"].columns}  # type: ignore[union-attr]
-    assert {"key", "endpoint", "model", "components_json", "response_json", "hits",
-            "created_at", "last_hit_at", "expires_at", "size_bytes"} <= entries
+    assert {
+        "key",
+        "endpoint",
+        "model",
+        "components_json",
+        "response_json",
+        "hits",
+        "created_at",
+        "last_hit_at",
+        "expires_at",
+        "size_bytes",
+    } <= entries
     applied = [row["name"] for row in db["_sqlite_migrations"].rows]
     assert applied == ["m001_calls", "m002_cache_entries"]
     open_database(tmp_path / "t.db")  # applying again is a no-op
@@ -68,16 +111,18 @@ def test_full_text_search_finds_prompts_and_answers(tmp_path: Path) -> None:
     assert [c.outcome.response_text for c in store.calls.find(CallFilter(search="cheese"))] == [
         "fromage"
     ]
-    assert [c.start.messages[0]["content"] for c in store.calls.find(CallFilter(search="sunny"))
-            ] == ["weather today"]
+    assert [
+        c.start.messages[0]["content"] for c in store.calls.find(CallFilter(search="sunny"))
+    ] == ["weather today"]
     assert store.calls.find(CallFilter(search='"unbalanced (*')) == []
 
 
 def test_log_filters_and_keyset_paging(tmp_path: Path) -> None:
     store = Store.open(tmp_path / "t.db")
     for index in range(5):
-        call_id = store.calls.start(start(model="a" if index % 2 else "b",
-                                          when=f"2026-11-2{index}T00:00:00.000000Z"))
+        call_id = store.calls.start(
+            start(model="a" if index % 2 else "b", when=f"2026-11-2{index}T00:00:00.000000Z")
+        )
         store.calls.finish(call_id, done("x", status="error" if index == 4 else "ok"))
     assert [c.id for c in store.calls.find(CallFilter(limit=2))] == [5, 4]
     assert [c.id for c in store.calls.find(CallFilter(limit=2, before_id=4))] == [3, 2]
@@ -90,8 +135,14 @@ def test_usage_totals_by_model_leave_cache_hits_out_of_tokens(tmp_path: Path) ->
     store = Store.open(tmp_path / "t.db")
     store.calls.finish(store.calls.start(start(model="a")), done("x", cost=0.5))
     store.calls.finish(store.calls.start(start(model="a")), done("x", cost=None))
-    hit = CallOutcome(finished_at="t", status="ok", usage=Usage(10, 5), cost_usd=0.0,
-                      cost_saved_usd=0.5, cache_hit=True)
+    hit = CallOutcome(
+        finished_at="t",
+        status="ok",
+        usage=Usage(10, 5),
+        cost_usd=0.0,
+        cost_saved_usd=0.5,
+        cache_hit=True,
+    )
     store.calls.finish(store.calls.start(start(model="a")), hit)
     (row,) = store.calls.usage("model")
     assert (row.group, row.calls, row.prompt_tokens, row.cost_usd) == ("a", 3, 20, 0.5)
@@ -103,7 +154,7 @@ def test_a_crash_mid_stream_leaves_the_partial_text(tmp_path: Path) -> None:
 import os
 from storage.store import Store
 from tests.unit.test_storage import start
-store = Store.open({str(tmp_path / 't.db')!r})
+store = Store.open({str(tmp_path / "t.db")!r})
 call_id = store.calls.start(start())
 store.calls.save_partial(call_id, "half an ans")
 os._exit(9)
