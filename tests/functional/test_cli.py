@@ -183,3 +183,18 @@ def test_tokens_counts_a_request_file(capsys: pytest.CaptureFixture[str], tmp_pa
     assert code == 2 and f"{bad}:2:19: invalid JSON" in err
     code, _, err = cli(capsys, "tokens", str(tmp_path / "none.json"), "--model", "m")
     assert code == 2 and "cannot be read" in err
+
+
+def test_the_debug_log_never_holds_the_key(
+    capsys: pytest.CaptureFixture[str], home: Path, fake: FakeOpenAI,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("FAKE_API_KEY", TEST_KEY)
+    monkeypatch.setenv("TUNEDECK_LOG_LEVEL", "DEBUG")
+    write_config(home, fake_profile_toml(fake.base_url, max_retries=1))
+    fake.enqueue(Reply.invalid_api_key())  # a 401 is not retried
+    assert cli(capsys, "prompt", "hi")[0] == 1
+    assert cli(capsys, "prompt", "hi again", "--no-stream")[0] == 0
+    log = (home / "tunedeck.log").read_text()
+    assert "chat/completions" in log  # the SDK's debug lines are there...
+    assert TEST_KEY not in log and TEST_KEY[8:20] not in log  # ...without the key

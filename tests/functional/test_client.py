@@ -234,3 +234,10 @@ def test_async_and_sync_calls_share_the_cache(client: ChatClient, fake: FakeOpen
 def test_models_are_listed_from_the_endpoint(client: ChatClient, fake: FakeOpenAI) -> None:
     fake.models = ["b-model", "a-model"]
     assert client.list_models() == ["a-model", "b-model"]
+
+
+def test_retry_after_in_seconds_is_honoured(client: ChatClient, fake: FakeOpenAI) -> None:
+    fake.enqueue(Reply.error(429, "slow down", headers={"retry-after": "1"}))
+    client.complete(ask())
+    first, second = fake.chat_requests
+    assert second.at - first.at >= 0.95

@@ -11,7 +11,7 @@ from core.clock import iso, utc_now
 from core.errors import BadInput
 from storage.records import CacheEntry
 from tui.cli.engine import engine
-from tui.cli.output import excerpt, money, print_json, print_table, say
+from tui.cli.output import excerpt, local_time, money, print_json, print_table, say
 
 cache_app = typer.Typer(help="The response cache.")
 
@@ -49,10 +49,10 @@ def cache_show(
         ("endpoint", components.get("endpoint")),
         ("model", components.get("model")),
         *((f"param {name}", value) for name, value in components.get("params", {}).items()),
-        ("created", entry.created_at),
-        ("expires", entry.expires_at or "never"),
+        ("created", local_time(entry.created_at)),
+        ("expires", local_time(entry.expires_at) if entry.expires_at else "never"),
         ("hits", entry.hits),
-        ("last hit", entry.last_hit_at or "-"),
+        ("last hit", local_time(entry.last_hit_at)),
         ("original cost", money(entry.cost_usd)),
     ]
     print_table(["field", "value"], fields)
@@ -127,7 +127,7 @@ def _row(entry: CacheEntry) -> list[object]:
         entry.key[:12],
         entry.model,
         entry.hits,
-        entry.created_at[:19].replace("T", " "),
+        local_time(entry.created_at),
         _size(entry.size_bytes),
         entry.prompt_tokens + entry.completion_tokens,
         excerpt(entry.prompt_excerpt, 40),

@@ -10,7 +10,7 @@ from core.clock import parse_since, utc_now
 from core.errors import BadInput
 from storage.records import CallFilter, CallRecord
 from tui.cli.engine import engine
-from tui.cli.output import excerpt, millis, money, print_json, print_table
+from tui.cli.output import excerpt, local_time, millis, money, print_json, print_table
 
 log_app = typer.Typer(help="The request log: every call, whatever its outcome.")
 
@@ -61,7 +61,7 @@ def log_show(
     usage = out.usage
     fields = [
         ("id", call.id),
-        ("started", call.start.started_at),
+        ("started", local_time(call.start.started_at)),
         ("profile", call.start.profile),
         ("endpoint", call.start.endpoint),
         ("model", call.start.model),
@@ -110,7 +110,7 @@ def _row(call: CallRecord) -> list[object]:
     prompt = call.start.messages[-1].get("content") if call.start.messages else ""
     return [
         call.id,
-        call.start.started_at[:19].replace("T", " "),
+        local_time(call.start.started_at),
         call.start.profile,
         call.start.model,
         status,

@@ -9,6 +9,7 @@ import dataclasses
 import json
 import sys
 from collections.abc import Sequence
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -70,6 +71,14 @@ def millis(value: float | None) -> str:
     if value is None:
         return "-"
     return f"{value:.0f} ms" if value < 1000 else f"{value / 1000:.2f} s"
+
+
+def local_time(stamp: str | None) -> str:
+    """A logged UTC time as the user's local `YYYY-MM-DD HH:MM:SS`."""
+    if not stamp:
+        return "-"
+    moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M:%S")
 
 
 def excerpt(text: str, width: int = 60) -> str:
