@@ -19,8 +19,12 @@ class ResponseCache:
         self._store = store
 
     def lookup(self, key: str, now: str) -> CacheEntry | None:
-        """The live entry for `key` (counting the hit), or None when absent or expired."""
-        with self._store.write() as db:
+        """The live entry for `key` (counting the hit), or None when absent or expired.
+
+        A miss only reads; a hit adds one atomic UPDATE, so lookups never wait on the write lock
+        unless they hit.
+        """
+        with self._store.read() as db:
             rows = list(
                 db.query(
                     "SELECT * FROM cache_entries WHERE key = ?"
