@@ -186,7 +186,9 @@ def test_tokens_counts_a_request_file(capsys: pytest.CaptureFixture[str], tmp_pa
 
 
 def test_the_debug_log_never_holds_the_key(
-    capsys: pytest.CaptureFixture[str], home: Path, fake: FakeOpenAI,
+    capsys: pytest.CaptureFixture[str],
+    home: Path,
+    fake: FakeOpenAI,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("FAKE_API_KEY", TEST_KEY)
