@@ -200,3 +200,36 @@ def test_the_debug_log_never_holds_the_key(
     log = (home / "tunedeck.log").read_text()
     assert "chat/completions" in log  # the SDK's debug lines are there...
     assert TEST_KEY not in log and TEST_KEY[8:20] not in log  # ...without the key
+
+
+def test_kill_9_mid_stream_leaves_the_partial_answer_in_the_log(
+    capsys: pytest.CaptureFixture[str],
+    home: Path,
+    fake: FakeOpenAI,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import signal
+    import time
+
+    from storage.records import CallFilter
+    from storage.store import Store
+
+    monkeypatch.setenv("FAKE_API_KEY", TEST_KEY)
+    write_config(home, fake_profile_toml(fake.base_url))
+    words = " ".join(f"word{i}" for i in range(40))
+    fake.enqueue(Reply.text(words, chunk_delay=0.1))
+    process = subprocess.Popen(
+        ["tunedeck", "prompt", "talk slowly"], stdout=subprocess.PIPE, env=os.environ.copy()
+    )
+    assert process.stdout is not None
+    received = b""
+    while b"word12" not in received:
+        received += process.stdout.read1(100)
+    time.sleep(0.7)  # past the 0.5 s between saves of the partial text
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=10)
+    (call,) = Store.open(home / "tunedeck.db").calls.find(CallFilter())
+    assert call.status == "pending"  # never finished: `tunedeck log` shows it as interrupted
+    partial = call.outcome.response_text
+    assert partial.startswith("word0 word1") and len(partial) < len(words)
+    assert "interrupted" in cli(capsys, "log")[1]
