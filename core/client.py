@@ -120,13 +120,9 @@ class ChatClient:
         if profile_name not in self._sync:
             from openai import DefaultHttpxClient, OpenAI
 
-            profile, key = self._profile_and_key(profile_name)
-            http = DefaultHttpxClient(
-                event_hooks={"request": [_count_attempt]}, **_transport(profile)
-            )
-            self._sync[profile_name] = OpenAI(
-                api_key=key or _NO_KEY, http_client=http, **_sdk_options(profile)
-            )
+            options, transport = self._sdk_options(profile_name)
+            http = DefaultHttpxClient(event_hooks={"request": [_count_attempt]}, **transport)
+            self._sync[profile_name] = OpenAI(http_client=http, **options)
         return self._sync[profile_name]
 
     def async_sdk(self, profile_name: str) -> AsyncOpenAI:
@@ -134,14 +130,26 @@ class ChatClient:
         if profile_name not in self._async:
             from openai import AsyncOpenAI, DefaultAsyncHttpxClient
 
-            profile, key = self._profile_and_key(profile_name)
-            http = DefaultAsyncHttpxClient(
-                event_hooks={"request": [_count_attempt_async]}, **_transport(profile)
-            )
-            self._async[profile_name] = AsyncOpenAI(
-                api_key=key or _NO_KEY, http_client=http, **_sdk_options(profile)
-            )
+            options, transport = self._sdk_options(profile_name)
+            hooks = {"request": [_count_attempt_async]}
+            http = DefaultAsyncHttpxClient(event_hooks=hooks, **transport)
+            self._async[profile_name] = AsyncOpenAI(http_client=http, **options)
         return self._async[profile_name]
+
+    def _sdk_options(self, profile_name: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Keyword arguments for the SDK client and for its HTTP client."""
+        profile, key = self._profile_and_key(profile_name)
+        options = {
+            "api_key": key or _NO_KEY,
+            "base_url": profile.base_url,
+            "timeout": profile.timeout,
+            "max_retries": profile.max_retries,
+        }
+        if not profile.demo:
+            return options, {}
+        from core.demo import demo_transport
+
+        return options, {"transport": demo_transport()}
 
     def close(self) -> None:
         """Close the HTTP connections of the sync clients (async ones close with their loop)."""
@@ -169,22 +177,6 @@ class ChatClient:
             return profile, profile.api_key(self.environ)
         except ConfigError as error:
             raise ConfigError(f"profile '{name}': {error}") from None
-
-
-def _sdk_options(profile: Profile) -> dict[str, Any]:
-    return {
-        "base_url": profile.base_url,
-        "timeout": profile.timeout,
-        "max_retries": profile.max_retries,
-    }
-
-
-def _transport(profile: Profile) -> dict[str, Any]:
-    if not profile.demo:
-        return {}
-    from core.demo import demo_transport
-
-    return {"transport": demo_transport()}
 
 
 def _count_attempt(request: Any) -> None:
