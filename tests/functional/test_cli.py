@@ -14,6 +14,8 @@ from tests.conftest import TEST_KEY, fake_profile_toml, write_config
 from tests.support.fake_openai import FakeOpenAI, Reply
 from tui.cli import run
 
+TUNEDECK = str(Path(sys.executable).with_name("tunedeck"))  # the installed console script
+
 
 def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
     code = run(list(args))
@@ -25,7 +27,7 @@ def test_the_console_script_answers_from_the_demo_with_no_key_and_no_network(
     home: Path,
 ) -> None:
     done = subprocess.run(
-        ["tunedeck", "prompt", "hello offline world", "--temperature", "0"],
+        [TUNEDECK, "prompt", "hello offline world", "--temperature", "0"],
         capture_output=True,
         text=True,
         timeout=60,
@@ -219,7 +221,7 @@ def test_kill_9_mid_stream_leaves_the_partial_answer_in_the_log(
     words = " ".join(f"word{i}" for i in range(40))
     fake.enqueue(Reply.text(words, chunk_delay=0.1))
     process = subprocess.Popen(
-        ["tunedeck", "prompt", "talk slowly"], stdout=subprocess.PIPE, env=os.environ.copy()
+        [TUNEDECK, "prompt", "talk slowly"], stdout=subprocess.PIPE, env=os.environ.copy()
     )
     assert process.stdout is not None
     received = b""
