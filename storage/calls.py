@@ -98,6 +98,24 @@ class CallLog:
             rows = list(db.query(sql, [since] if since else []))
         return [_usage_row(row) for row in rows]
 
+    def recent_models(self, limit: int = 50) -> list[str]:
+        """Models called most recently first, without repeats."""
+        sql = "SELECT model FROM calls GROUP BY model ORDER BY max(id) DESC LIMIT ?"
+        with self._store.read() as db:
+            return [row[0] for row in db.execute(sql, [limit]).fetchall()]
+
+    def recent_prompts(self, limit: int = 200) -> list[str]:
+        """The last user message of recent calls, newest first, without repeats."""
+        sql = "SELECT messages_json FROM calls ORDER BY id DESC LIMIT ?"
+        with self._store.read() as db:
+            rows = db.execute(sql, [limit * 3]).fetchall()
+        prompts: list[str] = []
+        for (messages_json,) in rows:
+            text = _last_user_text(json.loads(messages_json or "[]"))
+            if text and text not in prompts:
+                prompts.append(text)
+        return prompts[:limit]
+
     def count(self) -> int:
         """Number of calls in the log."""
         with self._store.read() as db:
@@ -150,6 +168,13 @@ def _usage_row(row: dict[str, Any]) -> UsageRow:
         cache_hits=row["cache_hits"] or 0,
         cost_saved_usd=row["cost_saved_usd"],
     )
+
+
+def _last_user_text(messages: list[dict[str, Any]]) -> str:
+    for message in reversed(messages):
+        if message.get("role") == "user" and isinstance(message.get("content"), str):
+            return str(message["content"])
+    return ""
 
 
 def _prompt_text(messages: list[dict[str, Any]]) -> str:

@@ -1,32 +1,137 @@
-"""The tunedeck console (the Textual app). Its panes arrive with the console issue."""
+"""The tunedeck console: panes as Textual modes on one shared engine."""
 
 from __future__ import annotations
 
-from textual.app import App, ComposeResult
-from textual.widgets import Footer, Header, Static
+from collections.abc import Iterable
+from typing import ClassVar
 
-from tui.cli.engine import Engine
+from textual import work
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.worker import Worker, WorkerState
+
+from core.clock import Clock, utc_now
+from tui.engine import Engine
+from tui.screens.cache import CacheScreen
+from tui.screens.help import HelpScreen
+from tui.screens.prompt import PromptScreen
+from tui.screens.usage import UsageScreen
+from tui.widgets.status import StatusFigures, read_status
+
+PANES = {"prompt": "Prompt", "cache": "Cache", "usage": "Usage"}
+
+
+def pane_bindings(screen: Screen[object]) -> list[Binding]:
+    """The key bindings a pane declares (for the help screen and the command palette)."""
+    return [b for b in getattr(type(screen), "BINDINGS", []) if isinstance(b, Binding)]
 
 
 class TunedeckApp(App[None]):
-    """The console shell: header, status and footer on the shared engine."""
+    """The console. Attributes go down to the panes; their messages come up."""
 
     TITLE = "tunedeck"
-    BINDINGS = [("q", "quit", "Quit")]
+    CSS_PATH = "styles/app.tcss"
+    MODES: ClassVar = {"prompt": PromptScreen, "cache": CacheScreen, "usage": UsageScreen}
+    DEFAULT_MODE = "prompt"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("1", "pane('prompt')", "Prompt"),
+        Binding("2", "pane('cache')", "Cache"),
+        Binding("3", "pane('usage')", "Usage"),
+        Binding("alt+1", "pane('prompt')", "Prompt", show=False, priority=True),
+        Binding("alt+2", "pane('cache')", "Cache", show=False, priority=True),
+        Binding("alt+3", "pane('usage')", "Usage", show=False, priority=True),
+        Binding("question_mark", "help", "Help"),
+        Binding("f1", "help", "Help", show=False, priority=True),
+        Binding("ctrl+q", "quit", "Quit", priority=True),
+    ]
 
-    def __init__(self, engine: Engine) -> None:
+    status: reactive[StatusFigures | None] = reactive(None)
+    """Figures of the status line, refreshed after every call and pane change."""
+    profile_name: reactive[str] = reactive("")
+    model_name: reactive[str] = reactive("")
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        clock: Clock = utc_now,
+        warm_up: bool = True,
+        cursor_blink: bool = True,
+    ) -> None:
         super().__init__()
         self.engine = engine
+        self.clock = clock
+        """Now, for every figure that depends on it (injected by snapshot tests)."""
+        self.cursor_blink = cursor_blink
+        """False in snapshot tests: text cursors do not blink."""
+        self._warm = warm_up
+        name, profile = engine.settings.resolve_profile()
+        self.set_reactive(TunedeckApp.profile_name, name)
+        self.set_reactive(TunedeckApp.model_name, profile.default_model)
 
-    def compose(self) -> ComposeResult:
-        yield Header(show_clock=False)
-        name, profile = self.engine.settings.resolve_profile()
-        demo = " (offline demo)" if profile.demo else ""
-        yield Static(
-            f"profile {name}{demo} · model {profile.default_model}\n\n"
-            "The Prompt, Cache and Usage panes are on their way. Meanwhile every command runs "
-            'headless: try `tunedeck prompt "hello"`, `tunedeck log`, `tunedeck usage`.',
-            id="status",
-            markup=False,
-        )
-        yield Footer()
+    def on_mount(self) -> None:
+        self.refresh_status()
+        if self._warm:
+            self.warm_up()
+
+    def watch_profile_name(self) -> None:
+        self.refresh_status()
+
+    def watch_model_name(self) -> None:
+        self.refresh_status()
+
+    @work(thread=True, exclusive=True, group="status", exit_on_error=False)
+    def refresh_status(self) -> None:
+        """Re-read the status line's figures from the database."""
+        figures = read_status(self.engine, self.profile_name, self.model_name, self.clock())
+        self.call_from_thread(setattr, self, "status", figures)
+
+    @work(thread=True, group="warm-up", exit_on_error=False)
+    def warm_up(self) -> None:
+        """Import the SDK and load the tokenizer off the event loop, after the first frame."""
+        import openai  # noqa: F401
+
+        from core.prices import known_price
+        from core.tokens import count_text
+
+        count_text("warm up", self.model_name)
+        _, profile = self.engine.settings.resolve_profile(self.profile_name)
+        known_price(self.model_name, profile)
+
+    def action_pane(self, name: str) -> None:
+        """Switch to a pane."""
+        if self.current_mode != name:
+            self.switch_mode(name)
+
+    def action_help(self) -> None:
+        """Show every binding of the current pane."""
+        if isinstance(self.screen, HelpScreen):
+            return
+        keys: dict[str, list[str]] = {}
+        for binding in pane_bindings(self.screen):
+            keys.setdefault(binding.description, []).append(binding.key)
+        listed = [(" / ".join(k), description) for description, k in keys.items()]
+        self.push_screen(HelpScreen(PANES.get(self.current_mode, ""), listed))
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        for mode, title in PANES.items():
+            yield SystemCommand(f"{title} pane", f"Open the {title} pane", self._pane(mode))
+        yield SystemCommand("Help", "Every key binding", self.action_help)
+        seen = set()
+        for binding in pane_bindings(screen):
+            action = getattr(screen, f"action_{binding.action}", None)
+            if action is not None and binding.description not in seen:
+                seen.add(binding.description)
+                yield SystemCommand(binding.description, f"key: {binding.key}", action)
+
+    def _pane(self, mode: str) -> object:
+        return lambda: self.action_pane(mode)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A failed worker becomes a notification, never a traceback on screen."""
+        if event.state is WorkerState.ERROR and event.worker.error is not None:
+            error = event.worker.error
+            self.notify(f"{type(error).__name__}: {error}", severity="error", markup=False)

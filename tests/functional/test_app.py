@@ -1,18 +1,44 @@
-"""The console shell starts on the shared engine (its panes come with the console issue)."""
+"""The console shell: status line, panes, command palette, quitting."""
 
 from __future__ import annotations
 
-from textual.widgets import Static
+from pathlib import Path
 
 from core.settings import load_settings
 from tui.app import TunedeckApp
-from tui.cli.engine import Engine
+from tui.engine import Engine
+from tui.widgets.status import StatusLine
 
 
-async def test_the_console_opens_on_the_demo_profile_and_quits_with_q(home: object) -> None:
-    app = TunedeckApp(Engine(load_settings()))
+async def test_the_status_line_shows_the_demo_profile_and_today(home: Path) -> None:
+    app = TunedeckApp(Engine(load_settings()), warm_up=False)
     async with app.run_test(size=(80, 24)) as pilot:
-        status = app.query_one("#status", Static)
-        assert "profile demo (offline demo)" in str(status.render())
-        await pilot.press("q")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        line = str(app.screen.query_one(StatusLine).render())
+        assert "demo · tunedeck-demo · OFFLINE DEMO · today $0 · cache hits -" in line
+        await pilot.press("ctrl+q")
     assert app.return_code == 0
+
+
+async def test_the_status_line_follows_calls(home: Path) -> None:
+    engine = Engine(load_settings())
+    app = TunedeckApp(engine, warm_up=False)
+    async with app.run_test(size=(120, 36)) as pilot:
+        from core.params import build_request
+
+        request = build_request("tunedeck-demo", [{"role": "user", "content": "x"}], temperature=0)
+        engine.client.complete(request)
+        engine.client.complete(request)
+        app.refresh_status()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert "cache hits 50%" in str(app.screen.query_one(StatusLine).render())
+
+
+async def test_the_command_palette_lists_panes_and_pane_actions(home: Path) -> None:
+    app = TunedeckApp(Engine(load_settings()), warm_up=False)
+    async with app.run_test(size=(120, 36)):
+        titles = {command.title for command in app.get_system_commands(app.screen)}
+        assert {"Prompt pane", "Cache pane", "Usage pane", "Help"} <= titles
+        assert {"Send", "Stop", "Re-run (no cache)", "Copy answer"} <= titles

@@ -9,12 +9,12 @@ import typer
 
 from core.errors import TunedeckError
 from tui.cli.cache_cmd import cache_app
-from tui.cli.engine import engine
 from tui.cli.log_cmd import log_app
 from tui.cli.misc_cmd import profiles, tokens
 from tui.cli.output import say
 from tui.cli.prompt_cmd import prompt
 from tui.cli.usage_cmd import usage
+from tui.engine import engine
 
 app = typer.Typer(
     name="tunedeck",

@@ -9,8 +9,8 @@ import typer
 from core.clock import parse_since, utc_now
 from core.errors import BadInput
 from storage.records import CallFilter, CallRecord
-from tui.cli.engine import engine
 from tui.cli.output import excerpt, local_time, millis, money, print_json, print_table
+from tui.engine import engine
 
 log_app = typer.Typer(help="The request log: every call, whatever its outcome.")
 

@@ -12,8 +12,8 @@ import typer
 from core.errors import BadInput
 from core.prices import known_price
 from core.tokens import count_messages
-from tui.cli.engine import engine
 from tui.cli.output import print_json, print_table
+from tui.engine import engine
 
 
 def profiles(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:

@@ -17,6 +17,10 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from tui.text import money
+
+__all__ = ["money", "print_json", "print_table", "say"]
+
 
 def print_json(value: Any) -> None:
     """Print `value` as indented JSON (dataclasses and Decimals included)."""
@@ -54,18 +58,6 @@ def say(line: str) -> None:
     sys.stderr.write(line + "\n")
 
 
-def money(value: Decimal | float | None) -> str:
-    """USD for people: `unknown` when there is no price, more decimals for tiny sums."""
-    if value is None:
-        return "unknown"
-    amount = Decimal(str(value))
-    if amount == 0:
-        return "$0"
-    if abs(amount) < Decimal("0.01"):
-        return f"${amount:.6f}".rstrip("0").rstrip(".")
-    return f"${amount:,.4f}".rstrip("0").rstrip(".")
-
-
 def millis(value: float | None) -> str:
     """A duration in ms or s, or `-`."""
     if value is None:
@@ -85,17 +77,3 @@ def excerpt(text: str, width: int = 60) -> str:
     """One line of at most `width` characters."""
     flat = " ".join(text.split())
     return flat if len(flat) <= width else flat[: width - 1] + "…"
-
-
-def inert(text: str) -> str:
-    """Model text safe for a terminal: escape sequences and control characters made visible."""
-    return "".join(_visible(char) for char in text)
-
-
-def _visible(char: str) -> str:
-    code = ord(char)
-    if char in "\n\t":
-        return char
-    if code < 32 or code == 127 or 0x80 <= code < 0xA0:
-        return f"\\x{code:02x}"
-    return char

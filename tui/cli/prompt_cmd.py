@@ -11,8 +11,9 @@ import typer
 from core.errors import BadInput
 from core.params import build_request
 from core.results import CacheMode, CallOptions, ChatResult
-from tui.cli.engine import engine
-from tui.cli.output import inert, millis, money, print_json, say
+from tui.cli.output import millis, money, print_json, say
+from tui.engine import engine
+from tui.text import inert
 
 
 def prompt(

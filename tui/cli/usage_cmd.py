@@ -7,9 +7,9 @@ from typing import Annotated
 
 import typer
 
-from tui.cli.engine import engine
 from tui.cli.log_cmd import since_time
 from tui.cli.output import money, print_json, print_table
+from tui.engine import engine
 
 
 class GroupBy(StrEnum):

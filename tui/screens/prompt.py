@@ -1,0 +1,239 @@
+"""The Prompt pane: try a prompt against any profile and model, streamed, with its figures."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Iterable
+from typing import ClassVar
+
+from textual import on, work
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.suggester import SuggestFromList
+from textual.widget import Widget
+from textual.widgets import Input, Label, Select, TextArea
+
+from core.errors import TunedeckError
+from core.params import ChatRequest, Message
+from core.prices import price_of
+from core.results import CacheMode, CallOptions
+from core.tokens import count_messages
+from storage.records import Usage
+from tui.screens.base import PaneScreen
+from tui.text import money
+from tui.widgets.prompt.answer import AnswerView
+from tui.widgets.prompt.editor import PromptEditor
+from tui.widgets.prompt.params import ParamsForm
+
+ESTIMATE_DELAY = 0.15  # seconds of quiet typing before the prompt is counted again
+
+
+class PromptScreen(PaneScreen):
+    """Keyboard-driven prompt testing: send, stream, stop, compare, copy, re-run."""
+
+    SUB_TITLE = "Prompt"
+    CSS_PATH = "../styles/prompt.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+s", "send", "Send", priority=True),
+        Binding("ctrl+enter", "send", "Send", show=False, priority=True),
+        Binding("escape", "stop", "Stop"),
+        Binding("ctrl+r", "rerun", "Re-run (no cache)", priority=True),
+        Binding("ctrl+y", "copy_answer", "Copy answer", priority=True),
+        Binding("ctrl+l", "focus_prompt", "Prompt", show=False),
+    ]
+
+    def compose_body(self) -> Iterable[Widget]:
+        app = self.deck
+        profiles = sorted(app.engine.settings.all_profiles())
+        with Horizontal(id="prompt-pane"):
+            with Vertical(id="settings"):
+                yield Label("profile", classes="muted")
+                yield Select(
+                    [(name, name) for name in profiles],
+                    value=app.profile_name,
+                    allow_blank=False,
+                    compact=True,
+                    id="profile",
+                )
+                yield Label("model", classes="muted")
+                yield Input(app.model_name, id="model", compact=True)
+                yield Label("compare with", classes="muted")
+                yield Input("", placeholder="second model", id="compare-model", compact=True)
+                yield ParamsForm(id="params")
+                yield Label("system prompt", classes="muted")
+                yield TextArea(id="system", soft_wrap=True, tab_behavior="focus")
+            with Vertical(id="work"):
+                yield PromptEditor(id="prompt")
+                yield Label("", id="estimate", classes="figures", markup=False)
+                with Horizontal(id="answers"):
+                    yield AnswerView(id="answer-a")
+                    yield AnswerView(id="answer-b")
+
+    def on_mount(self) -> None:
+        self.query_one(PromptEditor).border_title = "prompt · ctrl+s sends · up recalls"
+        self.query_one("#answer-a", AnswerView).border_title = "answer"
+        self.query_one("#answer-b").display = False
+        self.load_history()
+        self.load_models(self.deck.profile_name)
+        self.estimate()
+
+    def focus_default(self) -> None:
+        self.query_one(PromptEditor).focus()
+
+    def action_focus_prompt(self) -> None:
+        self.focus_default()
+
+    # -- the request --------------------------------------------------------------------------
+
+    def build_requests(self) -> list[ChatRequest]:
+        """The request for the model, and for the comparison model when one is set."""
+        form = self.query_one(ParamsForm)
+        if form.params is None:
+            raise TunedeckError(f"fix the parameters first: {form.error}")
+        prompt = self.query_one(PromptEditor).text
+        if not prompt.strip():
+            raise TunedeckError("the prompt is empty")
+        messages = []
+        system = self.query_one("#system", TextArea).text
+        if system.strip():
+            messages.append(Message(role="system", content=system))
+        messages.append(Message(role="user", content=prompt))
+        models = [self.query_one("#model", Input).value.strip()]
+        compare = self.query_one("#compare-model", Input).value.strip()
+        if compare:
+            models.append(compare)
+        if not models[0]:
+            raise TunedeckError("choose a model")
+        return [ChatRequest(model=m, messages=messages, params=form.params) for m in models]
+
+    def action_send(self, cache: CacheMode = "use") -> None:
+        """Send the prompt (to both models when comparing)."""
+        if self.workers_busy():
+            self.notify("an answer is still streaming: escape stops it", severity="warning")
+            return
+        try:
+            requests = self.build_requests()
+        except TunedeckError as error:
+            self.notify(str(error), severity="error", markup=False)
+            return
+        self.query_one(PromptEditor).remember(requests[0].messages[-1].content or "")
+        views = [self.query_one("#answer-a", AnswerView), self.query_one("#answer-b", AnswerView)]
+        views[1].display = len(requests) > 1
+        for request, view in zip(requests, views, strict=False):
+            view.start(request.model)
+            self.run_worker(self._send(request, view, cache), group="send", exit_on_error=False)
+
+    def action_rerun(self) -> None:
+        """Send again, asking the model instead of the cache (the cache is refreshed)."""
+        self.action_send(cache="refresh")
+
+    def action_stop(self) -> None:
+        """Stop streaming; the partial answers stay, marked."""
+        self.workers.cancel_group(self, "send")
+
+    def action_copy_answer(self) -> None:
+        """Copy the (first) answer to the clipboard."""
+        text = self.query_one("#answer-a", AnswerView).text
+        if not text:
+            self.notify("no answer to copy yet", severity="warning")
+            return
+        self.app.copy_to_clipboard(text)
+        self.notify(f"copied {len(text)} characters")
+
+    def workers_busy(self) -> bool:
+        """Whether an answer is still streaming."""
+        return any(w.group == "send" and w.is_running for w in self.workers)
+
+    async def _send(self, request: ChatRequest, view: AnswerView, cache: CacheMode) -> None:
+        client = self.deck.engine.client
+        options = CallOptions(stream=True, cache=cache, on_text=view.append)
+        try:
+            result = await client.acomplete(request, self.deck.profile_name, options)
+        except asyncio.CancelledError:
+            view.stopped()
+            raise
+        except TunedeckError as error:
+            view.fail(error)
+            self.notify(f"{request.model}: {error}", severity="error", markup=False)
+        else:
+            view.finish(result)
+        finally:
+            self.deck.refresh_status()
+
+    # -- live figures and pickers -------------------------------------------------------------
+
+    @on(TextArea.Changed)
+    @on(Input.Changed, "#model")
+    @on(ParamsForm.Changed)
+    def _typed(self) -> None:
+        self.estimate()
+
+    @on(Input.Submitted, "#model")
+    def _model_chosen(self, event: Input.Submitted) -> None:
+        self.deck.model_name = event.value.strip()
+        self.focus_default()
+
+    @on(Select.Changed, "#profile")
+    def _profile_chosen(self, event: Select.Changed) -> None:
+        name = str(event.value)
+        if name == self.deck.profile_name:
+            return
+        _, profile = self.deck.engine.settings.resolve_profile(name)
+        self.deck.profile_name = name
+        self.deck.model_name = profile.default_model
+        self.query_one("#model", Input).value = profile.default_model
+        self.load_models(name)
+
+    @work(thread=True, exclusive=True, group="estimate", exit_on_error=False)
+    def estimate(self) -> None:
+        """Count the prompt's tokens and price the call before it is sent (thread worker)."""
+        import time
+
+        time.sleep(ESTIMATE_DELAY)  # debounce: an exclusive newer worker cancels this one
+        try:
+            requests = self.app.call_from_thread(self.build_requests)
+        except TunedeckError as error:
+            self.app.call_from_thread(self._show_estimate, str(error))
+            return
+        request = requests[0]
+        count = count_messages(request.api_messages(), request.model, request.params.tools)
+        _, profile = self.deck.engine.settings.resolve_profile(self.deck.profile_name)
+        max_out = request.params.max_tokens or 0
+        cost_in = price_of(request.model, Usage(prompt_tokens=count.tokens), profile)
+        cost_max = price_of(
+            request.model, Usage(prompt_tokens=count.tokens, completion_tokens=max_out), profile
+        )
+        approx = "" if count.exact else "≈"
+        line = f"{approx}{count.tokens} prompt tokens · {money(cost_in)} in"
+        if max_out and cost_max is not None:
+            line += f" · at most {money(cost_max)} with {max_out} tokens out"
+        self.app.call_from_thread(self._show_estimate, line)
+
+    def _show_estimate(self, line: str) -> None:
+        self.query_one("#estimate", Label).update(line)
+
+    @work(thread=True, exclusive=True, group="models", exit_on_error=False)
+    def load_models(self, profile: str) -> None:
+        """Offer the endpoint's models (`/models`) and recently used ones as completions."""
+        engine = self.deck.engine
+        names = set(engine.store.calls.recent_models(limit=50))
+        # Many servers have no /models: the recent models still help.
+        with contextlib.suppress(Exception):
+            names.update(engine.client.list_models(profile))
+        suggester = SuggestFromList(sorted(names), case_sensitive=False)
+        self.app.call_from_thread(self._set_suggester, suggester)
+
+    def _set_suggester(self, suggester: SuggestFromList) -> None:
+        self.query_one("#model", Input).suggester = suggester
+        self.query_one("#compare-model", Input).suggester = suggester
+
+    @work(thread=True, exclusive=True, group="history", exit_on_error=False)
+    def load_history(self) -> None:
+        """Earlier prompts, also from earlier runs of the console (from the log)."""
+        prompts = self.deck.engine.store.calls.recent_prompts(limit=200)
+        self.app.call_from_thread(self._set_history, prompts)
+
+    def _set_history(self, prompts: list[str]) -> None:
+        editor = self.query_one(PromptEditor)
+        editor.prompt_history = [*reversed(prompts), *editor.prompt_history]

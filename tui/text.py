@@ -1,0 +1,42 @@
+"""Text from models and users, made safe to show in a terminal."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from rich.text import Text
+
+
+def inert(text: str) -> str:
+    """`text` with escape sequences and control characters shown as visible `\\xNN` codes.
+
+    A model's answer must not be able to restyle, retitle or clear the terminal: ESC, BEL and
+    the other C0/C1 controls are replaced; newlines and tabs are kept.
+    """
+    return "".join(_visible(char) for char in text)
+
+
+def plain(text: str) -> Text:
+    """A Rich `Text` showing `text` exactly: no markup, no escape sequences interpreted."""
+    return Text(inert(text), no_wrap=False)
+
+
+def _visible(char: str) -> str:
+    code = ord(char)
+    if char in "\n\t":
+        return char
+    if code < 32 or code == 127 or 0x80 <= code < 0xA0:
+        return f"\\x{code:02x}"
+    return char
+
+
+def money(value: Decimal | float | None) -> str:
+    """USD for people: `unknown` when there is no price, more decimals for tiny sums."""
+    if value is None:
+        return "unknown"
+    amount = Decimal(str(value))
+    if amount == 0:
+        return "$0"
+    if abs(amount) < Decimal("0.01"):
+        return f"${amount:.6f}".rstrip("0").rstrip(".")
+    return f"${amount:,.4f}".rstrip("0").rstrip(".")

@@ -1,0 +1,98 @@
+"""One model's answer as it streams, and its figures when it ends."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Vertical, VerticalScroll
+from textual.widgets import Label, Static
+
+from core.errors import RequestFailed
+from core.results import ChatResult
+from tui.text import money, plain
+
+_FLUSH_SECONDS = 1 / 30  # repaint at most 30 times a second however fast chunks arrive
+
+
+class AnswerView(Vertical):
+    """Shows streamed text as inert plain text, then tokens, cost, timings and a badge."""
+
+    DEFAULT_CSS = """
+    AnswerView { border: round $panel-lighten-2; height: 1fr; }
+    AnswerView > VerticalScroll { height: 1fr; }
+    AnswerView .answer-figures { height: auto; color: $text-muted; }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002
+        super().__init__(id=id)
+        self.text = ""
+        self.state = "empty"
+        """`empty`, `streaming`, `done`, `error` or `stopped`."""
+        self.result: ChatResult | None = None
+        self._flush_pending = False
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll():
+            yield Static("", classes="answer-body")
+        yield Label("", classes="answer-figures", markup=False)
+
+    def start(self, model: str) -> None:
+        """Clear the view for a new answer from `model`."""
+        self.border_title = model
+        self.text, self.state, self.result = "", "streaming", None
+        self._figures("waiting for the first token…")
+        self._flush()
+
+    def append(self, piece: str) -> None:
+        """Add streamed text; the screen repaints on the next flush."""
+        self.text += piece
+        if not self._flush_pending:
+            self._flush_pending = True
+            self.set_timer(_FLUSH_SECONDS, self._flush)
+
+    def finish(self, result: ChatResult) -> None:
+        """Show the whole answer and its figures."""
+        self.text, self.state, self.result = result.text, "done", result
+        self._flush()
+        self._figures(figures(result))
+
+    def fail(self, error: Exception) -> None:
+        """Keep any partial text and show the error, with the retries made."""
+        self.state = "error"
+        retries = f" after {error.retries} retries" if isinstance(error, RequestFailed) else ""
+        self._flush()
+        self._figures(f"ERROR{retries}: {error}")
+        self.set_class(True, "-error")
+
+    def stopped(self) -> None:
+        """The user stopped the stream: the partial answer stays, marked."""
+        self.state = "stopped"
+        self._flush()
+        self._figures("STOPPED: partial answer (logged as incomplete)")
+
+    def _flush(self) -> None:
+        self._flush_pending = False
+        self.query_one(".answer-body", Static).update(plain(self.text))
+        if self.state == "streaming":
+            self.query_one(VerticalScroll).scroll_end(animate=False)
+
+    def _figures(self, line: str) -> None:
+        self.set_class(False, "-error")
+        self.query_one(".answer-figures", Label).update(line)
+
+
+def figures(result: ChatResult) -> str:
+    """Tokens, cost, time to first token, latency and a badge, on one line."""
+    usage = result.usage
+    ttft = "-" if result.ttft_ms is None else f"{result.ttft_ms:.0f} ms"
+    badges = []
+    if result.cache_hit:
+        badges.append("CACHE HIT")
+    if usage.estimated:
+        badges.append("ESTIMATED")
+    if result.retries:
+        badges.append(f"{result.retries} RETRIES")
+    line = (
+        f"{usage.prompt_tokens} in / {usage.completion_tokens} out · {money(result.cost_usd)} · "
+        f"ttft {ttft} · {result.latency_ms:.0f} ms"
+    )
+    return line + (" · " + " · ".join(badges) if badges else "")

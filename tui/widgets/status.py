@@ -1,0 +1,70 @@
+"""The status line: active profile and model, today's spend, cache hit rate, demo or not."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from rich.text import Text
+from textual.widgets import Static
+
+from core.clock import iso
+from tui.engine import Engine
+
+
+@dataclass(frozen=True)
+class StatusFigures:
+    """What the status line shows, read from the settings and the database."""
+
+    profile: str
+    model: str
+    demo: bool
+    spend_today: float
+    unpriced_today: int
+    hit_rate: float | None
+
+
+def read_status(engine: Engine, profile: str, model: str, now: datetime) -> StatusFigures:
+    """Figures for the status line (SQL; run it in a thread worker)."""
+    chosen = engine.settings.all_profiles().get(profile)
+    midnight = now.astimezone().replace(hour=0, minute=0, second=0, microsecond=0)
+    today = engine.store.calls.usage(None, since=iso(midnight))
+    stats = engine.store.cache.stats(iso(now))
+    return StatusFigures(
+        profile=profile,
+        model=model,
+        demo=bool(chosen and chosen.demo),
+        spend_today=today[0].cost_usd if today else 0.0,
+        unpriced_today=today[0].unpriced_calls if today else 0,
+        hit_rate=stats.hit_rate,
+    )
+
+
+class StatusLine(Static):
+    """One line under the header; follows the app's `status` figures."""
+
+    DEFAULT_CSS = """
+    StatusLine { height: 1; background: $panel; color: $text-muted; padding: 0 1; }
+    """
+
+    def on_mount(self) -> None:
+        self.watch(self.app, "status", self._show)
+
+    def _show(self, figures: StatusFigures | None) -> None:
+        self.update(describe(figures) if figures else Text("loading…"))
+
+
+def describe(figures: StatusFigures) -> Text:
+    """The status line's text."""
+    text = Text()
+    text.append(f"{figures.profile}", style="bold")
+    text.append(f" · {figures.model}")
+    if figures.demo:
+        text.append(" · OFFLINE DEMO", style="bold yellow")
+    spend = f"${figures.spend_today:.4f}".rstrip("0").rstrip(".")
+    text.append(f" · today {spend if figures.spend_today else '$0'}")
+    if figures.unpriced_today:
+        text.append(f" (+{figures.unpriced_today} unpriced)")
+    rate = "-" if figures.hit_rate is None else f"{figures.hit_rate:.0%}"
+    text.append(f" · cache hits {rate}")
+    return text
