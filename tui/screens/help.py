@@ -9,9 +9,9 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Label
 
 GLOBAL_KEYS = [
-    ("1 / alt+1", "Prompt pane"),
-    ("2 / alt+2", "Cache pane"),
-    ("3 / alt+3", "Usage pane"),
+    ("1 / alt+1 / f2", "Prompt pane"),
+    ("2 / alt+2 / f3", "Cache pane"),
+    ("3 / alt+3 / f4", "Usage pane"),
     ("ctrl+p", "Command palette: every action"),
     ("? / f1", "This help"),
     ("ctrl+q", "Quit"),

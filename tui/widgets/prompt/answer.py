@@ -19,7 +19,7 @@ class AnswerView(Vertical):
     DEFAULT_CSS = """
     AnswerView { border: round $panel-lighten-2; height: 1fr; }
     AnswerView > VerticalScroll { height: 1fr; }
-    AnswerView .answer-figures { height: auto; color: $text-muted; }
+    AnswerView .answer-figures { width: 1fr; height: auto; color: $text-muted; }
     """
 
     def __init__(self, *, id: str | None = None) -> None:  # noqa: A002
@@ -95,4 +95,4 @@ def figures(result: ChatResult) -> str:
         f"{usage.prompt_tokens} in / {usage.completion_tokens} out · {money(result.cost_usd)} · "
         f"ttft {ttft} · {result.latency_ms:.0f} ms"
     )
-    return line + (" · " + " · ".join(badges) if badges else "")
+    return " · ".join([*badges, line])
