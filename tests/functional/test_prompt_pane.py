@@ -197,3 +197,37 @@ async def test_escape_sequences_in_an_answer_are_shown_inert(
         assert "\\x1b]0;pwned\\x07" in body and "\\x1b[2J" in body
         assert "[bold red]red[/]" in body and "bell \\x07 end" in body
         assert "\x1b" not in body and "\x07" not in body
+
+
+async def test_models_are_offered_from_the_endpoint_and_the_log(
+    settings: Settings, fake: FakeOpenAI
+) -> None:
+    fake.models = ["served-model-a", "served-model-b"]
+    async with console(settings) as pilot:
+        await type_prompt(pilot, "remember my model")
+        await send(pilot)
+        pilot.app.screen.load_models("fake")  # type: ignore[attr-defined]
+        await pilot.app.workers.wait_for_complete()
+        suggester = pilot.app.screen.query_one("#model", Input).suggester
+        assert suggester is not None
+        assert await suggester.get_suggestion("served-model-b") == "served-model-b"
+        assert await suggester.get_suggestion("gpt-4o-m") == "gpt-4o-mini"  # from the log
+
+
+async def test_choosing_a_profile_switches_its_default_model(settings: Settings) -> None:
+    from textual.widgets import Select
+
+    from tui.widgets.status import StatusLine
+
+    async with console(settings) as pilot:
+        pilot.app.screen.query_one("#profile", Select).value = "demo"
+        await pilot.pause()
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        assert pilot.app.screen.query_one("#model", Input).value == "tunedeck-demo"
+        assert "demo · tunedeck-demo · OFFLINE DEMO" in str(
+            pilot.app.screen.query_one(StatusLine).render()
+        )
+        await type_prompt(pilot, "offline please")
+        view = await send(pilot)
+        assert "offline demo model" in view.text

@@ -169,9 +169,12 @@ class PromptScreen(PaneScreen):
     def _typed(self) -> None:
         self.estimate()
 
-    @on(Input.Submitted, "#model")
-    def _model_chosen(self, event: Input.Submitted) -> None:
+    @on(Input.Changed, "#model")
+    def _model_typed(self, event: Input.Changed) -> None:
         self.deck.model_name = event.value.strip()
+
+    @on(Input.Submitted, "#model")
+    def _model_chosen(self) -> None:
         self.focus_default()
 
     @on(Select.Changed, "#profile")
