@@ -21,7 +21,7 @@ class ResponseCache:
     def lookup(self, key: str, now: str) -> CacheEntry | None:
         """The live entry for `key` (counting the hit), or None when absent or expired.
 
-        A miss only reads; a hit adds one atomic UPDATE, so lookups never wait on the write lock
+        A miss only reads; a hit adds one UPDATE, so lookups never wait on the write lock
         unless they hit.
         """
         with self._store.read() as db:
@@ -32,8 +32,9 @@ class ResponseCache:
                     [key, now],
                 )
             )
-            if not rows:
-                return None
+        if not rows:
+            return None
+        with self._store.write() as db:
             db.conn.execute(
                 "UPDATE cache_entries SET hits = hits + 1, last_hit_at = ? WHERE key = ?",
                 [now, key],

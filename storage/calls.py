@@ -99,8 +99,11 @@ class CallLog:
         return [_usage_row(row) for row in rows]
 
     def recent_models(self, limit: int = 50) -> list[str]:
-        """Models called most recently first, without repeats."""
-        sql = "SELECT model FROM calls GROUP BY model ORDER BY max(id) DESC LIMIT ?"
+        """Models of the last 5,000 calls, most recent first, without repeats."""
+        sql = (
+            "SELECT model FROM (SELECT id, model FROM calls ORDER BY id DESC LIMIT 5000)"
+            " GROUP BY model ORDER BY max(id) DESC LIMIT ?"
+        )
         with self._store.read() as db:
             return [row[0] for row in db.execute(sql, [limit]).fetchall()]
 

@@ -1,7 +1,13 @@
-"""The store: one database connection shared by the request log and the cache."""
+"""The store: the request log and the cache on one SQLite file, shared by threads.
+
+Writes go through one connection under a lock (`BEGIN IMMEDIATE`). Reads use a connection of
+their own thread: in WAL mode a long read (a usage total over a million calls) then never holds
+up a write from the event loop, and the writer never holds up a pane's query.
+"""
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -9,18 +15,17 @@ from pathlib import Path
 
 import sqlite_utils
 
-from storage.db import open_database
+from storage.db import BUSY_TIMEOUT_SECONDS, open_database
 
 
 class Store:
-    """The tunedeck database, safe to share between threads of one process.
-
-    One connection serves every thread; a lock keeps their transactions from interleaving.
-    """
+    """The tunedeck database, safe to share between threads of one process."""
 
     def __init__(self, db: sqlite_utils.Database) -> None:
         self.db = db
         self._lock = threading.RLock()
+        self._readers = threading.local()
+        self._path = _file_of(db)
         from storage.cache import ResponseCache
         from storage.calls import CallLog
 
@@ -46,11 +51,37 @@ class Store:
 
     @contextmanager
     def read(self) -> Iterator[sqlite_utils.Database]:
-        """Serialise reads with this process's writers on the shared connection."""
-        with self._lock:
-            yield self.db
+        """This thread's read-only connection (the shared one for an in-memory database)."""
+        if self._path is None:
+            with self._lock:
+                yield self.db
+            return
+        reader: sqlite_utils.Database | None = getattr(self._readers, "db", None)
+        if reader is None:
+            reader = sqlite_utils.Database(_read_only(self._path))
+            self._readers.db = reader
+        yield reader
 
     def close(self) -> None:
-        """Close the connection."""
+        """Close the writer connection (readers close with their threads)."""
         with self._lock:
             self.db.conn.close()
+        reader = getattr(self._readers, "db", None)
+        if reader is not None:
+            reader.conn.close()
+            del self._readers.db
+
+
+def _file_of(db: sqlite_utils.Database) -> str | None:
+    for _, name, file in db.conn.execute("PRAGMA database_list").fetchall():
+        if name == "main":
+            return str(file) or None
+    return None
+
+
+def _read_only(path: str) -> sqlite3.Connection:
+    connection = sqlite3.connect(
+        f"file:{path}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None
+    )
+    connection.execute("PRAGMA query_only=ON")
+    return connection
