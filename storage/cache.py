@@ -79,6 +79,52 @@ class ResponseCache:
         with self._store.read() as db:
             return [_entry(row) for row in db.query(sql, [*args, limit])]
 
+    def browse(
+        self,
+        limit: int = 100,
+        *,
+        after: tuple[str, str] | None = None,
+        before: tuple[str, str] | None = None,
+        search: str = "",
+    ) -> list[CacheEntry]:
+        """One page of entries in listing order (newest first, then by key), keyset-paged.
+
+        The listing order is `created_at DESC, key ASC`; a position in it is the pair
+        `(created_at, key)` of an entry. Unlike `page`, entries created at the same instant are
+        never skipped, and paging works in both directions, so a view can hold a window of a
+        few pages and slide it either way without OFFSET.
+
+        Args:
+            limit: The most entries to return.
+            after: Return the entries that follow this position (older ones).
+            before: Return the entries that precede this position (newer ones), still in
+                listing order; ignored when `after` is given.
+            search: Keep entries whose model or prompt excerpt contains this text (literally:
+                `%` and `_` are not wildcards).
+
+        Returns:
+            At most `limit` entries, newest first.
+        """
+        clauses, args = [], []
+        # The range on created_at comes first so that SQLite walks its index instead of sorting.
+        if after is not None:
+            clauses.append("created_at <= ? AND (created_at < ? OR key > ?)")
+            args += [after[0], after[0], after[1]]
+        elif before is not None:
+            clauses.append("created_at >= ? AND (created_at > ? OR key < ?)")
+            args += [before[0], before[0], before[1]]
+        if search:
+            pattern = "%" + _like_escape(search) + "%"
+            clauses.append("(model LIKE ? ESCAPE '\\' OR prompt_excerpt LIKE ? ESCAPE '\\')")
+            args += [pattern, pattern]
+        where = "WHERE " + " AND ".join(clauses) if clauses else ""
+        backwards = after is None and before is not None
+        order = "created_at ASC, key DESC" if backwards else "created_at DESC, key ASC"
+        sql = f"SELECT * FROM cache_entries {where} ORDER BY {order} LIMIT ?"
+        with self._store.read() as db:
+            entries = [_entry(row) for row in db.query(sql, [*args, limit])]
+        return entries[::-1] if backwards else entries
+
     def delete(self, key_prefix: str) -> int:
         """Delete the one entry whose key starts with `key_prefix`; returns 1 or 0."""
         rows = self._by_prefix(key_prefix)
@@ -133,6 +179,11 @@ class ResponseCache:
                     [key_prefix, upper],
                 )
             )
+
+
+def _like_escape(text: str) -> str:
+    """`text` with LIKE's wildcards (and the escape character) matched literally."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _entry(row: dict[str, Any]) -> CacheEntry:

@@ -62,6 +62,7 @@ class TunedeckApp(App[None]):
         clock: Clock = utc_now,
         warm_up: bool = True,
         cursor_blink: bool = True,
+        pane: str = "prompt",
     ) -> None:
         super().__init__()
         self.engine = engine
@@ -70,11 +71,14 @@ class TunedeckApp(App[None]):
         self.cursor_blink = cursor_blink
         """False in snapshot tests: text cursors do not blink."""
         self._warm = warm_up
+        self._first_pane = pane
         name, profile = engine.settings.resolve_profile()
         self.set_reactive(TunedeckApp.profile_name, name)
         self.set_reactive(TunedeckApp.model_name, profile.default_model)
 
     def on_mount(self) -> None:
+        if self._first_pane != self.DEFAULT_MODE:
+            self.switch_mode(self._first_pane)
         self.refresh_status()
         if self._warm:
             self.warm_up()

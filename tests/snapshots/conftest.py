@@ -31,8 +31,6 @@ def make_app(home: object) -> Callable[..., TunedeckApp]:
         engine = Engine(load_settings())
         if seeded:
             seed_database(engine.store, NOW)
-        app = TunedeckApp(engine, clock=lambda: NOW, warm_up=False, cursor_blink=False)
-        app.DEFAULT_MODE = mode  # type: ignore[misc]
-        return app
+        return TunedeckApp(engine, clock=lambda: NOW, warm_up=False, cursor_blink=False, pane=mode)
 
     return make

@@ -9,6 +9,7 @@ from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Header
+from textual.worker import Worker, WorkerState
 
 from tui.widgets.status import StatusLine
 
@@ -38,6 +39,12 @@ class PaneScreen(Screen[None]):
         if not self.deck.cursor_blink:
             for widget in self.query("Input, TextArea"):
                 widget.cursor_blink = False  # type: ignore[attr-defined]
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A pane's failed worker becomes a notification, never a traceback on screen."""
+        if event.state is WorkerState.ERROR and event.worker.error is not None:
+            error = event.worker.error
+            self.notify(f"{type(error).__name__}: {error}", severity="error", markup=False)
 
     def on_screen_resume(self) -> None:
         self.focus_default()

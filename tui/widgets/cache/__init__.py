@@ -1,0 +1,1 @@
+"""Widgets of the Cache pane: the paged table, its window of rows and the entry detail."""
