@@ -1,37 +1,53 @@
-"""The engine a command works with: settings, the store and the client, made on demand."""
+"""The engine a command or the console works with: settings, the store and the client.
+
+The store and the client are made on first use, once, whichever thread asks first: the
+console's workers ask for them at the same time when it starts on a new data directory.
+"""
 
 from __future__ import annotations
 
 import functools
 import os
-from dataclasses import dataclass, field
+import threading
+from typing import TYPE_CHECKING
 
-from core.client import ChatClient
-from core.logs import configure_logging
 from core.settings import Settings, load_settings
-from storage.store import Store
+
+if TYPE_CHECKING:
+    from core.client import ChatClient
+    from storage.store import Store
 
 
-@dataclass
 class Engine:
-    """Lazily opened parts of tunedeck, shared by the commands of one process."""
+    """Lazily opened parts of tunedeck, shared by the commands and panes of one process."""
 
-    settings: Settings
-    _store: Store | None = field(default=None, init=False)
-    _client: ChatClient | None = field(default=None, init=False)
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._store: Store | None = None
+        self._client: ChatClient | None = None
+        self._lock = threading.Lock()
 
     @property
     def store(self) -> Store:
         """The database, opened (and migrated) on first use."""
         if self._store is None:
-            self._store = Store.open(self.settings.database_path)
+            with self._lock:
+                if self._store is None:
+                    from storage.store import Store
+
+                    self._store = Store.open(self.settings.database_path)
         return self._store
 
     @property
     def client(self) -> ChatClient:
         """The chat client on this engine's store."""
         if self._client is None:
-            self._client = ChatClient(self.settings, self.store)
+            store = self.store
+            with self._lock:
+                if self._client is None:
+                    from core.client import ChatClient
+
+                    self._client = ChatClient(self.settings, store)
         return self._client
 
     def close(self) -> None:
@@ -45,6 +61,8 @@ class Engine:
 @functools.cache
 def engine() -> Engine:
     """The process's engine; settings errors surface here as `ConfigError`."""
+    from core.logs import configure_logging
+
     settings = load_settings()
     configure_logging(settings.home, settings.log_level, _known_secrets(settings))
     return Engine(settings)

@@ -27,6 +27,8 @@ async def test_the_status_line_follows_calls(home: Path) -> None:
     async with app.run_test(size=(120, 36)) as pilot:
         from core.params import build_request
 
+        await pilot.pause()
+        await app.workers.wait_for_complete()
         request = build_request("tunedeck-demo", [{"role": "user", "content": "x"}], temperature=0)
         engine.client.complete(request)
         engine.client.complete(request)
@@ -42,3 +44,25 @@ async def test_the_command_palette_lists_panes_and_pane_actions(home: Path) -> N
         titles = {command.title for command in app.get_system_commands(app.screen)}
         assert {"Prompt pane", "Cache pane", "Usage pane", "Help"} <= titles
         assert {"Send", "Stop", "Re-run (no cache)", "Copy answer"} <= titles
+
+
+def test_workers_opening_the_engine_at_once_migrate_the_database_once(home: Path) -> None:
+    import threading
+
+    engine = Engine(load_settings())
+    barrier = threading.Barrier(4)
+    errors: list[BaseException] = []
+
+    def open_store() -> None:
+        barrier.wait()
+        try:
+            engine.store.calls.count()
+        except BaseException as error:  # pragma: no cover - the assertion shows it
+            errors.append(error)
+
+    threads = [threading.Thread(target=open_store) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []

@@ -1,79 +1,37 @@
-"""The `tunedeck` command: the console, and headless commands on the same engine."""
+"""The `tunedeck` command: with no arguments the console, otherwise a headless command.
+
+Opening the console skips building the command line: its imports cost start-up time.
+"""
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
 
-import typer
 
-from core.errors import TunedeckError
-from tui.cli.cache_cmd import cache_app
-from tui.cli.log_cmd import log_app
-from tui.cli.misc_cmd import profiles, tokens
-from tui.cli.output import say
-from tui.cli.prompt_cmd import prompt
-from tui.cli.usage_cmd import usage
-from tui.engine import engine
-
-app = typer.Typer(
-    name="tunedeck",
-    help="A keyboard-driven console for fine-tuning, evaluating and shipping LLMs.",
-    no_args_is_help=False,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
-)
-app.command("prompt")(prompt)
-app.command("tokens")(tokens)
-app.command("usage")(usage)
-app.command("profiles")(profiles)
-app.add_typer(log_app, name="log")
-app.add_typer(cache_app, name="cache")
-
-
-@app.callback(invoke_without_command=True)
-def launch(ctx: typer.Context) -> None:
-    """With no command: open the console."""
-    if ctx.invoked_subcommand is None:
-        from tui.app import TunedeckApp
-
-        TunedeckApp(engine()).run()
+def main() -> None:
+    """Console-script entry point."""
+    sys.exit(launch_console() if len(sys.argv) == 1 else run())
 
 
 def run(argv: Sequence[str] | None = None) -> int:
     """Run the command line and return its exit code: 0 ok, 1 request failed, 2 bad input."""
+    from tui.cli.commands import run as run_commands
+
+    return run_commands(argv)
+
+
+def launch_console() -> int:
+    """Open the console on the process's engine; a settings error is one line, exit 2."""
+    from core.errors import TunedeckError
+    from tui.engine import engine
+
     try:
-        app(
-            args=list(argv) if argv is not None else None,
-            prog_name="tunedeck",
-            standalone_mode=False,
-        )
+        deck = engine()
     except TunedeckError as error:
-        say(f"tunedeck: error: {error}")
+        sys.stderr.write(f"tunedeck: error: {error}\n")
         return error.exit_code
-    except typer.Abort:
-        say("tunedeck: aborted")
-        return 1
-    except typer.Exit as done:
-        return done.exit_code
-    except typer.exceptions.TyperException as error:  # usage errors: exit code 2
-        show = getattr(error, "show", None)
-        if show is not None:
-            show()
-        else:
-            say(f"tunedeck: error: {error.format_message()}")
-        return error.exit_code
-    except KeyboardInterrupt:
-        say("tunedeck: interrupted")
-        return 130
-    finally:
-        if engine.cache_info().currsize:
-            engine().close()
-            engine.cache_clear()
+    from tui.app import TunedeckApp
+
+    TunedeckApp(deck).run()
     return 0
-
-
-def main() -> None:
-    """Console-script entry point."""
-    sys.exit(run())

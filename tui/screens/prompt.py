@@ -74,6 +74,9 @@ class PromptScreen(PaneScreen):
         self.query_one(PromptEditor).border_title = "prompt · ctrl+s sends · up recalls"
         self.query_one("#answer-a", AnswerView).border_title = "answer"
         self.query_one("#answer-b").display = False
+        self.call_after_refresh(self._after_first_frame)
+
+    def _after_first_frame(self) -> None:
         self.load_history()
         self.load_models(self.deck.profile_name)
         self.estimate()

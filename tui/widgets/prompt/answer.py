@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Label, Static
@@ -10,7 +12,11 @@ from core.errors import RequestFailed
 from core.results import ChatResult
 from tui.text import money, plain
 
-_FLUSH_SECONDS = 1 / 30  # repaint at most 30 times a second however fast chunks arrive
+# Re-wrapping a growing answer re-lays out the screen: repaint it at most 10 times a second,
+# and not while the user is typing (but at least every half second).
+_FLUSH_SECONDS = 0.1
+_TYPING_SECONDS = 0.1
+_MAX_WAIT_SECONDS = 0.5
 
 
 class AnswerView(Vertical):
@@ -29,6 +35,7 @@ class AnswerView(Vertical):
         """`empty`, `streaming`, `done`, `error` or `stopped`."""
         self.result: ChatResult | None = None
         self._flush_pending = False
+        self._waiting_since = 0.0
 
     def compose(self) -> ComposeResult:
         with VerticalScroll():
@@ -47,7 +54,16 @@ class AnswerView(Vertical):
         self.text += piece
         if not self._flush_pending:
             self._flush_pending = True
-            self.set_timer(_FLUSH_SECONDS, self._flush)
+            self._waiting_since = time.monotonic()
+            self.set_timer(_FLUSH_SECONDS, self._flush_unless_typing)
+
+    def _flush_unless_typing(self) -> None:
+        now = time.monotonic()
+        typing = now - getattr(self.app, "last_key_at", 0.0) < _TYPING_SECONDS
+        if typing and now - self._waiting_since < _MAX_WAIT_SECONDS:
+            self.set_timer(_TYPING_SECONDS, self._flush_unless_typing)
+            return
+        self._flush()
 
     def finish(self, result: ChatResult) -> None:
         """Show the whole answer and its figures."""
