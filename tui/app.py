@@ -12,10 +12,11 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker
 
 from core.clock import Clock, utc_now
 from tui.engine import Engine
+from tui.failures import notify_failure
 from tui.screens.help import HelpScreen
 from tui.screens.prompt import PromptScreen
 from tui.widgets.status import StatusFigures, read_status
@@ -166,6 +167,4 @@ class TunedeckApp(App[None]):
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """A failed worker becomes a notification, never a traceback on screen."""
-        if event.state is WorkerState.ERROR and event.worker.error is not None:
-            error = event.worker.error
-            self.notify(f"{type(error).__name__}: {error}", severity="error", markup=False)
+        notify_failure(self, event)

@@ -9,8 +9,9 @@ from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Header
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker
 
+from tui.failures import notify_failure
 from tui.widgets.status import StatusLine
 
 if TYPE_CHECKING:
@@ -42,9 +43,7 @@ class PaneScreen(Screen[None]):
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """A pane's failed worker becomes a notification, never a traceback on screen."""
-        if event.state is WorkerState.ERROR and event.worker.error is not None:
-            error = event.worker.error
-            self.notify(f"{type(error).__name__}: {error}", severity="error", markup=False)
+        notify_failure(self, event)
 
     def on_screen_resume(self) -> None:
         self.focus_default()

@@ -1,0 +1,1 @@
+"""Widgets of the Usage pane: totals, breakdown, chart, request log and a call's detail."""
