@@ -119,6 +119,19 @@ class CallLog:
                 prompts.append(text)
         return prompts[:limit]
 
+    def cache_hit_rate(self, since: str) -> float | None:
+        """Hits per cache-eligible call started since `since` (None before the first).
+
+        A range on `started_at`: cheap for a day, unlike the all-time figure of `cache.stats`.
+        """
+        sql = (
+            "SELECT coalesce(sum(cache_eligible), 0), coalesce(sum(cache_hit), 0)"
+            " FROM calls WHERE started_at >= ?"
+        )
+        with self._store.read() as db:
+            lookups, hits = db.execute(sql, [since]).fetchone()
+        return hits / lookups if lookups else None
+
     def count(self) -> int:
         """Number of calls in the log."""
         with self._store.read() as db:

@@ -16,7 +16,7 @@ async def test_the_status_line_shows_the_demo_profile_and_today(home: Path) -> N
         await app.workers.wait_for_complete()
         await pilot.pause()
         line = str(app.screen.query_one(StatusLine).render())
-        assert "demo · tunedeck-demo · OFFLINE DEMO · today $0 · cache hits -" in line
+        assert "demo · tunedeck-demo · OFFLINE DEMO · today: $0, cache hits -" in line
         await pilot.press("ctrl+q")
     assert app.return_code == 0
 
@@ -35,7 +35,7 @@ async def test_the_status_line_follows_calls(home: Path) -> None:
         app.refresh_status()
         await app.workers.wait_for_complete()
         await pilot.pause()
-        assert "cache hits 50%" in str(app.screen.query_one(StatusLine).render())
+        assert "today: $0, cache hits 50%" in str(app.screen.query_one(StatusLine).render())
 
 
 async def test_the_command_palette_lists_panes_and_pane_actions(home: Path) -> None:

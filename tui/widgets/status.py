@@ -22,21 +22,22 @@ class StatusFigures:
     spend_today: float
     unpriced_today: int
     hit_rate: float | None
+    """Today's cache hit rate (an all-time figure would scan the whole log)."""
 
 
 def read_status(engine: Engine, profile: str, model: str, now: datetime) -> StatusFigures:
     """Figures for the status line (SQL; run it in a thread worker)."""
     chosen = engine.settings.all_profiles().get(profile)
     midnight = now.astimezone().replace(hour=0, minute=0, second=0, microsecond=0)
-    today = engine.store.calls.usage(None, since=iso(midnight))
-    stats = engine.store.cache.stats(iso(now))
+    since = iso(midnight)
+    today = engine.store.calls.usage(None, since=since)
     return StatusFigures(
         profile=profile,
         model=model,
         demo=bool(chosen and chosen.demo),
         spend_today=today[0].cost_usd if today else 0.0,
         unpriced_today=today[0].unpriced_calls if today else 0,
-        hit_rate=stats.hit_rate,
+        hit_rate=engine.store.calls.cache_hit_rate(since),
     )
 
 
@@ -62,9 +63,9 @@ def describe(figures: StatusFigures) -> Text:
     if figures.demo:
         text.append(" · OFFLINE DEMO", style="bold yellow")
     spend = f"${figures.spend_today:.4f}".rstrip("0").rstrip(".")
-    text.append(f" · today {spend if figures.spend_today else '$0'}")
+    text.append(f" · today: {spend if figures.spend_today else '$0'}")
     if figures.unpriced_today:
         text.append(f" (+{figures.unpriced_today} unpriced)")
     rate = "-" if figures.hit_rate is None else f"{figures.hit_rate:.0%}"
-    text.append(f" · cache hits {rate}")
+    text.append(f", cache hits {rate}")
     return text
