@@ -33,7 +33,6 @@ class CacheScreen(PaneScreen):
     """The response cache: a paged table, a filter, the stats line and the entry detail."""
 
     SUB_TITLE = "Cache"
-    CSS_PATH = "../styles/cache.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "focus_filter", "Filter", key_display="/"),
         Binding("f", "focus_filter", "Filter", show=False),

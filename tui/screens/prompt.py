@@ -33,7 +33,6 @@ class PromptScreen(PaneScreen):
     """Keyboard-driven prompt testing: send, stream, stop, compare, copy, re-run."""
 
     SUB_TITLE = "Prompt"
-    CSS_PATH = "../styles/prompt.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "send", "Send", priority=True),
         Binding("ctrl+enter", "send", "Send", show=False, priority=True),

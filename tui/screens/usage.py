@@ -42,7 +42,6 @@ class UsageScreen(PaneScreen):
     """Where the money and tokens went, and every call in the log."""
 
     SUB_TITLE = "Usage"
-    CSS_PATH = "../styles/usage.tcss"
     HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (100, "-wide")]
     VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-short"), (30, "-tall")]
     BINDINGS: ClassVar[list[BindingType]] = [
