@@ -10,8 +10,9 @@ import typer
 from core.clock import iso, utc_now
 from core.errors import BadInput
 from storage.records import CacheEntry
-from tui.cli.output import excerpt, local_time, money, print_json, print_table, say
+from tui.cli.output import excerpt, local_time, print_json, print_table, say
 from tui.engine import engine
+from tui.text import money
 
 cache_app = typer.Typer(help="The response cache.")
 

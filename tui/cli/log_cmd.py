@@ -9,8 +9,9 @@ import typer
 from core.clock import parse_since, utc_now
 from core.errors import BadInput
 from storage.records import CallFilter, CallRecord
-from tui.cli.output import excerpt, local_time, millis, money, print_json, print_table
+from tui.cli.output import excerpt, local_time, millis, print_json, print_table
 from tui.engine import engine
+from tui.text import money
 
 log_app = typer.Typer(help="The request log: every call, whatever its outcome.")
 

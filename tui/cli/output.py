@@ -17,10 +17,6 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from tui.text import money
-
-__all__ = ["money", "print_json", "print_table", "say"]
-
 
 def print_json(value: Any) -> None:
     """Print `value` as indented JSON (dataclasses and Decimals included)."""

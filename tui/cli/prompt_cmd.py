@@ -11,9 +11,9 @@ import typer
 from core.errors import BadInput
 from core.params import build_request
 from core.results import CacheMode, CallOptions, ChatResult
-from tui.cli.output import millis, money, print_json, say
+from tui.cli.output import millis, print_json, say
 from tui.engine import engine
-from tui.text import inert
+from tui.text import inert, money
 
 
 def prompt(

@@ -8,8 +8,9 @@ from typing import Annotated
 import typer
 
 from tui.cli.log_cmd import since_time
-from tui.cli.output import money, print_json, print_table
+from tui.cli.output import print_json, print_table
 from tui.engine import engine
+from tui.text import money
 
 
 class GroupBy(StrEnum):
