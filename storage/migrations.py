@@ -193,3 +193,113 @@ def m003_usage_rollup(db: sqlite_utils.Database) -> None:
     db.execute(
         "CREATE INDEX idx_calls_failed ON calls (id) WHERE status IN ('error', 'incomplete')"
     )
+
+
+_M005_TABLES = (
+    """CREATE TABLE eval_suites (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL,
+        path TEXT,
+        version TEXT NOT NULL,
+        format TEXT NOT NULL CHECK (format IN ('native', 'promptfoo')),
+        content_json TEXT NOT NULL,
+        case_count INTEGER NOT NULL CHECK (case_count >= 0),
+        dataset_id INTEGER,
+        created_at TEXT NOT NULL,
+        UNIQUE (name, version))""",
+    """CREATE TABLE eval_runs (
+        id INTEGER PRIMARY KEY,
+        suite_id INTEGER NOT NULL REFERENCES eval_suites (id),
+        suite_name TEXT NOT NULL,
+        model TEXT NOT NULL,
+        profile TEXT,
+        endpoint TEXT,
+        params_json TEXT NOT NULL DEFAULT '{}',
+        concurrency INTEGER,
+        repeats INTEGER NOT NULL DEFAULT 1 CHECK (repeats >= 1),
+        status TEXT NOT NULL
+            CHECK (status IN ('running', 'completed', 'interrupted', 'failed')),
+        started_at TEXT NOT NULL,
+        finished_at TEXT,
+        pid INTEGER,
+        baseline_run_id INTEGER REFERENCES eval_runs (id) ON DELETE SET NULL,
+        is_baseline INTEGER NOT NULL DEFAULT 0 CHECK (is_baseline IN (0, 1)),
+        adapter_id TEXT,
+        cases_total INTEGER NOT NULL DEFAULT 0,
+        passed INTEGER,
+        failed INTEGER,
+        errored INTEGER,
+        mean_score REAL,
+        prompt_tokens INTEGER,
+        completion_tokens INTEGER,
+        cost_usd REAL,
+        latency_p50_ms REAL,
+        latency_p95_ms REAL)""",
+    """CREATE TABLE eval_results (
+        id INTEGER PRIMARY KEY,
+        run_id INTEGER NOT NULL REFERENCES eval_runs (id) ON DELETE CASCADE,
+        case_id TEXT NOT NULL,
+        repeat_index INTEGER NOT NULL DEFAULT 0 CHECK (repeat_index >= 0),
+        status TEXT NOT NULL CHECK (status IN ('pass', 'fail', 'error')),
+        score REAL CHECK (score BETWEEN 0 AND 1),
+        critical INTEGER NOT NULL DEFAULT 0,
+        tags_json TEXT NOT NULL DEFAULT '[]',
+        output_text TEXT,
+        scores_json TEXT NOT NULL DEFAULT '[]',
+        error TEXT,
+        latency_ms REAL,
+        cost_usd REAL,
+        prompt_tokens INTEGER,
+        completion_tokens INTEGER,
+        cache_hit INTEGER NOT NULL DEFAULT 0,
+        call_id INTEGER,
+        finished_at TEXT NOT NULL)""",
+)
+
+_M005_INDEXES = (
+    "CREATE INDEX idx_eval_suites_name ON eval_suites (name, id)",
+    "CREATE INDEX idx_eval_runs_suite ON eval_runs (suite_name, id)",
+    "CREATE INDEX idx_eval_runs_model ON eval_runs (model, id)",
+    "CREATE INDEX idx_eval_runs_suite_model ON eval_runs (suite_name, model, id)",
+    "CREATE INDEX idx_eval_runs_completed ON eval_runs (suite_name, id) WHERE status = 'completed'",
+    "CREATE INDEX idx_eval_runs_completed_model ON eval_runs (suite_name, model, id)"
+    " WHERE status = 'completed'",
+    "CREATE INDEX idx_eval_runs_completed_version ON eval_runs (suite_id, model, id)"
+    " WHERE status = 'completed'",
+    "CREATE UNIQUE INDEX idx_eval_runs_pinned ON eval_runs (suite_name, model)"
+    " WHERE is_baseline = 1",
+    "CREATE INDEX idx_eval_runs_running ON eval_runs (id) WHERE status = 'running'",
+    "CREATE INDEX idx_eval_runs_baseline ON eval_runs (baseline_run_id)"
+    " WHERE baseline_run_id IS NOT NULL",
+    "CREATE UNIQUE INDEX idx_eval_results_case ON eval_results (run_id, case_id, repeat_index)",
+    "CREATE INDEX idx_eval_results_status ON eval_results (run_id, status, case_id, repeat_index)",
+)
+
+
+@migrations()
+def m005_evals(db: sqlite_utils.Database) -> None:
+    """The evaluation history: suite versions, runs and case results (`storage/evals.py`).
+
+    - `eval_suites`: one row per (name, version); `version` is the SHA-256 of the suite file and
+      `content_json` the normalised suite, so a run stays inspectable after its file changed.
+      `dataset_id` names the held-out dataset version a suite came from; the datasets table
+      arrives later (m006), hence no foreign key.
+    - `eval_runs`: a run of one suite version against one model, its status (`running`,
+      `completed`, `interrupted`, `failed`), the `pid` running it (a `running` run whose process
+      is gone was interrupted), its baseline, and its summary, filled when it finishes.
+      `suite_name` repeats the suite's name (copied from `eval_suites` when the run starts, never
+      changed) so that a suite's runs across versions are one index range, newest first.
+      `is_baseline` pins at most one run per suite name and model (a unique partial index): the
+      baseline survives new versions of the suite, whose comparison keeps the shared cases.
+    - `eval_results`: one row per case and repeat of a run; UNIQUE (run_id, case_id,
+      repeat_index), so a resumed run can never record a case twice; deleted with their run.
+      `call_id` is the request log row of the answer, without a foreign key: the log can be
+      pruned without touching the history, and the result keeps its own output, tokens, cost
+      and latency.
+
+    Every query of the Regressions pane is a range of one of the indexes below, never a scan
+    of `eval_results` (which reaches millions of rows). The CHECK constraints and the partial
+    indexes are written in SQL: a later `transform()` of these tables must create them again.
+    """
+    for statement in (*_M005_TABLES, *_M005_INDEXES):
+        db.execute(statement)
