@@ -25,6 +25,26 @@ class BadInput(TunedeckError):
     exit_code = 2
 
 
+class BudgetExceeded(TunedeckError):
+    """A paid call was refused before sending: a budget covering it is used up.
+
+    Attributes:
+        budget: name of the budget that refused the call.
+        committed_usd: spent plus reserved in the budget's current period.
+        limit_usd: the budget's limit.
+    """
+
+    exit_code = 1
+
+    def __init__(
+        self, message: str, *, budget: str, committed_usd: float, limit_usd: float
+    ) -> None:
+        super().__init__(message)
+        self.budget = budget
+        self.committed_usd = committed_usd
+        self.limit_usd = limit_usd
+
+
 class RequestFailed(TunedeckError):
     """A call to a model endpoint failed; the call is logged with its error.
 

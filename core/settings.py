@@ -154,6 +154,19 @@ class Settings(BaseSettings):
     """Response cache policy from `[cache]`."""
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "WARNING"
     """Level of the debugging log written to `tunedeck.log` in the data directory."""
+    timezone: str | None = None
+    """IANA time zone (`Europe/Paris`) of budget periods and monitor days; local when empty."""
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        if value:
+            # Imported only when a zone is set: it reaches storage (sqlite-utils), ~0.3 s
+            # that the console's start must not pay (settings validate defaults too).
+            from core.budgets.periods import zone_named  # validated where budgets use it
+
+            zone_named(value)
+        return value or None
 
     @classmethod
     def settings_customise_sources(

@@ -303,3 +303,104 @@ def m005_evals(db: sqlite_utils.Database) -> None:
     """
     for statement in (*_M005_TABLES, *_M005_INDEXES):
         db.execute(statement)
+
+
+@migrations()
+def m007_budgets(db: sqlite_utils.Database) -> None:
+    """Budgets, their reservations, monitor rules, alerts and webhook delivery attempts.
+
+    A reservation holds the estimated cost of a paid call in flight, so concurrent callers
+    (threads or processes, serialised by `BEGIN IMMEDIATE`) see it before its cost is logged;
+    `expires_at` frees it if its process dies. `alerts` has one row per rule, scope, period
+    and threshold: the UNIQUE constraint, not a check in Python, makes a crossing alert once.
+    Webhooks are stored as the NAME of the environment variable holding the URL (it may
+    carry a secret), never the URL itself.
+
+    `usage_daily` sums `usage_rollup`'s cost per UTC day (kept by triggers on the rollup), so a
+    budget's month or all-time spending reads a few hundred rows instead of tens of thousands
+    of quarter hours while it holds the write lock. A later migration that recreates
+    `usage_rollup` must create these triggers again.
+    """
+    for statement in (*_M007_SCHEMA, *_m007_daily()):
+        db.execute(statement)
+
+
+def _m007_daily() -> list[str]:
+    """`usage_daily`, filled from the rollup, and the triggers that keep it equal to it."""
+    add = (
+        "INSERT INTO usage_daily (day, model, profile, cost_usd) "
+        "VALUES (substr({row}.bucket, 1, 10), {row}.model, {row}.profile, {amount}) "
+        "ON CONFLICT (day, model, profile) DO UPDATE SET cost_usd = cost_usd + excluded.cost_usd;"
+    )
+    return [
+        "CREATE TABLE usage_daily (day TEXT NOT NULL, model TEXT NOT NULL, profile TEXT NOT NULL, "
+        "cost_usd REAL NOT NULL DEFAULT 0, PRIMARY KEY (day, model, profile)) WITHOUT ROWID",
+        "INSERT INTO usage_daily SELECT substr(bucket, 1, 10) AS day, model, profile, "
+        "sum(cost_usd) FROM usage_rollup GROUP BY day, model, profile",
+        "CREATE TRIGGER usage_daily_ai AFTER INSERT ON usage_rollup WHEN NEW.cost_usd != 0 "
+        f"BEGIN {add.format(row='NEW', amount='NEW.cost_usd')} END",
+        "CREATE TRIGGER usage_daily_au AFTER UPDATE OF cost_usd ON usage_rollup "
+        "WHEN NEW.cost_usd != OLD.cost_usd "
+        f"BEGIN {add.format(row='NEW', amount='NEW.cost_usd - OLD.cost_usd')} END",
+        "CREATE TRIGGER usage_daily_ad AFTER DELETE ON usage_rollup WHEN OLD.cost_usd != 0 "
+        f"BEGIN {add.format(row='OLD', amount='-OLD.cost_usd')} END",
+    ]
+
+
+_M007_SCHEMA = (
+    """CREATE TABLE budgets (
+        name TEXT PRIMARY KEY,
+        scope_kind TEXT NOT NULL CHECK (scope_kind IN ('all', 'profile', 'model')),
+        scope_value TEXT NOT NULL DEFAULT '',
+        period TEXT NOT NULL CHECK (period IN ('day', 'week', 'month', 'all')),
+        limit_usd REAL NOT NULL CHECK (limit_usd > 0),
+        thresholds_json TEXT NOT NULL DEFAULT '[50, 80, 100]',
+        webhook_env TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL)""",
+    """CREATE TABLE budget_reservations (
+        id INTEGER PRIMARY KEY,
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        profile TEXT NOT NULL,
+        model TEXT NOT NULL,
+        amount_usd REAL NOT NULL CHECK (amount_usd >= 0))""",
+    "CREATE INDEX idx_budget_reservations_expires ON budget_reservations (expires_at)",
+    """CREATE TABLE monitor_rules (
+        name TEXT PRIMARY KEY,
+        metric TEXT NOT NULL CHECK (metric IN ('error_rate', 'p95_latency', 'daily_cost')),
+        model_glob TEXT NOT NULL DEFAULT '*',
+        factor REAL NOT NULL CHECK (factor > 0),
+        floor REAL NOT NULL DEFAULT 0 CHECK (floor >= 0),
+        min_calls INTEGER NOT NULL DEFAULT 20 CHECK (min_calls >= 1),
+        webhook_env TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL)""",
+    """CREATE TABLE alerts (
+        id INTEGER PRIMARY KEY,
+        created_at TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('budget', 'monitor')),
+        rule TEXT NOT NULL,
+        scope TEXT NOT NULL,
+        period TEXT NOT NULL,
+        threshold REAL NOT NULL,
+        figure REAL NOT NULL,
+        reference REAL,
+        message TEXT NOT NULL,
+        webhook_env TEXT,
+        delivery TEXT NOT NULL DEFAULT 'none'
+            CHECK (delivery IN ('none', 'pending', 'delivered', 'failed')),
+        UNIQUE (kind, rule, scope, period, threshold))""",
+    "CREATE INDEX idx_alerts_created ON alerts (created_at)",
+    "CREATE INDEX idx_alerts_undelivered ON alerts (id) WHERE delivery IN ('pending', 'failed')",
+    """CREATE TABLE alert_deliveries (
+        id INTEGER PRIMARY KEY,
+        alert_id INTEGER NOT NULL REFERENCES alerts (id) ON DELETE CASCADE,
+        attempt INTEGER NOT NULL,
+        at TEXT NOT NULL,
+        outcome TEXT NOT NULL CHECK (outcome IN ('delivered', 'failed')),
+        http_status INTEGER,
+        error TEXT,
+        duration_ms REAL)""",
+    "CREATE INDEX idx_alert_deliveries_alert ON alert_deliveries (alert_id)",
+)

@@ -7,9 +7,11 @@ from collections.abc import Sequence
 import typer
 
 from core.errors import TunedeckError
+from tui.cli.budget_cmd import alerts_app, budget_app
 from tui.cli.cache_cmd import cache_app
 from tui.cli.log_cmd import log_app
 from tui.cli.misc_cmd import profiles, tokens
+from tui.cli.monitor_cmd import monitor_app
 from tui.cli.output import say
 from tui.cli.prompt_cmd import prompt
 from tui.cli.usage_cmd import usage
@@ -29,6 +31,9 @@ app.command("usage")(usage)
 app.command("profiles")(profiles)
 app.add_typer(log_app, name="log")
 app.add_typer(cache_app, name="cache")
+app.add_typer(budget_app, name="budget")
+app.add_typer(alerts_app, name="alerts")
+app.add_typer(monitor_app, name="monitor")
 
 
 @app.callback(invoke_without_command=True)
@@ -43,7 +48,8 @@ def launch(ctx: typer.Context) -> None:
 def run(argv: Sequence[str] | None = None) -> int:
     """Run the command line and return its exit code: 0 ok, 1 request failed, 2 bad input."""
     try:
-        app(
+        # Without standalone mode click returns a command's `typer.Exit(code)` instead of raising.
+        outcome = app(
             args=list(argv) if argv is not None else None,
             prog_name="tunedeck",
             standalone_mode=False,
@@ -70,4 +76,4 @@ def run(argv: Sequence[str] | None = None) -> int:
         if engine.cache_info().currsize:
             engine().close()
             engine.cache_clear()
-    return 0
+    return outcome if isinstance(outcome, int) else 0
