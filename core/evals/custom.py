@@ -1,0 +1,134 @@
+"""Custom `python` scorers: a function named by import path, by file, or inline code.
+
+The value of a `python` assertion is one of:
+
+| value                         | meaning                                                     |
+|-------------------------------|-------------------------------------------------------------|
+| `package.module:function`     | imported with importlib (the module must be importable)     |
+| `file://path/to/x.py[:name]`  | the file is loaded as a module; `name` defaults to          |
+|                               | `get_assert`, as in promptfoo                               |
+| anything else                 | inline code, as promptfoo runs it: one line is an expression |
+|                               | returned (or a `return` statement); several lines are the   |
+|                               | body of a function                                          |
+
+The function is called as `function(output, context)`, where `output` is the answer's text and
+`context` a dict with `vars`, `test` (id, description, tags, metadata, expected), `config` (the
+assertion's `config` option), `latency_ms` and `cost_usd`. It returns a bool, a number (the
+score; it passes when above 0, or at least `threshold` when set), a `Score`, or a dict with
+`pass`, `score` and `reason` (promptfoo's GradingResult). It may be async.
+
+Loading a suite loads its scorers (running the module's top-level code, as importing it does):
+a missing module, file or function is refused before anything is sent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import importlib.util
+import re
+import sys
+import textwrap
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from core.evals.sources import SuiteProblem
+
+CustomScorer = Callable[[str, dict[str, Any]], Any]
+
+_IMPORT_PATH = re.compile(r"[A-Za-z_][\w]*(?:\.[A-Za-z_][\w]*)*:[A-Za-z_]\w*")
+_FILE_FUNCTION = re.compile(r"(?P<path>.+?\.py)(?::(?P<name>[A-Za-z_]\w*))?")
+_LOADED: dict[str, CustomScorer] = {}
+_LOCK = threading.Lock()
+
+
+def normalise_reference(value: str, resolve: Callable[[str], Path]) -> str:
+    """The canonical form of a `python` value: file paths made absolute (`file:///...:name`)."""
+    if not value.startswith("file://"):
+        return value
+    match = _FILE_FUNCTION.fullmatch(value.removeprefix("file://"))
+    if not match:
+        raise SuiteProblem(f"scorer {value!r}: expected file://path.py or path.py:function")
+    path = resolve(match.group("path")).resolve()
+    return f"file://{path}:{match.group('name') or 'get_assert'}"
+
+
+def load_scorer(reference: str) -> CustomScorer:
+    """The function a normalised `python` value names, loaded once per process.
+
+    Raises:
+        SuiteProblem: the module, file or function cannot be loaded, or the code is invalid.
+    """
+    with _LOCK:
+        scorer = _LOADED.get(reference)
+        if scorer is None:
+            scorer = _load(reference)
+            _LOADED[reference] = scorer
+        return scorer
+
+
+def _load(reference: str) -> CustomScorer:
+    if reference.startswith("file://"):
+        path, _, name = reference.removeprefix("file://").rpartition(":")
+        return _from_file(Path(path), name)
+    if _IMPORT_PATH.fullmatch(reference):
+        module, _, name = reference.partition(":")
+        return _from_module(module, name)
+    return _inline(reference)
+
+
+def _from_module(module_name: str, name: str) -> CustomScorer:
+    try:
+        module = importlib.import_module(module_name)
+    except Exception as error:
+        raise SuiteProblem(
+            f"scorer {module_name}:{name}: cannot import {module_name} "
+            f"({type(error).__name__}: {error})"
+        ) from None
+    return _function(module, name, f"{module_name}:{name}")
+
+
+def _from_file(path: Path, name: str) -> CustomScorer:
+    label = f"{path.name}:{name}"
+    if not path.is_file():
+        raise SuiteProblem(f"scorer {label}: no such file {path}")
+    unique = "tunedeck_scorer_" + hashlib.sha256(str(path).encode()).hexdigest()[:16]
+    spec = importlib.util.spec_from_file_location(unique, path)
+    if spec is None or spec.loader is None:
+        raise SuiteProblem(f"scorer {label}: not a Python file")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[unique] = module
+    try:
+        spec.loader.exec_module(module)
+    except Exception as error:
+        sys.modules.pop(unique, None)
+        raise SuiteProblem(
+            f"scorer {label}: loading it failed ({type(error).__name__}: {error})"
+        ) from None
+    return _function(module, name, label)
+
+
+def _function(module: Any, name: str, label: str) -> CustomScorer:
+    function = getattr(module, name, None)
+    if not callable(function):
+        raise SuiteProblem(f"scorer {label}: {name} is not a function of the module")
+    return function  # type: ignore[no-any-return]
+
+
+def _inline(code: str) -> CustomScorer:
+    lines = textwrap.dedent(code).strip("\n").splitlines() or [""]
+    if len(lines) == 1 and not lines[0].lstrip().startswith("return "):
+        body = f"    return {lines[0].strip()}\n"
+    else:
+        body = "".join(f"    {line}\n" for line in lines)
+    source = f"def main(output, context):\n{body}"
+    try:
+        compiled = compile(source, "<python assertion>", "exec")
+    except SyntaxError as error:
+        line = max((error.lineno or 1) - 1, 1)  # the `def` line we added is not the user's
+        raise SuiteProblem(f"inline code: {error.msg} (line {line})") from None
+    namespace: dict[str, Any] = {"__builtins__": __builtins__, "json": __import__("json")}
+    exec(compiled, namespace)  # defines main() only: the body runs when an answer is scored
+    return namespace["main"]  # type: ignore[no-any-return]

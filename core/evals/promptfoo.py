@@ -1,0 +1,348 @@
+"""Read a promptfoo config (`promptfooconfig.yaml`) as a tunedeck suite, unchanged.
+
+Cases: one per test, times the combinations of its array vars (promptfoo's var expansion),
+times the prompts. Case ids are `t<N>` for the N-th test (counted across inline tests and test
+files, in order), `t<N>.<K>` for its K-th var combination when there are several, and a `:p<M>`
+suffix for the M-th prompt when the config has several (`t3:p1`). A test's own `metadata.id`
+replaces `t<N>`: ids by position change when tests are inserted, so give ids to tests whose
+history you compare across versions. `metadata.critical: true` marks a case critical, and
+`metadata.tags` (a list, or comma-separated) tags it.
+
+What tunedeck does with each promptfoo feature a file uses:
+
+| feature                                              | tunedeck                               |
+|------------------------------------------------------|----------------------------------------|
+| prompts: text, `file://` .txt/.md (split on `---`),  | supported                              |
+| .json/.yaml/.jsonl chat lists, globs, {raw, label}   |                                        |
+| prompts from .py/.js files (prompt functions)        | refused                                |
+| providers                                            | recorded; the first OpenAI-style id is |
+|                                                      | the default model (--model wins); its  |
+|                                                      | config's sampling parameters are used  |
+| several providers                                    | warning: a run uses one model          |
+| tests: inline, `file://` .yaml/.json/.jsonl/.csv,    | supported                              |
+| globs, folders                                       |                                        |
+| tests from .py/.js, `huggingface://` datasets        | refused                                |
+| defaultTest (inline or `file://`): vars, assert,     | merged into each test, as promptfoo    |
+| threshold, options, metadata                         | does                                   |
+| vars: arrays (expanded), `file://` text files (read, | supported                              |
+| globs expanded), `options.disableVarExpansion`       |                                        |
+| vars from .py/.js, images                            | refused                                |
+| assert: type, value, threshold, weight, metric,      | supported (see core.evals.scorers for  |
+| config (python)                                      | the types)                             |
+| assert types javascript, assert-set, select-best,    | refused, naming the type               |
+| g-eval, factuality, ... (any unlisted type)          |                                        |
+| python asserts: inline code, file://x.py[:fn]        | supported (core.evals.custom)          |
+| assertion `provider`, `options.provider`             | warning: tunedeck's judge grades       |
+| `transform`, `options.transform/postprocess`,        | refused: they change what is scored    |
+| `options.prefix/suffix`, `rubricPrompt`,             |                                        |
+| `contextTransform`                                   |                                        |
+| test `prompts`/`provider`/`providerOutput`/          | refused                                |
+| `assertScoringFunction`, `options.storeOutputAs`     |                                        |
+| test `providers` filter, `options.runSerially`       | warning, ignored                       |
+| scenarios, extensions, nunjucksFilters, redteam      | refused                                |
+| template filters and tags (`{{ x | upper }}`,        | refused                                |
+| `{% if %}`)                                          |                                        |
+| evaluateOptions, outputPath, sharing, env, tags,     | warning, ignored                       |
+| commandLineOptions, writeLatestResults, and any      |                                        |
+| other top-level key                                  |                                        |
+"""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+from typing import Any
+
+from core.evals.cases import (
+    SuiteParts,
+    assertion_list,
+    build_case,
+    case_id,
+    chat_template,
+    check_unique_ids,
+    flag,
+    mapping,
+    optional_text,
+    request_params,
+    text_list,
+)
+from core.evals.promptfoo_files import RawTest, expand, prompt_texts, refuse_script, tests_in
+from core.evals.sources import Sources, SuiteProblem
+from core.evals.suite import Case, MessageTemplate, PromptTemplate, Suite, model_of_provider
+from core.evals.yamlfile import line_of, read_json, read_yaml
+
+MAX_COMBINATIONS = 10_000
+"""A test whose array vars expand to more cases than this is refused."""
+
+_REFUSED_TOP = {
+    "scenarios": "scenarios",
+    "extensions": "extensions (hooks)",
+    "nunjucksFilters": "custom nunjucks filters",
+    "redteam": "red teaming",
+}
+_USED_TOP = {"description", "prompts", "providers", "tests", "defaultTest"}
+_TEST_KEYS = {"vars", "assert", "description", "threshold", "metadata", "options"}
+_REFUSED_TEST = {
+    "prompts": "tests limited to some prompts (prompts:)",
+    "provider": "a provider per test (provider:)",
+    "providerOutput": "fixed provider outputs (providerOutput:)",
+    "assertScoringFunction": "custom scoring functions (assertScoringFunction:)",
+}
+_IGNORED_OPTIONS = {"provider", "runSerially"}
+_PARAM_KEYS = {
+    "temperature", "max_tokens", "top_p", "seed", "stop", "presence_penalty",
+    "frequency_penalty", "response_format",
+}  # fmt: skip
+
+
+def read_config(document: dict[str, Any], sources: Sources) -> Suite:
+    """Build a suite from a parsed promptfoo config read from `sources`.
+
+    Raises:
+        SuiteProblem: an invalid config, or a feature tunedeck does not support.
+    """
+    parts = SuiteParts(sources)
+    _check_top(document, parts)
+    parts.prompts = _prompts(document.get("prompts"), sources)
+    providers, params = _providers(document.get("providers"), sources, parts)
+    default = _default_test(document.get("defaultTest"), sources)
+    cases: list[Case] = []
+    for number, test in enumerate(_tests(document.get("tests"), sources), start=1):
+        try:
+            cases.extend(_cases(test, number, default, parts))
+        except SuiteProblem as problem:
+            raise problem.located(file=test.file, line=test.line) from None
+    if not cases:
+        raise SuiteProblem("the config has no tests")
+    check_unique_ids(cases)
+    return Suite(
+        name=sources.path.stem,
+        path=str(sources.path.resolve()),
+        format="promptfoo",
+        version=sources.version(),
+        description=optional_text(document.get("description"), "description"),
+        prompts=parts.prompts,
+        params=request_params(params, line_of(document.get("providers"))),
+        providers=providers,
+        cases=cases,
+        warnings=parts.warnings,
+    )
+
+
+def _check_top(document: dict[str, Any], parts: SuiteParts) -> None:
+    for key in document:
+        if key in _REFUSED_TOP:
+            raise SuiteProblem(f"{_REFUSED_TOP[key]} ({key}:) are not supported by tunedeck")
+        if key not in _USED_TOP:
+            parts.warn(f"{key}: ignored")
+
+
+def _prompts(value: Any, sources: Sources) -> list[PromptTemplate]:
+    if value is None:
+        raise SuiteProblem("prompts: is required")
+    if isinstance(value, str):
+        value = [value]
+    elif isinstance(value, dict):  # {"file://prompt.txt": "label", ...}
+        value = [{"raw": key, "label": label} for key, label in value.items()]
+    if not isinstance(value, list) or not value:
+        raise SuiteProblem("prompts: must be a list of prompts")
+    templates: list[PromptTemplate] = []
+    for item in value:
+        for raw, label in _prompt_sources(item, sources):
+            number = len(templates) + 1
+            messages = _template(raw, f"prompt {number}")
+            templates.append(PromptTemplate(id=f"p{number}", label=label, messages=messages))
+    return templates
+
+
+def _prompt_sources(item: Any, sources: Sources) -> list[tuple[str | list[Any], str | None]]:
+    label = None
+    if isinstance(item, dict):
+        unknown = sorted(set(item) - {"raw", "id", "label"})
+        if unknown:
+            raise SuiteProblem(f"prompts: {unknown[0]!r} in a prompt is not supported")
+        label = optional_text(item.get("label"), "prompts.label")
+        item = item.get("raw", item.get("id"))
+    if not isinstance(item, str) or not item:
+        raise SuiteProblem("prompts: each prompt must be a text or a file://path")
+    if not item.startswith("file://"):
+        return [(item, label)]
+    found: list[tuple[str | list[Any], str | None]] = []
+    for path in expand(item, sources):
+        for text in prompt_texts(path, sources):
+            found.append((text, label or sources.relative_name(path)))
+    return found
+
+
+def _template(raw: str | list[Any], name: str) -> list[MessageTemplate]:
+    if isinstance(raw, list):
+        return chat_template(raw, name)
+    stripped = raw.strip()
+    if stripped.startswith("[") and stripped.endswith("]"):
+        try:
+            chat = read_json(stripped, name)
+        except SuiteProblem:
+            chat = None
+        if (
+            isinstance(chat, list)
+            and chat
+            and all(isinstance(m, dict) and "role" in m for m in chat)
+        ):
+            return chat_template(chat, name)
+    return [MessageTemplate(role="user", content=raw)]
+
+
+def _providers(value: Any, sources: Sources, parts: SuiteParts) -> tuple[list[str], dict[str, Any]]:
+    if isinstance(value, str) and value.startswith("file://"):
+        value = _read_data(sources.resolve(value), sources)
+    if value is None:
+        return [], {}
+    if isinstance(value, dict) and "id" not in value:  # {provider id: options}
+        value = [{**mapping(options, "providers"), "id": key} for key, options in value.items()]
+    items = value if isinstance(value, list) else [value]
+    ids, configs = [], []
+    for item in items:
+        provider = {"id": item} if isinstance(item, str) else item
+        if not isinstance(provider, dict) or not isinstance(provider.get("id"), str):
+            raise SuiteProblem("providers: each provider needs an id (like openai:gpt-4o-mini)")
+        ids.append(provider["id"])
+        configs.append(mapping(provider.get("config"), "providers.config"))
+    if len(ids) > 1:
+        parts.warn(f"{len(ids)} providers: a run uses one model (--model, else {ids[0]})")
+    if ids and model_of_provider(ids[0]) is None:
+        parts.warn(f"provider {ids[0]} is not an OpenAI-compatible model: run with --model")
+    return ids, _sampling(configs[0] if configs else {}, parts)
+
+
+def _sampling(config: dict[str, Any], parts: SuiteParts) -> dict[str, Any]:
+    for key in sorted(set(config) - _PARAM_KEYS):
+        parts.warn(f"providers config {key}: ignored")
+    return {key: config[key] for key in _PARAM_KEYS if key in config}
+
+
+def _default_test(value: Any, sources: Sources) -> dict[str, Any]:
+    if isinstance(value, str) and value.startswith("file://"):
+        value = _read_data(sources.resolve(value), sources)
+    default = mapping(value, "defaultTest")
+    _check_test_keys(default, "defaultTest")
+    return default
+
+
+def _read_data(path: Path, sources: Sources) -> Any:
+    text, name = sources.read_text(path), sources.name_of(path)
+    return read_json(text, name) if path.suffix.lower() == ".json" else read_yaml(text, name)
+
+
+def _tests(value: Any, sources: Sources) -> list[RawTest]:
+    if value is None:
+        return [RawTest({}, None, None)]  # promptfoo runs each prompt once
+    items = value if isinstance(value, list) else [value]
+    tests: list[RawTest] = []
+    for item in items:
+        if isinstance(item, dict):
+            tests.append(RawTest(item, line_of(item), None))
+        elif isinstance(item, str) and item.startswith("file://"):
+            for path in expand(item, sources):
+                tests.extend(tests_in(path, sources))
+        elif isinstance(item, str) and "://" in item:
+            scheme = item.split("://", 1)[0]
+            raise SuiteProblem(f"tests from {scheme}:// are not supported (only file://)")
+        else:
+            raise SuiteProblem("tests: must be a list of tests or a file://path")
+    return tests
+
+
+def _check_test_keys(test: dict[str, Any], where: str = "") -> None:
+    """Refuse unsupported or unknown test keys (`where` prefixes the message: defaultTest)."""
+    prefix = f"{where}: " if where else ""
+    for key in test:
+        if key in _REFUSED_TEST:
+            raise SuiteProblem(f"{prefix}{_REFUSED_TEST[key]} are not supported")
+        if key not in _TEST_KEYS | {"providers"}:
+            raise SuiteProblem(f"{prefix}{key!r} is not a promptfoo test key")
+
+
+def _cases(test: RawTest, number: int, default: dict[str, Any], parts: SuiteParts) -> list[Case]:
+    base_id = case_id(mapping(test.data.get("metadata"), "metadata").get("id"), f"t{number}")
+    try:
+        return _expanded(test, number, base_id, default, parts)
+    except SuiteProblem as problem:
+        raise problem.located(case=base_id) from None
+
+
+def _expanded(
+    test: RawTest, number: int, base_id: str, default: dict[str, Any], parts: SuiteParts
+) -> list[Case]:
+    own = test.data
+    _check_test_keys(own)
+    if "providers" in own:
+        parts.warn(f"test {number}: providers filter ignored, a run uses one model")
+    options = _options(_merged(default, own, "options"), parts)
+    variables = {
+        **mapping(default.get("vars"), "defaultTest.vars"),
+        **_vars(own.get("vars"), parts),
+    }
+    metadata = _merged(default, own, "metadata")
+    combos = [variables] if options.get("disableVarExpansion") else _combinations(variables, parts)
+    raw_assertions = [*assertion_list(default.get("assert")), *assertion_list(own.get("assert"))]
+    shared = {
+        "description": optional_text(own.get("description"), "description"),
+        "threshold": own.get("threshold", default.get("threshold")),
+        "metadata": metadata,
+        "tags": text_list(metadata.get("tags"), "metadata.tags"),
+        "critical": flag(metadata.get("critical"), "metadata.critical"),
+        "line": test.line,
+    }
+    cases = []
+    for combo_index, combo in enumerate(combos, start=1):
+        combo_id = base_id if len(combos) == 1 else f"{base_id}.{combo_index}"
+        for prompt_index in range(len(parts.prompts)):
+            one = len(parts.prompts) == 1
+            identifier = combo_id if one else f"{combo_id}:p{prompt_index + 1}"
+            fields = {**shared, "id": identifier, "vars": combo, "prompt": prompt_index}
+            cases.append(build_case(fields, raw_assertions, parts))
+    return cases
+
+
+def _merged(default: dict[str, Any], own: dict[str, Any], key: str) -> dict[str, Any]:
+    return {**mapping(default.get(key), f"defaultTest.{key}"), **mapping(own.get(key), key)}
+
+
+def _options(options: dict[str, Any], parts: SuiteParts) -> dict[str, Any]:
+    for key in options:
+        if key in _IGNORED_OPTIONS:
+            parts.warn(f"options.{key}: ignored, tunedeck's judge and runner decide")
+        elif key != "disableVarExpansion":
+            raise SuiteProblem(f"options.{key} is not supported by tunedeck")
+    return options
+
+
+def _vars(value: Any, parts: SuiteParts) -> dict[str, Any]:
+    if isinstance(value, str) and value.startswith("file://"):
+        value = _read_data(parts.sources.resolve(value), parts.sources)
+    return mapping(value, "vars")
+
+
+def _combinations(variables: dict[str, Any], parts: SuiteParts) -> list[dict[str, Any]]:
+    choices: list[list[Any]] = []
+    for name, value in variables.items():
+        if isinstance(value, str) and value.startswith("file://"):
+            choices.append(_file_var(name, value, parts))
+        elif isinstance(value, list) and value and isinstance(value[0], str):
+            choices.append(value)
+        else:
+            choices.append([value])
+    count = 1
+    for options in choices:
+        count *= len(options)
+    if count > MAX_COMBINATIONS:
+        raise SuiteProblem(f"array vars expand to {count:,} cases (at most {MAX_COMBINATIONS:,})")
+    return [dict(zip(variables, combo, strict=True)) for combo in itertools.product(*choices)]
+
+
+def _file_var(name: str, reference: str, parts: SuiteParts) -> list[str]:
+    texts = []
+    for path in expand(reference, parts.sources):
+        refuse_script(path, f"var {name!r} values")
+        texts.append(parts.sources.read_text(path))
+    return texts

@@ -1,0 +1,191 @@
+"""Score a case's answer: every assertion, then the case's pass/fail and weighted score.
+
+A case passes when all its assertions pass; when it has a (promptfoo) `threshold`, it passes
+when its weighted mean score reaches the threshold instead, as in promptfoo. A case with no
+assertions passes with score 1. An answer that is an error fails every assertion, and the case
+is `errored`; so is a case whose judge could not be reached. Scoring never raises for an odd
+answer: a failing custom scorer is a failed assertion with the exception in its reason.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from core.evals import custom
+from core.evals.judge import Judge, UnreadableVerdict, score_rubric
+from core.evals.scorers import DETERMINISTIC, Output, Score
+from core.evals.suite import Assertion, Case
+
+
+@dataclass(frozen=True, slots=True)
+class AssertionScore:
+    """The result of one assertion on one answer, with the assertion it belongs to."""
+
+    type: str
+    passed: bool
+    score: float
+    reason: str
+    weight: float = 1.0
+    metric: str | None = None
+    error: bool = False
+    """The assertion could not be judged (no answer, judge unreachable)."""
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict (for storage and `--json`)."""
+        return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class CaseScore:
+    """The verdict on one answer to one case."""
+
+    passed: bool
+    score: float
+    """Weighted mean of the assertions' scores, 0..1."""
+    assertions: tuple[AssertionScore, ...]
+    errored: bool = False
+    """No answer to judge, or the judge could not be reached: not a real failure."""
+
+    @property
+    def reasons(self) -> list[str]:
+        """`type: reason` of each failed assertion, in order."""
+        return [f"{item.type}: {item.reason}" for item in self.assertions if not item.passed]
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict (for storage and `--json`)."""
+        return {
+            "passed": self.passed,
+            "score": self.score,
+            "errored": self.errored,
+            "assertions": [item.as_dict() for item in self.assertions],
+        }
+
+
+async def score_case(case: Case, output: Output, judge: Judge | None = None) -> CaseScore:
+    """Score `output`, the answer to `case`.
+
+    Args:
+        case: the case, from a loaded suite.
+        output: the answer, its latency and cost, or its error.
+        judge: grades `llm-rubric` assertions; without one they fail (and the case errors).
+    """
+    if output.error is not None:
+        reason = f"no answer: {output.error}"
+        failed = tuple(
+            _result(item, Score(False, 0.0, reason), error=True) for item in case.assertions
+        )
+        return CaseScore(False, 0.0, failed, errored=True)
+    results = tuple([await score_assertion(item, output, case, judge) for item in case.assertions])
+    return _combine(case, results)
+
+
+async def score_assertion(
+    assertion: Assertion, output: Output, case: Case, judge: Judge | None = None
+) -> AssertionScore:
+    """Score one assertion, `not-` applied. Never raises for an answer or a scorer's error."""
+    base = assertion.base_type
+    error, flip = False, assertion.negated
+    try:
+        if base == "llm-rubric":
+            score, error = await _rubric(assertion, output, judge)
+        elif base == "python":
+            score = await _custom(assertion, output, case)
+        else:
+            score = DETERMINISTIC[base](assertion, output)
+    except Exception as failure:  # a scorer must never take the run down
+        score = Score(False, 0.0, f"scorer failed: {type(failure).__name__}: {failure}")
+        flip = False  # a crash is a failure, whatever the assertion's polarity
+    if flip and not error:
+        score = Score(not score.passed, 1.0 - score.score, score.reason)
+    return _result(assertion, score, error=error)
+
+
+def _result(assertion: Assertion, score: Score, *, error: bool = False) -> AssertionScore:
+    value = min(max(score.score, 0.0), 1.0) if score.score == score.score else 0.0  # NaN -> 0
+    return AssertionScore(
+        assertion.type, score.passed, value, score.reason, assertion.weight, assertion.metric, error
+    )
+
+
+def _combine(case: Case, results: tuple[AssertionScore, ...]) -> CaseScore:
+    errored = any(item.error for item in results)
+    if not results:
+        return CaseScore(True, 1.0, results)
+    all_passed = all(item.passed for item in results)
+    total = sum(item.weight for item in results)
+    if total > 0:
+        score = sum(item.score * item.weight for item in results) / total
+    else:
+        score = 1.0 if all_passed else 0.0
+    passed = all_passed if case.threshold is None else score >= case.threshold
+    return CaseScore(passed and not errored, score, results, errored=errored)
+
+
+async def _rubric(assertion: Assertion, output: Output, judge: Judge | None) -> tuple[Score, bool]:
+    if judge is None:
+        return Score(False, 0.0, "no judge model to grade the rubric"), True
+    try:
+        score = await score_rubric(str(assertion.value), output.text, judge, assertion.threshold)
+    except UnreadableVerdict as unreadable:
+        return Score(False, 0.0, str(unreadable)), True
+    except Exception as failure:
+        return Score(False, 0.0, f"judge failed: {type(failure).__name__}: {failure}"), True
+    return score, False
+
+
+async def _custom(assertion: Assertion, output: Output, case: Case) -> Score:
+    function = custom.load_scorer(str(assertion.value))
+    result = function(output.text, _context(assertion, output, case))
+    if inspect.isawaitable(result):
+        result = await result
+    return _custom_result(result, assertion.threshold)
+
+
+def _context(assertion: Assertion, output: Output, case: Case) -> dict[str, Any]:
+    return {
+        "vars": dict(case.vars or {}),
+        "test": {
+            "id": case.id,
+            "description": case.description,
+            "tags": list(case.tags),
+            "metadata": dict(case.metadata),
+            "expected": case.expected,
+        },
+        "config": assertion.options.get("config"),
+        "latency_ms": output.latency_ms,
+        "cost_usd": output.cost_usd,
+    }
+
+
+def _custom_result(result: Any, threshold: float | None) -> Score:
+    if isinstance(result, Score):
+        return result
+    if isinstance(result, str) and result.strip().lower() in ("true", "false"):
+        result = result.strip().lower() == "true"
+    if isinstance(result, bool):
+        return Score(result, 1.0 if result else 0.0, f"python scorer returned {result}")
+    if isinstance(result, int | float):
+        passed = result >= threshold if threshold is not None else result > 0
+        return Score(passed, float(result), f"python scorer returned {result:g}")
+    if isinstance(result, Mapping):
+        return _custom_mapping(result, threshold)
+    shown = type(result).__name__
+    raise TypeError(f"python scorer returned a {shown}, not a bool, number or dict")
+
+
+def _custom_mapping(result: Mapping[str, Any], threshold: float | None) -> Score:
+    passed = result.get("pass", result.get("passed", result.get("pass_")))
+    score = result.get("score")
+    if not isinstance(passed, bool) and not isinstance(score, int | float):
+        raise TypeError("python scorer returned a dict without pass or score")
+    if isinstance(score, bool) or not isinstance(score, int | float):
+        score = 1.0 if passed else 0.0
+    if not isinstance(passed, bool):
+        passed = score >= threshold if threshold is not None else score > 0
+    elif threshold is not None and score < threshold:
+        passed = False
+    reason = str(result.get("reason") or f"python scorer returned pass={passed}")
+    return Score(passed, float(score), reason)

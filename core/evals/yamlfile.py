@@ -1,0 +1,108 @@
+"""Read YAML and JSON suite files, keeping the line of every mapping for error messages."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import yaml
+
+from core.evals.sources import SuiteProblem
+
+MAX_NODES = 2_000_000
+"""A document larger than this once its YAML aliases are expanded is refused (alias bombs)."""
+
+
+class Located(dict[str, Any]):
+    """A mapping read from a file, with the (1-based) line it starts on."""
+
+    line: int | None = None
+
+
+class _Loader(yaml.SafeLoader):
+    pass
+
+
+def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> Any:
+    mapping = Located()
+    mapping.line = node.start_mark.line + 1
+    yield mapping
+    mapping.update(loader.construct_mapping(node))  # type: ignore[arg-type]
+
+
+def _construct_text(loader: _Loader, node: yaml.ScalarNode) -> str:
+    return str(loader.construct_scalar(node))
+
+
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+# A date stays the text it was written as: vars are rendered into prompts, and stored as JSON.
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_text)
+_PLAIN = (str, int, float, bool, type(None))
+
+
+def line_of(value: Any) -> int | None:
+    """The line a mapping read by `read_yaml` starts on, None for anything else."""
+    return value.line if isinstance(value, Located) else None
+
+
+def read_yaml(text: str, name: str) -> Any:
+    """Parse YAML `text` (named `name` in errors); mappings become `Located`.
+
+    Raises:
+        SuiteProblem: the YAML is invalid (with its line), nested too deeply, or too large
+            once its aliases are expanded.
+    """
+    try:
+        data = yaml.load(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line = mark.line + 1 if mark is not None else None
+        problem = error.problem or error.context or "invalid YAML"
+        raise SuiteProblem(f"invalid YAML: {problem}", file=name, line=line) from None
+    except yaml.reader.ReaderError as error:
+        line = text.count("\n", 0, error.position) + 1
+        problem = f"character {error.character!r} is not allowed in YAML"
+        raise SuiteProblem(f"invalid YAML: {problem}", file=name, line=line) from None
+    except yaml.YAMLError as error:
+        raise SuiteProblem(f"invalid YAML: {error}", file=name) from None
+    except RecursionError:
+        raise SuiteProblem("invalid YAML: nested too deeply", file=name) from None
+    _check_size(data, name)
+    return data
+
+
+def read_json(text: str, name: str) -> Any:
+    """Parse JSON `text`; mappings become `Located` without a line.
+
+    Raises:
+        SuiteProblem: the JSON is invalid (with its line) or nested too deeply.
+    """
+    try:
+        return json.loads(text, object_hook=Located)
+    except json.JSONDecodeError as error:
+        raise SuiteProblem(f"invalid JSON: {error.msg}", file=name, line=error.lineno) from None
+    except RecursionError:
+        raise SuiteProblem("invalid JSON: nested too deeply", file=name) from None
+
+
+def _check_size(data: Any, name: str) -> None:
+    """Count nodes as if aliases were copies, giving up past MAX_NODES (so this is bounded)."""
+    count, stack = 0, [data]
+    while stack:
+        value = stack.pop()
+        count += 1
+        if count > MAX_NODES:
+            raise SuiteProblem(
+                f"too large once its YAML aliases are expanded (over {MAX_NODES:,} values)",
+                file=name,
+            )
+        if isinstance(value, dict):
+            stack.extend(value.keys())
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+        elif not isinstance(value, _PLAIN):
+            kind = type(value).__name__
+            raise SuiteProblem(
+                f"holds a YAML value of type {kind}, which suites do not use", file=name
+            )

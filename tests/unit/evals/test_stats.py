@@ -1,0 +1,211 @@
+"""McNemar's exact test against known values, repeats, and regression verdicts on run pairs."""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+
+import pytest
+
+from core.evals.stats import (
+    CaseOutcome,
+    RegressionPolicy,
+    combine_repeats,
+    compare_runs,
+    mcnemar_exact,
+    percentiles,
+)
+
+# Two-sided exact p-values of scipy 1.17's binomtest(min(b, c), b + c, 0.5), which is what
+# statsmodels' mcnemar(exact=True) reports; computed once with scipy, outside this project.
+SCIPY_BINOMTEST = {
+    (0, 0): 1.0,
+    (0, 1): 1.0,
+    (1, 5): 0.21875,
+    (0, 5): 0.0625,
+    (0, 6): 0.03125,
+    (1, 9): 0.021484375,
+    (3, 3): 1.0,
+    (5, 15): 0.04138946533203125,
+    (10, 25): 0.016673847800120715,
+    (12, 4): 0.076812744140625,
+    (40, 60): 0.05688793364098089,
+    (100, 130): 0.05561357778139238,
+    (2600, 2900): 5.515185159796596e-05,
+    (25000, 25500): 0.026382454975594646,
+}
+
+
+@pytest.mark.parametrize(("pair", "expected"), SCIPY_BINOMTEST.items(), ids=str)
+def test_mcnemar_exact_matches_scipy(pair: tuple[int, int], expected: float) -> None:
+    assert mcnemar_exact(*pair) == pytest.approx(expected, rel=1e-9)
+    assert mcnemar_exact(*reversed(pair)) == pytest.approx(expected, rel=1e-9)
+
+
+def test_mcnemar_by_hand() -> None:
+    # b=0, c=4: P(X <= 0) = 1/16, two-sided 1/8; b=2, c=8: (1 + 10 + 45) / 1024 * 2
+    assert mcnemar_exact(0, 4) == 0.125
+    assert mcnemar_exact(2, 8) == 112 / 1024
+
+
+@pytest.mark.parametrize(("b", "c"), [(2400, 2700), (4990, 5100), (1, 6000), (12000, 12300)])
+def test_the_floating_point_tail_agrees_with_exact_integers(b: int, c: int) -> None:
+    n, k = b + c, min(b, c)
+    term = tail = 1  # C(n, 0), then C(n, i) = C(n, i - 1) * (n - i + 1) / i, in integers
+    for i in range(1, k + 1):
+        term = term * (n - i + 1) // i
+        tail += term
+    assert term == math.comb(n, k)
+    exact = min(Fraction(1), Fraction(2 * tail, 2**n))
+    assert mcnemar_exact(b, c) == pytest.approx(float(exact), rel=1e-9, abs=1e-300)
+
+
+def test_mcnemar_refuses_negative_counts() -> None:
+    with pytest.raises(ValueError, match="0 or more"):
+        mcnemar_exact(-1, 3)
+
+
+def outcome(case_id: str, passed: bool, **fields: object) -> CaseOutcome:
+    return CaseOutcome(case_id=case_id, passed=passed, score=1.0 if passed else 0.0, **fields)  # type: ignore[arg-type]
+
+
+def run(passes: str, prefix: str = "c", **fields: object) -> list[CaseOutcome]:
+    """A run from a string of 1 (pass) and 0 (fail), case ids c0, c1, ..."""
+    return [outcome(f"{prefix}{i}", flag == "1", **fields) for i, flag in enumerate(passes)]
+
+
+def test_identical_runs_are_unchanged() -> None:
+    comparison = compare_runs(run("1101"), run("1101"))
+    assert (comparison.verdict, comparison.p_value, comparison.broke, comparison.fixed) == (
+        "unchanged",
+        1.0,
+        (),
+        (),
+    )
+    assert comparison.pass_rate_delta == 0 and comparison.reasons == () and comparison.notes == ()
+
+
+def test_a_significant_drop_is_a_regression() -> None:
+    baseline, candidate = run("1" * 40), run("1" * 30 + "0" * 10)
+    comparison = compare_runs(baseline, candidate)
+    assert comparison.regression and len(comparison.broke) == 10 and comparison.fixed == ()
+    assert comparison.p_value == pytest.approx(2 / 2**10)
+    assert comparison.pass_rate_delta == pytest.approx(-0.25)
+    assert comparison.reasons == (
+        "pass rate dropped significantly: 10 broke, 0 fixed (McNemar p=0.00195 < 0.05)",
+    )
+
+
+def test_a_small_drop_is_not_significant_unless_beyond_the_tolerance() -> None:
+    baseline, candidate = run("1" * 50), run("1" * 48 + "00")
+    assert compare_runs(baseline, candidate).verdict == "unchanged"  # p = 0.5
+    strict = compare_runs(baseline, candidate, RegressionPolicy(max_pass_rate_drop=0.02))
+    assert strict.regression and strict.reasons == (
+        "pass rate dropped 4.0%, more than the tolerance 2.0%",
+    )
+    loose = compare_runs(baseline, candidate, RegressionPolicy(alpha=0.6))
+    assert loose.regression and loose.significant
+
+
+def test_a_score_drop_tolerance() -> None:
+    baseline = [CaseOutcome(f"c{i}", True, 0.9) for i in range(10)]
+    candidate = [CaseOutcome(f"c{i}", True, 0.7) for i in range(10)]
+    assert compare_runs(baseline, candidate).verdict == "unchanged"
+    comparison = compare_runs(baseline, candidate, RegressionPolicy(max_score_drop=0.1))
+    assert comparison.regression and comparison.score_delta == pytest.approx(-0.2)
+    assert comparison.reasons == ("mean score dropped 0.200, beyond the tolerance 0.1",)
+
+
+def test_any_failing_critical_case_is_a_regression() -> None:
+    baseline = run("0111")
+    candidate = [outcome("c0", False, critical=True), *run("111", prefix="x")]
+    candidate += [outcome(f"c{i}", True) for i in (1, 2, 3)]
+    comparison = compare_runs(baseline, candidate)
+    assert comparison.regression and comparison.critical_failures == ("c0",)
+    assert comparison.reasons == ("critical case(s) failing: c0",)
+    new_critical = compare_runs(run("1"), [outcome("c0", True), outcome("n", False, critical=True)])
+    assert new_critical.critical_failures == ("n",)  # unpaired, still counted
+
+
+def test_a_significant_rise_is_an_improvement() -> None:
+    comparison = compare_runs(run("0" * 12), run("1" * 12))
+    assert comparison.verdict == "improved" and len(comparison.fixed) == 12
+    assert comparison.reasons == ()
+
+
+def test_only_cases_in_both_runs_are_paired_and_the_report_says_so() -> None:
+    baseline = [*run("1111"), outcome("gone", True)]
+    candidate = [*run("1111"), outcome("new1", False), outcome("new2", False)]
+    comparison = compare_runs(baseline, candidate)
+    counts = (comparison.paired, comparison.only_in_baseline, comparison.only_in_candidate)
+    assert counts == (4, 1, 2)
+    assert comparison.candidate_pass_rate == 1.0 and comparison.verdict == "unchanged"
+    assert comparison.notes == (
+        "only the 4 cases in both runs are compared: "
+        "1 only in the baseline, 2 only in the candidate",
+    )
+
+
+def test_errored_answers_count_as_failures_and_are_reported() -> None:
+    baseline = run("1" * 8)
+    candidate = [outcome(f"c{i}", True, errored=i < 7) for i in range(8)]
+    comparison = compare_runs(baseline, candidate)
+    assert comparison.regression and len(comparison.broke) == 7
+    assert comparison.candidate_errored == 7
+    assert "7 candidate case(s) errored, counted as failed" in comparison.notes
+
+
+def test_latency_and_cost() -> None:
+    baseline = [
+        outcome(f"c{i}", True, latency_ms=float(ms), cost_usd=0.01)
+        for i, ms in enumerate(range(100, 1100, 100))
+    ]
+    candidate = [
+        outcome(f"c{i}", True, latency_ms=float(ms), cost_usd=0.02)
+        for i, ms in enumerate(range(50, 550, 50))
+    ]
+    comparison = compare_runs(baseline, candidate)
+    assert comparison.baseline_latency.p50 == 550
+    assert comparison.baseline_latency.p95 == pytest.approx(955)
+    assert comparison.latency_delta_ms("p50") == -275
+    assert comparison.baseline_cost_usd == pytest.approx(0.1)
+    assert comparison.cost_delta_usd == pytest.approx(0.1)
+    unpriced = compare_runs(baseline, [*candidate[:9], outcome("c9", True, cost_usd=None)])
+    assert unpriced.candidate_cost_usd is None and unpriced.cost_delta_usd is None
+    data = comparison.as_dict()
+    assert data["verdict"] == "unchanged" and data["latency_p50_delta_ms"] == -275
+    assert data["baseline_latency"] == {"p50": 550.0, "p95": pytest.approx(955.0)}
+
+
+def test_percentiles_interpolate_like_numpy() -> None:
+    assert percentiles([]).p50 is None
+    assert percentiles([7.0]) == percentiles([7.0, 7.0])
+    assert percentiles([1.0, 2.0, 3.0, 4.0]).p50 == 2.5
+    assert percentiles([float(v) for v in range(1, 21)]).p95 == pytest.approx(19.05)
+
+
+def test_repeats_combine_by_majority_and_mean() -> None:
+    repeats = [
+        CaseOutcome("a", True, 1.0, latency_ms=100, cost_usd=0.01),
+        CaseOutcome("a", False, 0.4, latency_ms=300, cost_usd=0.03),
+        CaseOutcome("a", True, 0.7, latency_ms=200, cost_usd=0.02),
+    ]
+    combined = combine_repeats(repeats)
+    assert combined.passed and combined.score == pytest.approx(0.7)
+    assert combined.latency_ms == 200 and combined.cost_usd == pytest.approx(0.02)
+    tie = combine_repeats(repeats[:2])
+    assert not tie.passed  # a tie fails
+    with pytest.raises(ValueError, match="different cases"):
+        combine_repeats([repeats[0], CaseOutcome("b", True, 1.0)])
+
+
+def test_compare_runs_combines_repeats_itself() -> None:
+    baseline = run("11") * 3  # each case passed 3 times
+    candidate = [
+        outcome("c0", True),
+        outcome("c0", False),
+        outcome("c0", False),
+        *run("11")[1:] * 3,
+    ]
+    comparison = compare_runs(baseline, candidate)
+    assert comparison.paired == 2 and comparison.broke == ("c0",)
