@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Callable, Iterable
-from dataclasses import asdict
+from dataclasses import asdict, fields
 from typing import TYPE_CHECKING, Any
 
 from storage.eval_records import (
@@ -68,7 +68,8 @@ class EvalStore:
     def save_suite(self, suite: SuiteVersion) -> int:
         """Save a suite version and return its id; the id of the saved one if (name, version)
         is already there (its content is the same: the version is the file's hash)."""
-        row = asdict(suite)
+        # Not asdict: it deep-copies the content (every case) before it is serialised.
+        row = {item.name: getattr(suite, item.name) for item in fields(suite)}
         row["content_json"] = json.dumps(row.pop("content"), ensure_ascii=False)
         columns = ", ".join(row)
         with self._store.write() as db:
@@ -82,6 +83,13 @@ class EvalStore:
                 [suite.name, suite.version],
             ).fetchone()
         return int(found[0])
+
+    def suite_id(self, name: str, version: str) -> int | None:
+        """The id of a saved suite version, or None (to save a version's content only once)."""
+        sql = "SELECT id FROM eval_suites WHERE name = ? AND version = ?"
+        with self._store.read() as db:
+            found = db.execute(sql, [name, version]).fetchone()
+        return None if found is None else int(found[0])
 
     def suite(self, suite_id: int) -> StoredSuite | None:
         """One suite version by id, or None."""
@@ -278,16 +286,32 @@ class EvalStore:
         model: str | None = None,
         limit: int = 50,
         before_id: int | None = None,
+        after_id: int | None = None,
     ) -> list[EvalRun]:
         """Runs newest first, of a suite name (every version) and/or a model, keyset-paged:
-        pass the last id of a page as `before_id` for the next."""
+        pass the last id of a page as `before_id` for the next (older) page, or the first id
+        of a page as `after_id` for the `limit` runs right above it (newer, still newest
+        first)."""
         clauses, args = _equals(suite_name=suite_name, model=model)
         if before_id is not None:
             clauses.append("id < ?")
             args.append(before_id)
+        if after_id is not None:
+            clauses.append("id > ?")
+            args.append(after_id)
         where = "WHERE " + " AND ".join(clauses) if clauses else ""
-        sql = f"SELECT {RUN_COLUMNS} FROM eval_runs {where} ORDER BY id DESC LIMIT ?"
-        return self._runs(sql, [*args, limit])
+        order = "ASC" if after_id is not None else "DESC"
+        sql = f"SELECT {RUN_COLUMNS} FROM eval_runs {where} ORDER BY id {order} LIMIT ?"
+        found = self._runs(sql, [*args, limit])
+        return found[::-1] if after_id is not None else found
+
+    def pinned_baselines(self, suite_name: str) -> list[EvalRun]:
+        """The runs pinned as baselines of a suite name (one per model at most), newest
+        first."""
+        # No ORDER BY: sorting the few pinned runs here lets SQLite read them from the
+        # partial index of pinned runs instead of walking the suite's runs by id.
+        sql = f"SELECT {RUN_COLUMNS} FROM eval_runs WHERE suite_name = ? AND is_baseline = 1"
+        return sorted(self._runs(sql, [suite_name]), key=lambda run: run.id, reverse=True)
 
     def latest_completed_run(
         self, suite_name: str, model: str, version: str | None = None
@@ -343,19 +367,28 @@ class EvalStore:
         status: str | None = None,
         limit: int = 100,
         after: tuple[str, int] | None = None,
+        before: tuple[str, int] | None = None,
     ) -> list[RecordedResult]:
         """A run's results by case id and repeat, keyset-paged: pass the (case id, repeat
-        index) of a page's last result as `after` for the next; `status` keeps one status."""
+        index) of a page's last result as `after` for the next, or of its first result as
+        `before` for the `limit` results right above it (still in case order); `status`
+        keeps one status."""
         clauses, args = _equals(run_id=run_id, status=status)
         if after is not None:
             clauses.append("(case_id, repeat_index) > (?, ?)")
             args += list(after)
+        if before is not None:
+            clauses.append("(case_id, repeat_index) < (?, ?)")
+            args += list(before)
+        order = "DESC" if before is not None else "ASC"
         sql = (
             f"SELECT id, run_id, {RESULT_COLUMNS} FROM eval_results"
-            f" WHERE {' AND '.join(clauses)} ORDER BY case_id, repeat_index LIMIT ?"
+            f" WHERE {' AND '.join(clauses)}"
+            f" ORDER BY case_id {order}, repeat_index {order} LIMIT ?"
         )
         with self._store.read() as db:
-            return [result_from_row(row) for row in db.query(sql, [*args, limit])]
+            found = [result_from_row(row) for row in db.query(sql, [*args, limit])]
+        return found[::-1] if before is not None else found
 
     def paired_results(self, run_a: int, run_b: int) -> PairedResults:
         """Both runs' results matched by case id, and the cases only one of them recorded."""

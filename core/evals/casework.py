@@ -1,0 +1,143 @@
+"""One case of a run: send it through the chat client, score the answer, make its result.
+
+The answer goes through `ChatClient.acomplete`, so it is cached and logged like any other
+call and the SDK's retries apply. A failed request is not an exception here: it becomes an
+`error` result carrying the logged call's id and the error line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from core.clock import iso
+from core.errors import RequestFailed
+from core.evals.scorers import Output
+from core.evals.scoring import CaseScore, score_case
+from core.evals.suite import Case, Suite
+from core.params import ChatRequest, Message, RequestParams
+from core.results import CacheMode, CallOptions, ChatResult
+from storage.eval_records import CaseResult
+
+if TYPE_CHECKING:
+    from core.client import ChatClient
+
+JUDGE_PARAMS = RequestParams(temperature=0)
+"""The judge grades at temperature 0: the same answer gets the same grade (and its cache)."""
+
+
+@dataclass
+class Spending:
+    """What a run's calls cost so far: answers and judge calls, cache hits at 0."""
+
+    known_usd: Decimal = Decimal(0)
+    unpriced_calls: int = 0
+    """Calls whose model has no price: the total is then a lower bound."""
+
+    def add(self, cost: Decimal | None) -> None:
+        """Count one call's cost (None: not priced)."""
+        if cost is None:
+            self.unpriced_calls += 1
+        else:
+            self.known_usd += cost
+
+    @property
+    def total_usd(self) -> Decimal | None:
+        """The cost so far, None when a call could not be priced."""
+        return None if self.unpriced_calls else self.known_usd
+
+
+@dataclass
+class CaseWork:
+    """Sends and scores the cases of one run, and makes their results.
+
+    Attributes:
+        client: the chat client (cache, log, retries).
+        suite: the suite the cases belong to.
+        model: the model answering.
+        profile: the endpoint profile's name.
+        params: the request parameters of every case.
+        cache: `use` or `off` (`--no-cache`); the first repeat of a case goes through the
+            cache even when the request is not deterministic (a re-run of an unchanged suite
+            then costs nothing); further repeats are always sent, since a repeat answered from
+            the cache would measure nothing.
+        judge_model: the model grading `llm-rubric` assertions.
+    """
+
+    client: ChatClient
+    suite: Suite
+    model: str
+    profile: str
+    params: RequestParams
+    cache: CacheMode
+    judge_model: str
+    spending: Spending = field(default_factory=Spending)
+
+    async def run(self, case: Case, repeat: int) -> CaseResult:
+        """Answer and score one repeat of `case`; request failures become `error` results."""
+        request = ChatRequest(
+            model=self.model, messages=self.suite.messages_for(case), params=self.params
+        )
+        options = CallOptions(
+            cache=self.cache if repeat == 0 else "off", cache_nondeterministic=True
+        )
+        try:
+            answer = await self.client.acomplete(request, self.profile, options)
+        except RequestFailed as failure:
+            scored = await score_case(case, Output("", error=str(failure)))
+            unanswered = self._result(case, repeat, scored)
+            return replace(unanswered, error=str(failure), call_id=failure.call_id or None)
+        self.spending.add(answer.cost_usd)
+        scored = await score_case(case, _output(answer), self.judge)
+        return replace(
+            self._result(case, repeat, scored),
+            score=scored.score,
+            output_text=answer.text,
+            error=_judge_error(scored),
+            latency_ms=answer.latency_ms,
+            cost_usd=None if answer.cost_usd is None else float(answer.cost_usd),
+            prompt_tokens=answer.usage.prompt_tokens,
+            completion_tokens=answer.usage.completion_tokens,
+            cache_hit=answer.cache_hit,
+            call_id=answer.call_id,
+        )
+
+    async def judge(self, messages: list[Message]) -> str:
+        """The `llm-rubric` judge: the judge model's reply, through the same client."""
+        request = ChatRequest(model=self.judge_model, messages=messages, params=JUDGE_PARAMS)
+        options = CallOptions(cache=self.cache, cache_nondeterministic=True)
+        verdict = await self.client.acomplete(request, self.profile, options)
+        self.spending.add(verdict.cost_usd)
+        return verdict.text
+
+    def _result(self, case: Case, repeat: int, scored: CaseScore) -> CaseResult:
+        """The verdict part of a result (the answer's figures are added by the caller)."""
+        return CaseResult(
+            case_id=case.id,
+            repeat_index=repeat,
+            status="error" if scored.errored else "pass" if scored.passed else "fail",
+            finished_at=iso(self.client.clock()),
+            critical=case.critical,
+            tags=tuple(case.tags),
+            scores=[item.as_dict() for item in scored.assertions],
+        )
+
+
+def _output(answer: ChatResult) -> Output:
+    """The answer as scorers see it. A cached answer's cost is what it cost when it was asked
+    (a `cost` ceiling judges the answer, not the cache); its latency is the cache's."""
+    cost = answer.cost_saved_usd if answer.cache_hit else answer.cost_usd
+    return Output(
+        answer.text,
+        latency_ms=answer.latency_ms,
+        cost_usd=None if cost is None else float(cost),
+    )
+
+
+def _judge_error(scored: CaseScore) -> str | None:
+    """Why an answered case errored (its judge failed), None when it did not."""
+    if not scored.errored:
+        return None
+    reasons = [f"{item.type}: {item.reason}" for item in scored.assertions if item.error]
+    return "; ".join(reasons) or "an assertion could not be judged"

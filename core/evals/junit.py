@@ -1,0 +1,183 @@
+"""A run as JUnit XML, for CI systems that show test reports.
+
+Layout (the structure of the common JUnit schema: `testsuites` > `testsuite` > `testcase`,
+each with its counts, `failure` and `error` children)::
+
+    <testsuites name="tunedeck eval" tests= failures= errors= skipped="0" time=>
+      <testsuite name=SUITE id=RUN tests= failures= errors= skipped="0" time= timestamp=>
+        <properties> model, profile, endpoint, suite version, run id, status </properties>
+        <testcase name=CASE classname=SUITE.MODEL time=SECONDS>
+          <failure message=FIRST REASON type="assertion">every failed assertion</failure>
+          <error message=ERROR type="error">...</error>        (no answer, or no verdict)
+          <system-out>the answer (first 10,000 characters)</system-out>
+        </testcase>
+      </testsuite>
+      <testsuite name="SUITE regression check" ...>   (when a report is given)
+        <testcase name="verdict against ..."> a <failure> when the verdict is a regression
+      </testsuite>
+    </testsuites>
+
+A case repeated K times is one testcase per repeat (`case#2`). Text from a model is written
+as text (escaped by the XML writer); characters XML 1.0 cannot hold (NUL, ESC, ...) are
+written as `\\xNN` so the file always parses.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Iterable
+from datetime import datetime
+from pathlib import Path
+
+from core.evals.report import RunReport
+from storage.eval_records import EvalRun, RecordedResult
+
+OUTPUT_CHARS = 10_000
+"""At most this many characters of an answer go into `system-out`."""
+_MESSAGE_CHARS = 500
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def junit_xml(run: EvalRun, results: Iterable[RecordedResult], report: RunReport | None) -> str:
+    """The JUnit XML of a run's results, with a regression check when `report` compares it."""
+    root = ET.Element("testsuites", name="tunedeck eval")
+    suites = [_run_suite(run, results)]
+    if report is not None:
+        suites.append(_verdict_suite(run, report))
+    root.extend(suites)
+    _set_counts(root, suites)
+    root.set("time", suites[0].get("time", "0"))
+    ET.indent(root)
+    return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
+
+
+def write_junit(
+    path: Path, run: EvalRun, results: Iterable[RecordedResult], report: RunReport | None
+) -> None:
+    """Write `junit_xml` to `path` (UTF-8)."""
+    path.write_text(junit_xml(run, results, report), encoding="utf-8")
+
+
+def _run_suite(run: EvalRun, results: Iterable[RecordedResult]) -> ET.Element:
+    suite = ET.Element("testsuite", name=_text(run.suite_name), id=str(run.id))
+    suite.set("timestamp", _timestamp(run.started_at))
+    suite.set("time", _seconds(_duration_ms(run)))
+    suite.append(_properties(run))
+    cases = [_testcase(run, result) for result in results]
+    suite.extend(cases)
+    _set_counts(suite, cases)
+    return suite
+
+
+def _testcase(run: EvalRun, result: RecordedResult) -> ET.Element:
+    name = result.case_id if run.repeats == 1 else f"{result.case_id}#{result.repeat_index + 1}"
+    case = ET.Element(
+        "testcase", name=_text(name), classname=_text(f"{run.suite_name}.{run.model}")
+    )
+    case.set("time", _seconds(result.latency_ms))
+    if result.status == "error":
+        message = result.error or "the case could not be judged"
+        _child(case, "error", message, "error", "\n".join(_reasons(result)) or message)
+    elif result.status == "fail":
+        reasons = _reasons(result) or ["failed"]
+        _child(case, "failure", reasons[0], "assertion", "\n".join(reasons))
+    if result.output_text:
+        ET.SubElement(case, "system-out").text = _text(result.output_text[:OUTPUT_CHARS])
+    return case
+
+
+def _verdict_suite(run: EvalRun, report: RunReport) -> ET.Element:
+    suite = ET.Element("testsuite", name=_text(f"{run.suite_name} regression check"))
+    suite.set("timestamp", _timestamp(run.started_at))
+    suite.set("time", "0")
+    against = report.baseline.chosen_as if report.baseline else "no baseline"
+    case = ET.SubElement(suite, "testcase", name=_text(f"verdict against {against}"))
+    case.set("classname", _text(f"{run.suite_name}.regression"))
+    case.set("time", "0")
+    comparison = report.comparison
+    if report.regression:
+        detail = [*comparison.reasons, *report.notes]
+        if comparison.broke:
+            detail.append("broke: " + ", ".join(comparison.broke))
+        _child(case, "failure", "; ".join(comparison.reasons), "regression", "\n".join(detail))
+    _set_counts(suite, [case])
+    return suite
+
+
+def _properties(run: EvalRun) -> ET.Element:
+    properties = ET.Element("properties")
+    values = {
+        "run_id": str(run.id),
+        "model": run.model,
+        "profile": run.profile or "",
+        "endpoint": run.endpoint or "",
+        "suite_version": run.suite_version,
+        "status": run.status,
+        "repeats": str(run.repeats),
+    }
+    for name, value in values.items():
+        ET.SubElement(properties, "property", name=name, value=_text(value))
+    return properties
+
+
+def _child(parent: ET.Element, tag: str, message: str, kind: str, text: str) -> None:
+    element = ET.SubElement(parent, tag, message=_text(_one_line(message)), type=kind)
+    element.text = _text(text)
+
+
+def _set_counts(parent: ET.Element, children: list[ET.Element]) -> None:
+    """tests/failures/errors/skipped of `parent`: its testcases, or the sum of its suites."""
+    if parent.tag == "testsuite":
+        counts = {
+            "tests": len(children),
+            "failures": sum(child.find("failure") is not None for child in children),
+            "errors": sum(child.find("error") is not None for child in children),
+        }
+    else:
+        counts = {
+            key: sum(int(child.get(key, "0")) for child in children)
+            for key in ("tests", "failures", "errors")
+        }
+    for key, value in counts.items():
+        parent.set(key, str(value))
+    parent.set("skipped", "0")
+
+
+def _reasons(result: RecordedResult) -> list[str]:
+    """`type: reason` of each failed assertion."""
+    return [
+        f"{score.get('type')}: {score.get('reason')}"
+        for score in result.scores
+        if not score.get("passed")
+    ]
+
+
+def _duration_ms(run: EvalRun) -> float | None:
+    if not run.finished_at:
+        return None
+    started, finished = (_moment(stamp) for stamp in (run.started_at, run.finished_at))
+    return (finished - started).total_seconds() * 1000
+
+
+def _moment(stamp: str) -> datetime:
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+
+
+def _timestamp(stamp: str) -> str:
+    """ISO 8601 without a zone or fraction, as the JUnit schema's timestamp (UTC)."""
+    return _moment(stamp).strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def _seconds(milliseconds: float | None) -> str:
+    return f"{(milliseconds or 0) / 1000:.3f}"
+
+
+def _one_line(text: str) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= _MESSAGE_CHARS else flat[: _MESSAGE_CHARS - 3] + "..."
+
+
+def _text(text: str) -> str:
+    """`text` with the characters XML 1.0 cannot hold written as `\\xNN`."""
+    return _NOT_XML.sub(lambda found: f"\\x{ord(found.group()):02x}", text)

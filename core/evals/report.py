@@ -1,0 +1,204 @@
+"""Compare a run with its baseline: which baseline, the paired comparison, and the report.
+
+A baseline is found before a run sends anything (`find_baseline`), so a baseline that does
+not exist is bad input, not a surprise after the money is spent:
+
+- a run id: that run;
+- a model name: the run pinned as baseline of the suite for that model, else the latest
+  completed run of that model on the same suite version, else on any version of the suite
+  (then only the cases present in both runs count, and the report says so);
+- nothing: the run pinned for the run's own model, if any.
+
+Without a baseline the report still has a verdict: a failing critical case is a regression on
+its own. Errored cases (no answer) count as failures, as in `core.evals.stats`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from core.errors import BadInput
+from core.evals.stats import CaseOutcome, Comparison, RegressionPolicy, compare_runs
+from storage.eval_records import EvalRun, RecordedResult
+from storage.evals import EvalStore
+
+_PAGE = 2_000
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """The run a candidate is compared with, and how it was chosen (for the report)."""
+
+    run: EvalRun
+    chosen_as: str
+    """`run 12`, `pinned baseline of gpt-4o`, `latest completed run of gpt-4o`..."""
+
+
+@dataclass(frozen=True)
+class RunReport:
+    """A run, its baseline (if any) and the comparison of the two.
+
+    Attributes:
+        run: the candidate.
+        baseline: what it was compared with; None when there was nothing to compare with.
+        comparison: the paired comparison (with no baseline: nothing paired, and the verdict
+            comes from the critical cases alone).
+        notes: what the reader should know (a changed suite, no baseline, errored cases).
+    """
+
+    run: EvalRun
+    baseline: Baseline | None
+    comparison: Comparison
+    notes: tuple[str, ...]
+
+    @property
+    def regression(self) -> bool:
+        """True when the run is a regression (see `core.evals.stats`)."""
+        return self.comparison.regression
+
+    @property
+    def across_versions(self) -> bool:
+        """True when the two runs ran different versions of the suite."""
+        return self.baseline is not None and (
+            self.baseline.run.suite_version != self.run.suite_version
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict (for `--json`)."""
+        return {
+            "run": dataclasses.asdict(self.run),
+            "baseline": None
+            if self.baseline is None
+            else {"chosen_as": self.baseline.chosen_as, **dataclasses.asdict(self.baseline.run)},
+            "across_versions": self.across_versions,
+            "verdict": self.comparison.verdict,
+            "regression": self.regression,
+            "comparison": self.comparison.as_dict(),
+            "notes": list(self.notes),
+        }
+
+
+def find_baseline(
+    evals: EvalStore, suite_name: str, version: str, model: str, spec: str | None
+) -> Baseline | None:
+    """The baseline named by `spec` (a run id or a model name) for a run of `model` on
+    `suite_name` at `version`; with no spec, the pinned baseline for `model`, if any.
+
+    Raises:
+        BadInput: the run id is unknown or the run did not complete; the model has no
+            completed run on this suite.
+    """
+    if spec is None:
+        pinned = evals.pinned_baseline(suite_name, model)
+        return None if pinned is None else Baseline(pinned, f"pinned baseline of {model}")
+    if spec.strip().isdigit():
+        return Baseline(completed_run(evals, int(spec)), f"run {int(spec)}")
+    pinned = evals.pinned_baseline(suite_name, spec)
+    if pinned is not None:
+        return Baseline(pinned, f"pinned baseline of {spec}")
+    latest = evals.latest_completed_run(suite_name, spec, version)
+    if latest is not None:
+        return Baseline(latest, f"latest completed run of {spec}")
+    latest = evals.latest_completed_run(suite_name, spec)
+    if latest is not None:
+        return Baseline(latest, f"latest completed run of {spec} (an earlier suite version)")
+    raise BadInput(
+        f"--baseline {spec}: no completed run of model {spec!r} on suite {suite_name!r}"
+        " (give a run id, or run that model first)"
+    )
+
+
+def completed_run(evals: EvalStore, run_id: int) -> EvalRun:
+    """A run that completed, to compare with.
+
+    Raises:
+        BadInput: no such run, or it has not completed.
+    """
+    run = evals.run(run_id)
+    if run is None:
+        raise BadInput(f"no evaluation run has id {run_id}")
+    if run.status != "completed":
+        raise BadInput(f"run {run_id} is {run.status}: only a completed run is compared")
+    return run
+
+
+def build_report(
+    evals: EvalStore,
+    run: EvalRun,
+    baseline: Baseline | None,
+    policy: RegressionPolicy | None = None,
+) -> RunReport:
+    """Compare `run` with `baseline` (paired by case id, repeats combined)."""
+    candidate, candidate_hits = _read(evals, run.id)
+    if baseline is None:
+        comparison = compare_runs([], candidate, policy)
+        notes = ["no baseline: only failing critical cases make a regression"]
+        if comparison.candidate_errored:
+            notes.append(f"{comparison.candidate_errored} case(s) errored, counted as failed")
+        notes += _cache_notes(("the run", candidate_hits))
+        return RunReport(run, None, dataclasses.replace(comparison, notes=()), tuple(notes))
+    old, baseline_hits = _read(evals, baseline.run.id)
+    comparison = compare_runs(old, candidate, policy)
+    notes = list(comparison.notes)
+    if baseline.run.suite_version != run.suite_version:
+        notes.insert(
+            0,
+            f"the suite changed between the runs (version {baseline.run.suite_version[:12]}"
+            f" -> {run.suite_version[:12]}): only the {comparison.paired} cases in both count",
+        )
+    if baseline.run.suite_name != run.suite_name:
+        notes.insert(0, f"different suites: {baseline.run.suite_name} and {run.suite_name}")
+    notes += _cache_notes(("the baseline", baseline_hits), ("the candidate", candidate_hits))
+    return RunReport(run, baseline, comparison, tuple(notes))
+
+
+def outcomes(evals: EvalStore, run_id: int) -> Iterator[CaseOutcome]:
+    """Every recorded result of a run as comparison outcomes, read page by page."""
+    return (outcome_of(result) for result in all_results(evals, run_id))
+
+
+def outcome_of(result: RecordedResult) -> CaseOutcome:
+    """A recorded result as a comparison sees it (an error counts as a failure)."""
+    return CaseOutcome(
+        case_id=result.case_id,
+        passed=result.status == "pass",
+        score=result.score or 0.0,
+        critical=result.critical,
+        errored=result.status == "error",
+        latency_ms=result.latency_ms,
+        cost_usd=result.cost_usd,
+    )
+
+
+def _read(evals: EvalStore, run_id: int) -> tuple[list[CaseOutcome], int]:
+    """A run's outcomes, and how many of its answers came from the cache."""
+    found, hits = [], 0
+    for result in all_results(evals, run_id):
+        found.append(outcome_of(result))
+        hits += result.cache_hit
+    return found, hits
+
+
+def _cache_notes(*runs: tuple[str, int]) -> list[str]:
+    return [
+        f"{hits} of {which}'s answers came from the cache: their latency is the cache's and"
+        " they cost 0 (--no-cache measures the model)"
+        for which, hits in runs
+        if hits
+    ]
+
+
+def all_results(
+    evals: EvalStore, run_id: int, status: str | None = None
+) -> Iterator[RecordedResult]:
+    """A run's results by case id and repeat, read in keyset pages."""
+    after: tuple[str, int] | None = None
+    while True:
+        page = evals.results(run_id, status=status, limit=_PAGE, after=after)
+        yield from page
+        if len(page) < _PAGE:
+            return
+        after = (page[-1].case_id, page[-1].repeat_index)

@@ -1,0 +1,225 @@
+"""Evaluation runner throughput: a 2,000-case suite at concurrency 32 against a server that
+answers every request after 50 ms, then the same suite re-run fully from the cache.
+
+Run: python tests/bench/bench_eval_runner.py [--quick] [--cases N] [--concurrency C]
+     [--latency S] [--rounds R] [--profile]. Not collected by pytest.
+
+The server is the test suite's FakeOpenAI (real HTTP on 127.0.0.1, TCP_NODELAY) in a process
+of its own, so its threads do not share the runner's interpreter lock, as a real endpoint
+would not. Each round uses a new data directory (an empty database and cache):
+
+- first run: `run_suite` end to end (estimate, suite and run rows, every answer sent through
+  `ChatClient.acomplete`, scored, committed one by one, summary), timed against the ideal
+  wall time `cases x latency / concurrency`;
+- cached re-run: the same suite again, every answer from the cache; its ratio is first-run
+  wall / re-run wall;
+- SDK baseline, measured in the same round: the same requests sent with a bare
+  `AsyncOpenAI.chat.completions.create` by the same number of workers, nothing else (no
+  cache, no log, no scoring): the floor the runner sits on.
+
+Medians of the rounds are reported with every value; the machine is shared, so compare ratios
+measured in one invocation rather than absolute times across invocations.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import json
+import os
+import pstats
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+SERVER = """
+import signal, sys
+sys.path.insert(0, {root!r})
+from tests.support.fake_openai import FakeOpenAI
+server = FakeOpenAI(latency={latency}).start()
+print(server.base_url, flush=True)
+signal.sigwait([signal.SIGTERM])
+server.stop()
+"""
+
+
+def start_server(latency: float) -> tuple[subprocess.Popen[str], str]:
+    code = SERVER.format(root=str(ROOT), latency=latency)
+    process = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    assert process.stdout is not None
+    return process, process.stdout.readline().strip()
+
+
+def write_suite(folder: Path, cases: int) -> Path:
+    path = folder / "bench.jsonl"
+    lines = [json.dumps({"suite": {"name": "bench", "params": {"temperature": 0}}})]
+    lines += [
+        json.dumps(
+            {
+                "id": f"c{i:06d}",
+                "input": f"Question number {i}: what is {i} plus one?",
+                "assert": [{"type": "icontains", "value": f"number {i}"}],
+            }
+        )
+        for i in range(cases)
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def fresh_home(url: str) -> Path:
+    home = Path(tempfile.mkdtemp(prefix="tunedeck-bench-eval-"))
+    (home / "config.toml").write_text(
+        f'default_profile = "bench"\n[profiles.bench]\nbase_url = "{url}"\n'
+        'default_model = "gpt-4o-mini"\nlocal = true\n',
+        encoding="utf-8",
+    )
+    return home
+
+
+def timed_run(home: Path, suite_path: Path, concurrency: int, profile: bool) -> tuple[float, float]:
+    """Wall and CPU seconds of one `run_suite` in a new client and event loop (the CPU of
+    this process only: the server runs in another)."""
+    from core.client import ChatClient
+    from core.evals.loader import load_suite
+    from core.evals.runner import RunOptions, run_suite
+    from core.settings import load_settings
+    from storage.store import Store
+
+    settings = load_settings(home)
+    store = Store.open(settings.database_path)
+    client = ChatClient(settings, store)
+    suite = load_suite(suite_path)
+    options = RunOptions(model="gpt-4o-mini", concurrency=concurrency)
+    profiler = cProfile.Profile() if profile else None
+    try:
+        began, cpu = time.perf_counter(), time.process_time()
+        if profiler is not None:
+            profiler.enable()
+        outcome = asyncio.run(run_suite(client, suite, options))
+        wall, cpu = time.perf_counter() - began, time.process_time() - cpu
+    finally:
+        if profiler is not None:
+            profiler.disable()
+        client.close()
+        store.close()
+    summary = outcome.run.summary
+    assert summary is not None and summary.passed == len(suite.cases), summary
+    if profiler is not None:
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats("core/|storage/", 30)
+    return wall, cpu
+
+
+def timed_sdk(url: str, cases: int, concurrency: int) -> tuple[float, float]:
+    """Wall and CPU seconds of the same requests through a bare AsyncOpenAI client."""
+    from openai import AsyncOpenAI
+
+    async def send_all() -> None:
+        sdk = AsyncOpenAI(api_key="unused", base_url=url)
+        pending = iter(range(cases))
+
+        async def worker() -> None:
+            for i in pending:
+                await sdk.chat.completions.create(
+                    model="gpt-4o-mini",
+                    temperature=0,
+                    messages=[
+                        {"role": "user", "content": f"Question number {i}: what is {i} plus one?"}
+                    ],
+                )
+
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        await sdk.close()
+
+    began, cpu = time.perf_counter(), time.process_time()
+    asyncio.run(send_all())
+    return time.perf_counter() - began, time.process_time() - cpu
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="200 cases, one round")
+    parser.add_argument("--cases", type=int, default=2_000)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--latency", type=float, default=0.05)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--profile", action="store_true", help="cProfile the runs (slower)")
+    args = parser.parse_args()
+    cases, rounds = (200, 1) if args.quick else (args.cases, args.rounds)
+    ideal = cases * args.latency / args.concurrency
+    server, url = start_server(args.latency)
+    import openai  # noqa: F401  (imported once, outside the timings)
+
+    firsts: list[tuple[float, float]] = []
+    reruns: list[tuple[float, float]] = []
+    sdks: list[tuple[float, float]] = []
+    try:
+        suite_path = write_suite(Path(tempfile.mkdtemp(prefix="tunedeck-bench-suite-")), cases)
+        timed_run(fresh_home(url), write_suite(Path(tempfile.mkdtemp()), 50), 8, False)  # warm
+        for number in range(1, rounds + 1):
+            home = fresh_home(url)
+            os.environ["TUNEDECK_HOME"] = str(home)
+            sdks.append(timed_sdk(url, cases, args.concurrency))
+            firsts.append(timed_run(home, suite_path, args.concurrency, args.profile))
+            reruns.append(timed_run(home, suite_path, args.concurrency, args.profile))
+            print(
+                f"round {number}: sdk {sdks[-1][0]:.2f} s, first run {firsts[-1][0]:.2f} s,"
+                f" cached re-run {reruns[-1][0]:.3f} s (cpu {sdks[-1][1]:.2f} /"
+                f" {firsts[-1][1]:.2f} / {reruns[-1][1]:.3f} s)",
+                flush=True,
+            )
+    finally:
+        server.terminate()
+        server.wait(10)
+    report(cases, args.concurrency, args.latency, ideal, firsts, reruns, sdks)
+
+
+def report(
+    cases: int,
+    concurrency: int,
+    latency: float,
+    ideal: float,
+    firsts: list[tuple[float, float]],
+    reruns: list[tuple[float, float]],
+    sdks: list[tuple[float, float]],
+) -> None:
+    first, rerun, sdk = (_median(values, 0) for values in (firsts, reruns, sdks))
+    first_cpu, rerun_cpu, sdk_cpu = (_median(values, 1) for values in (firsts, reruns, sdks))
+    walls = [wall for wall, _ in firsts]
+    print(f"\n{cases:,} cases, concurrency {concurrency}, {latency * 1000:.0f} ms a request")
+    print(f"ideal wall (cases x latency / concurrency): {ideal:.2f} s")
+    print(
+        f"first run:      median {first:.2f} s = {first / ideal:.2f} x ideal"
+        f"  (aim <= 1.10)   {_all(walls)}"
+    )
+    print(f"bare SDK:       median {sdk:.2f} s = {sdk / ideal:.2f} x ideal   {_all(sdks, 0)}")
+    print(f"runner / SDK:   {first / sdk:.2f} wall, {first_cpu / sdk_cpu:.2f} CPU")
+    print(
+        f"cached re-run:  median {rerun:.3f} s, first / re-run = {first / rerun:.1f}x"
+        f"  (aim >= 50x)   {_all(reruns, 0)}"
+    )
+    per_case = 1000 / cases
+    print(
+        f"CPU per case:   first run {first_cpu * per_case:.2f} ms, cached re-run"
+        f" {rerun_cpu * per_case:.3f} ms, bare SDK {sdk_cpu * per_case:.2f} ms"
+    )
+
+
+def _median(values: list[tuple[float, float]], index: int) -> float:
+    return statistics.median(value[index] for value in values)
+
+
+def _all(values: list[float] | list[tuple[float, float]], index: int | None = None) -> str:
+    shown = [value if index is None else value[index] for value in values]  # type: ignore[index]
+    return "[" + ", ".join(f"{value:.3f}" for value in shown) + "]"
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,488 @@
+"""`tunedeck eval` through its real entry point, against the local fake OpenAI server: runs,
+the cache, exit codes, JUnit XML, promptfoo files, and resume after a really killed process."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+from collections import Counter
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from core.settings import Settings
+from tests.conftest import TEST_KEY
+from tests.support.fake_openai import FakeOpenAI, Reply
+from tui.cli import run
+
+MODEL = "gpt-4o-mini"
+
+ECHO_SUITE = """
+name: echoes
+params: {temperature: 0}
+cases:
+%s
+"""
+
+
+def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = run(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def echo_suite(folder: Path, count: int, *, critical: str | None = None) -> Path:
+    """`count` cases `q00`.. whose answer must contain `echo` (the fake's default answer)."""
+    lines = [
+        f"  - {{id: q{i:02d}, input: 'question {i}', assert: [{{type: icontains, value: echo}}]"
+        + (", critical: true" if f"q{i:02d}" == critical else "")
+        + "}"
+        for i in range(count)
+    ]
+    path = folder / "echoes.yaml"
+    path.write_text(ECHO_SUITE % "\n".join(lines), encoding="utf-8")
+    return path
+
+
+def prompts_sent(server: FakeOpenAI, answered_only: bool = False) -> Counter[str]:
+    return Counter(
+        request.json["messages"][-1]["content"]
+        for request in server.chat_requests
+        if not answered_only or request.reply_kind != "hang"
+    )
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def recorded_results(home: Path, run_id: int = 1) -> int:
+    if not (home / "tunedeck.db").exists():
+        return 0
+    with sqlite3.connect(home / "tunedeck.db", timeout=10) as db:
+        try:
+            found = db.execute("SELECT count(*) FROM eval_results WHERE run_id = ?", [run_id])
+        except sqlite3.OperationalError:  # not migrated yet
+            return 0
+        return int(found.fetchone()[0])
+
+
+@pytest.fixture
+def eval_process(settings: Settings) -> Iterator[Callable[..., subprocess.Popen[str]]]:
+    """Start `tunedeck eval ...` in its own process (TUNEDECK_HOME and the fake's key set)."""
+    started: list[subprocess.Popen[str]] = []
+
+    def start(*args: str) -> subprocess.Popen[str]:
+        env = {**os.environ, "FAKE_API_KEY": TEST_KEY}
+        process = subprocess.Popen(
+            [sys.executable, "-m", "tui", "eval", *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        if process.poll() is None:
+            process.kill()
+        process.communicate(timeout=30)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="a pseudo-terminal")
+def test_a_terminal_sees_one_updating_progress_line(
+    settings: Settings, fake: FakeOpenAI, tmp_path: Path
+) -> None:
+    import pty
+
+    fake.latency = 0.02
+    primary, secondary = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tui", "eval", "run", str(echo_suite(tmp_path, 30)), "-m", MODEL],
+        stdout=subprocess.PIPE,
+        stderr=secondary,
+        env={**os.environ, "FAKE_API_KEY": TEST_KEY},
+    )
+    os.close(secondary)
+    shown = b""
+    while chunk := _read(primary):
+        shown += chunk
+    out, _ = process.communicate(timeout=60)
+    os.close(primary)
+    terminal = shown.decode()
+    assert process.returncode == 0 and b"passed 30" in out
+    updates = terminal.split("\r\x1b[K")
+    assert "[------------------------] 0/30  pass 0 fail 0 error 0" in updates[1]
+    assert updates[-2].startswith("[########################] 30/30  pass 30 fail 0 error 0")
+    assert updates[-1] == ""  # the line is erased before the summary is printed
+    assert "\n" not in "".join(updates[1:])  # one line, rewritten in place
+
+
+def _read(descriptor: int) -> bytes:
+    try:
+        return os.read(descriptor, 4096)
+    except OSError:  # the other end closed
+        return b""
+
+
+# -- a run, and the cache ---------------------------------------------------------------------
+
+
+def test_a_run_prints_its_summary_and_a_rerun_costs_nothing(
+    capsys: pytest.CaptureFixture[str], settings: Settings, fake: FakeOpenAI, tmp_path: Path
+) -> None:
+    suite = echo_suite(tmp_path, 5)
+    code, out, err = cli(capsys, "eval", "run", str(suite), "--model", MODEL)
+    assert code == 0, err
+    assert "run 1: gpt-4o-mini, 5 calls" in err and "estimated cost $" in err
+    assert "run 1: echoes (version " in out and "completed" in out
+    assert "passed 5, failed 0, errored 0 of 5 (100.0%)" in out
+    assert "verdict: unchanged" in out
+    assert "\r" not in err and "[#" not in err  # no progress noise when not a terminal
+    assert len(fake.chat_requests) == 5
+
+    code, out, err = cli(capsys, "eval", "run", str(suite), "--model", MODEL, "--json")
+    assert err == ""
+    report = json.loads(out)
+    assert code == 0 and len(fake.chat_requests) == 5  # every answer from the cache
+    assert report["run"]["id"] == 2 and report["spent_usd"] == 0 and report["sent"] == 5
+    assert report["baseline"] is None and report["verdict"] == "unchanged"
+    assert "5 of the run's answers came from the cache" in report["notes"][-1]
+
+    code, _, _ = cli(capsys, "eval", "run", str(suite), "--model", MODEL, "--no-cache")
+    assert code == 0 and len(fake.chat_requests) == 10
+
+
+def test_runs_show_compare_and_baseline(
+    capsys: pytest.CaptureFixture[str], settings: Settings, fake: FakeOpenAI, tmp_path: Path
+) -> None:
+    suite = echo_suite(tmp_path, 4)
+    assert cli(capsys, "eval", "run", str(suite), "-m", MODEL)[0] == 0
+    fake.set_default(Reply.text("no idea"))
+    assert cli(capsys, "eval", "run", str(suite), "-m", "gpt-4.1")[0] == 0
+
+    code, out, _ = cli(capsys, "eval", "runs")
+    rows = [line.split()[:4] for line in out.splitlines()[1:]]
+    assert code == 0 and rows == [
+        ["2", "echoes", "gpt-4.1", "completed"],
+        ["1", "echoes", MODEL, "completed"],
+    ]
+    listed = json.loads(cli(capsys, "eval", "runs", "--model", "gpt-4.1", "--json")[1])
+    assert [item["id"] for item in listed] == [2]
+
+    code, out, _ = cli(capsys, "eval", "show", "2", "--failed")
+    assert code == 0 and "passed 0, failed 4" in out
+    assert out.count('icontains: output does not contain "echo"') == 4
+
+    code, out, _ = cli(capsys, "eval", "compare", "1", "2")
+    assert code == 0 and "broke (pass -> fail) (4): q00, q01, q02, q03" in out
+    assert "pass rate 100.0% -> 0.0% (-100.0 points)" in out
+    assert "McNemar exact p = 0.125 (not significant)" in out  # 4 discordant pairs
+    compared = json.loads(cli(capsys, "eval", "compare", "1", "2", "--json")[1])
+    assert compared["comparison"]["broke"] == ["q00", "q01", "q02", "q03"]
+    code, _, _ = cli(capsys, "eval", "compare", "1", "2", "--max-pass-rate-drop", "0.1",
+                     "--fail-on-regression")  # fmt: skip
+    assert code == 1
+
+    code, _, err = cli(capsys, "eval", "baseline", "1")
+    assert code == 0 and "run 1 is the baseline of echoes for gpt-4o-mini" in err
+    assert "completed *" in cli(capsys, "eval", "runs")[1]
+
+
+# -- exit codes -------------------------------------------------------------------------------
+
+
+def test_a_significant_drop_against_the_baseline_model_exits_1_with_fail_on_regression(
+    capsys: pytest.CaptureFixture[str], settings: Settings, fake: FakeOpenAI, tmp_path: Path
+) -> None:
+    suite = echo_suite(tmp_path, 12)
+    assert cli(capsys, "eval", "run", str(suite), "-m", MODEL)[0] == 0
+    fake.set_default(Reply.text("no idea"))
+    args = ["eval", "run", str(suite), "-m", "gpt-4.1", "--baseline", MODEL]
+
+    code, out, _ = cli(capsys, *args)
+    assert code == 0  # a regression, reported, but not a gate
+    assert "compared with run 1 of gpt-4o-mini (latest completed run of gpt-4o-mini)" in out
+    assert "verdict: REGRESSION: pass rate dropped significantly: 12 broke, 0 fixed" in out
+
+    code, out, _ = cli(capsys, *args, "--fail-on-regression", "--json")
+    assert code == 1
+    report = json.loads(out)
+    assert report["regression"] is True and report["comparison"]["p_value"] == pytest.approx(
+        2 * 0.5**12
+    )
+    assert report["baseline"]["id"] == 1 and report["run"]["baseline_run_id"] == 1
+
+
+def test_a_failing_critical_case_is_a_regression_without_a_baseline(
+    capsys: pytest.CaptureFixture[str], settings: Settings, fake: FakeOpenAI, tmp_path: Path
+) -> None:
+    fake.enqueue(Reply.text("wrong"))
+    suite = echo_suite(tmp_path, 3, critical="q00")
+    args = ["eval", "run", str(suite), "-m", MODEL, "-c", "1", "--fail-on-regression"]
+    code, out, _ = cli(capsys, *args)
+    assert code == 1 and "verdict: REGRESSION: critical case(s) failing: q00" in out
+    code, _, _ = cli(capsys, *args)  # the same answers, from the cache: still failing
+    assert code == 1 and len(fake.chat_requests) == 3
+
+
+def test_a_run_where_no_request_got_an_answer_exits_1(
+    capsys: pytest.CaptureFixture[str], settings: Settings, fake: FakeOpenAI, tmp_path: Path
+) -> None:
+    fake.set_default(Reply.error(404, "The model `nope` does not exist"))
+    code, _, err = cli(capsys, "eval", "run", str(echo_suite(tmp_path, 3)), "-m", "nope")
+    assert code == 1
+    assert "tunedeck: error: no case of run 1 got an answer (see `eval show 1`)" in err
+
+
+ONE_CASE = "cases:\n  - {id: a, input: hi, assert: [{type: contains, value: hi}]}\n"
+
+
+@pytest.mark.parametrize(
+    ("suite_text", "args", "message"),
+    [
+        (
+            "cases:\n  - id: a\n    input: hi\n    assert: [{type: contains-emoji}]\n",
+            [],
+            "suite.yaml:4: case a: ",
+        ),
+        (
+            "cases:\n  - {id: a, input: hi, assert: [{type: regex, value: '(unclosed'}]}\n",
+            [],
+            "suite.yaml:2: case a: ",
+        ),
+        (ONE_CASE + "  - {id: a, input: ho}\n", [], "duplicate case id"),
+        (ONE_CASE, ["--baseline", "42"], "no evaluation run has id 42"),
+        (
+            ONE_CASE,
+            ["--baseline", "gpt-9"],
+            "--baseline gpt-9: no completed run of model 'gpt-9' on suite 'suite'",
+        ),
+        (ONE_CASE, ["--max-cost", "0.000001"], "is above --max-cost"),
+        (ONE_CASE, ["--repeat", "0"], "repeat must be 1 to 100"),
+    ],
+)
+def test_bad_input_exits_2_and_sends_nothing(
+    capsys: pytest.CaptureFixture[str],
+    settings: Settings,
+    fake: FakeOpenAI,
+    tmp_path: Path,
+    suite_text: str,
+    args: list[str],
+    message: str,
+) -> None:
+    path = tmp_path / "suite.yaml"
+    path.write_text(suite_text, encoding="utf-8")
+    code, out, err = cli(capsys, "eval", "run", str(path), "-m", MODEL, *args)
+    assert code == 2 and out == ""
+    assert err.startswith("tunedeck: error: ") and message in err and err.count("\n") == 1
+    assert fake.chat_requests == []
+
+
+def test_a_suite_without_a_model_needs_one(
+    capsys: pytest.CaptureFixture[str], settings: Settings, fake: FakeOpenAI, tmp_path: Path
+) -> None:
+    path = tmp_path / "suite.yaml"
+    path.write_text("cases:\n  - {id: a, input: hi}\n", encoding="utf-8")
+    code, _, err = cli(capsys, "eval", "run", str(path))
+    assert code == 2 and "the suite names no model: pass --model" in err
+    code, _, _ = cli(capsys, "eval", "resume", "5")
+    assert code == 2
+
+
+# -- JUnit XML --------------------------------------------------------------------------------
+
+
+def test_junit_xml_is_valid_and_its_counts_match(
+    capsys: pytest.CaptureFixture[str], settings: Settings, fake: FakeOpenAI, tmp_path: Path
+) -> None:
+    fake.enqueue(
+        Reply.text("echo <b>&amp;</b> \x1b[31mred\x1b[0m \x00 ]]>"),
+        Reply.text("no answer here"),
+        Reply.error(500, "upstream broke", headers={"retry-after-ms": "1"}),
+        times=1,
+    )
+    fake.enqueue(Reply.error(500, "upstream broke", headers={"retry-after-ms": "1"}), times=2)
+    junit = tmp_path / "report.xml"
+    suite = echo_suite(tmp_path, 4)
+    args = ["eval", "run", str(suite), "-m", MODEL, "-c", "1", "--junit", str(junit)]
+    code, _, _ = cli(capsys, *args)
+    assert code == 0
+
+    root = ET.parse(junit).getroot()
+    assert root.tag == "testsuites"
+    cases_suite, verdict_suite = root.findall("testsuite")
+    cases = cases_suite.findall("testcase")
+    assert [case.get("name") for case in cases] == ["q00", "q01", "q02", "q03"]
+    for suite_element in (cases_suite, verdict_suite):
+        children = suite_element.findall("testcase")
+        assert suite_element.get("tests") == str(len(children))
+        assert suite_element.get("failures") == str(
+            sum(c.find("failure") is not None for c in children)
+        )
+        assert suite_element.get("errors") == str(
+            sum(c.find("error") is not None for c in children)
+        )
+        assert suite_element.get("skipped") == "0" and suite_element.get("name")
+        assert float(suite_element.get("time", "x")) >= 0
+        assert time.strptime(suite_element.get("timestamp", ""), "%Y-%m-%dT%H:%M:%S")
+    assert (root.get("tests"), root.get("failures"), root.get("errors")) == ("5", "1", "1")
+    for case in cases:
+        assert case.get("classname") == f"echoes.{MODEL}" and float(case.get("time", "x")) >= 0
+        for outcome in (*case.findall("failure"), *case.findall("error")):
+            assert outcome.get("message") and outcome.get("type")
+
+    first, second, third, _ = cases
+    assert first.findtext("system-out") == "echo <b>&amp;</b> \\x1b[31mred\\x1b[0m \\x00 ]]>"
+    failure = second.find("failure")
+    assert failure is not None and failure.get("type") == "assertion"
+    assert failure.get("message") == 'icontains: output does not contain "echo"'
+    error = third.find("error")
+    assert error is not None and "upstream broke" in (error.get("message") or "")
+    properties = {p.get("name"): p.get("value") for p in cases_suite.iter("property")}
+    assert properties["model"] == MODEL and properties["run_id"] == "1"
+    assert verdict_suite.find("testcase/failure") is None  # no regression: no critical case
+
+
+# -- promptfoo --------------------------------------------------------------------------------
+
+PROMPTFOO = """\
+description: Greeter
+prompts:
+  - "Say hello to {{name}} in {{language}}"
+providers:
+  - anthropic:messages:claude-3-5-sonnet-20241022
+defaultTest:
+  vars:
+    language: French
+  assert:
+    - type: not-icontains
+      value: as an AI
+tests:
+  - vars: {name: Ana}
+    assert:
+      - type: icontains
+        value: ana
+  - vars: {name: [Bo, Cy]}
+    assert:
+      - type: contains-any
+        value: ["Bo", "Cy"]
+      - type: python
+        value: "'French' in output"
+"""
+
+
+def test_a_promptfoo_config_runs_unchanged_with_model(
+    capsys: pytest.CaptureFixture[str], settings: Settings, fake: FakeOpenAI, tmp_path: Path
+) -> None:
+    config = tmp_path / "promptfooconfig.yaml"
+    config.write_text(PROMPTFOO, encoding="utf-8")
+    code, _, err = cli(capsys, "eval", "run", str(config))
+    assert code == 2 and "pass --model" in err  # its only provider is not OpenAI's
+
+    code, out, err = cli(capsys, "eval", "run", str(config), "--model", MODEL, "--json")
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["run"]["suite_name"] == "promptfooconfig"
+    assert report["run"]["summary"]["passed"] == 3
+    assert sorted(prompts_sent(fake)) == [
+        "Say hello to Ana in French",
+        "Say hello to Bo in French",
+        "Say hello to Cy in French",
+    ]
+    assert {request.json["model"] for request in fake.chat_requests} == {MODEL}
+
+
+# -- interruption and resume ------------------------------------------------------------------
+
+
+def test_resume_after_the_process_was_killed_sends_no_finished_case_again(
+    settings: Settings,
+    fake: FakeOpenAI,
+    tmp_path: Path,
+    home: Path,
+    eval_process: Callable[..., subprocess.Popen[str]],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    suite = echo_suite(tmp_path, 20)
+    fake.enqueue(Reply.echo(delay=0.05), times=10)  # ten answered...
+    fake.set_default(Reply.hang(60))  # ...then every request hangs: in flight at the kill
+    process = eval_process("run", str(suite), "-m", MODEL, "--no-cache", "-c", "4")
+    wait_until(lambda: recorded_results(home) == 10 and len(fake.chat_requests) == 14)
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=10)
+    with sqlite3.connect(home / "tunedeck.db") as db:
+        status, pid = db.execute("SELECT status, pid FROM eval_runs WHERE id = 1").fetchone()
+    assert status == "running" and pid == process.pid  # left running by a dead process
+    finished_before = set(prompts_sent(fake, answered_only=True))
+    in_flight = set(prompts_sent(fake)) - finished_before
+    assert len(finished_before) == 10 and len(in_flight) == 4
+
+    fake.set_default(None)
+    code, out, err = cli(capsys, "eval", "resume", "1")
+    assert code == 0, err
+    assert "run 1: echoes" in out and "completed" in out and "passed 20" in out
+    assert "sent 10 case(s) in this process" in out
+
+    answered = prompts_sent(fake, answered_only=True)
+    assert answered == Counter(f"question {i}" for i in range(20))  # each answered once
+    sent = prompts_sent(fake)
+    assert {p for p, n in sent.items() if n == 2} == in_flight  # only the lost ones, again
+    assert all(sent[prompt] == 1 for prompt in finished_before)
+    assert recorded_results(home) == 20
+
+
+def test_ctrl_c_leaves_the_run_interrupted_with_its_finished_cases(
+    settings: Settings,
+    fake: FakeOpenAI,
+    tmp_path: Path,
+    home: Path,
+    eval_process: Callable[..., subprocess.Popen[str]],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    suite = echo_suite(tmp_path, 12)
+    fake.enqueue(Reply.echo(), times=5)
+    fake.set_default(Reply.hang(60))
+    process = eval_process("run", str(suite), "-m", MODEL, "-c", "2")
+    wait_until(lambda: recorded_results(home) == 5 and len(fake.chat_requests) == 7)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=30)
+    assert process.returncode == 130
+    assert "tunedeck: run 1 interrupted after 5 of 12 cases" in err
+    assert "`tunedeck eval resume 1`" in err
+    with sqlite3.connect(home / "tunedeck.db") as db:
+        status, passed = db.execute("SELECT status, passed FROM eval_runs WHERE id = 1").fetchone()
+        cancelled = db.execute("SELECT count(*) FROM calls WHERE status = 'error'").fetchone()[0]
+    assert status == "interrupted" and passed == 5
+    assert cancelled == 2  # the two calls in flight are logged, as stopped
+
+    fake.set_default(None)
+    code, out, _ = cli(capsys, "eval", "resume", "1", "--json")
+    assert code == 0 and json.loads(out)["run"]["summary"]["passed"] == 12
+
+
+def test_resuming_a_run_that_a_live_process_runs_is_refused(
+    settings: Settings,
+    fake: FakeOpenAI,
+    tmp_path: Path,
+    home: Path,
+    eval_process: Callable[..., subprocess.Popen[str]],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    fake.set_default(Reply.hang(60))
+    eval_process("run", str(echo_suite(tmp_path, 3)), "-m", MODEL)
+    wait_until(lambda: len(fake.chat_requests) == 3)
+    code, _, err = cli(capsys, "eval", "resume", "1")
+    assert code == 2 and "run 1 is being run by process" in err

@@ -1,0 +1,270 @@
+"""Baselines, the comparison report and JUnit XML, on runs recorded in a real SQLite file."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from collections.abc import Mapping
+
+import pytest
+
+from core.errors import BadInput
+from core.evals.junit import OUTPUT_CHARS, junit_xml
+from core.evals.report import all_results, build_report, find_baseline
+from core.evals.stats import RegressionPolicy
+from storage.eval_records import CaseResult, RunStart, SuiteVersion
+from storage.evals import EvalStore
+from storage.store import Store
+
+WHEN = "2026-11-28T10:00:00.000000Z"
+LATER = "2026-11-28T10:00:03.500000Z"
+
+
+@pytest.fixture
+def evals(store: Store) -> EvalStore:
+    return EvalStore(store)
+
+
+def suite(evals: EvalStore, version: str, cases: int = 3) -> int:
+    return evals.save_suite(
+        SuiteVersion(
+            name="qa",
+            version=version,
+            format="native",
+            content={},
+            case_count=cases,
+            created_at=WHEN,
+        )
+    )
+
+
+def recorded(
+    evals: EvalStore,
+    suite_id: int,
+    model: str,
+    outcomes: Mapping[str, str],
+    *,
+    status: str = "completed",
+    critical: frozenset[str] = frozenset(),
+    repeats: int = 1,
+) -> int:
+    """A run with one result per case (`pass`/`fail`/`error`), repeated `repeats` times."""
+    run_id = evals.start_run(
+        RunStart(
+            suite_id=suite_id,
+            model=model,
+            started_at=WHEN,
+            pid=1,
+            cases_total=len(outcomes) * repeats,
+            repeats=repeats,
+        )
+    )
+    for repeat in range(repeats):
+        for case_id, outcome in outcomes.items():
+            evals.record_result(run_id, _result(case_id, outcome, repeat, case_id in critical))
+    evals.finish_run(run_id, status, LATER)
+    return run_id
+
+
+def _result(case_id: str, outcome: str, repeat: int, critical: bool) -> CaseResult:
+    answered = outcome != "error"
+    return CaseResult(
+        case_id=case_id,
+        status=outcome,
+        repeat_index=repeat,
+        finished_at=LATER,
+        score=(1.0 if outcome == "pass" else 0.0) if answered else None,
+        critical=critical,
+        output_text=f"answer to {case_id}" if answered else None,
+        scores=[{"type": "contains", "passed": outcome == "pass", "reason": f"why {case_id}"}],
+        error=None if answered else "RateLimitError: slow down",
+        latency_ms=120.0 if answered else None,
+    )
+
+
+ALL_PASS = {"a": "pass", "b": "pass", "c": "pass"}
+
+
+# -- which baseline ---------------------------------------------------------------------------
+
+
+def test_a_model_baseline_is_its_pinned_run_else_its_latest_completed_run(
+    evals: EvalStore,
+) -> None:
+    v1 = suite(evals, "v1")
+    first = recorded(evals, v1, "old", ALL_PASS)
+    second = recorded(evals, v1, "old", ALL_PASS)
+    recorded(evals, v1, "old", ALL_PASS, status="interrupted")
+    found = find_baseline(evals, "qa", "v1", "new", "old")
+    assert found is not None and found.run.id == second
+    assert found.chosen_as == "latest completed run of old"
+
+    evals.set_baseline(first)
+    found = find_baseline(evals, "qa", "v1", "new", "old")
+    assert found is not None and (found.run.id, found.chosen_as) == (
+        first,
+        "pinned baseline of old",
+    )
+
+
+def test_without_a_spec_only_a_pinned_run_of_the_same_model_is_a_baseline(
+    evals: EvalStore,
+) -> None:
+    v1 = suite(evals, "v1")
+    run_id = recorded(evals, v1, "m", ALL_PASS)
+    assert find_baseline(evals, "qa", "v1", "m", None) is None
+    evals.set_baseline(run_id)
+    found = find_baseline(evals, "qa", "v1", "m", None)
+    assert found is not None and found.run.id == run_id
+    assert find_baseline(evals, "qa", "v1", "other", None) is None
+
+
+def test_a_baseline_from_an_earlier_version_is_taken_and_said(evals: EvalStore) -> None:
+    old = recorded(evals, suite(evals, "v1"), "m", ALL_PASS)
+    suite(evals, "v2")
+    found = find_baseline(evals, "qa", "v2", "new", "m")
+    assert found is not None and found.run.id == old
+    assert found.chosen_as == "latest completed run of m (an earlier suite version)"
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ("77", "no evaluation run has id 77"),
+        ("nobody", "--baseline nobody: no completed run of model 'nobody' on suite 'qa'"),
+    ],
+)
+def test_a_baseline_that_does_not_exist_is_bad_input(
+    evals: EvalStore, spec: str, message: str
+) -> None:
+    suite(evals, "v1")
+    with pytest.raises(BadInput, match=message):
+        find_baseline(evals, "qa", "v1", "m", spec)
+
+
+def test_an_unfinished_run_is_not_a_baseline(evals: EvalStore) -> None:
+    run_id = recorded(evals, suite(evals, "v1"), "m", ALL_PASS, status="interrupted")
+    with pytest.raises(BadInput, match=f"run {run_id} is interrupted: only a completed run"):
+        find_baseline(evals, "qa", "v1", "m", str(run_id))
+
+
+# -- the report -------------------------------------------------------------------------------
+
+
+def test_across_versions_only_shared_cases_count_and_the_report_says_so(
+    evals: EvalStore,
+) -> None:
+    base = recorded(evals, suite(evals, "v1"), "m", {"a": "pass", "b": "pass", "gone": "pass"})
+    candidate = recorded(evals, suite(evals, "v2"), "m", {"a": "fail", "b": "pass", "new": "fail"})
+    baseline = find_baseline(evals, "qa", "v2", "m", str(base))
+    run = evals.run(candidate)
+    assert run is not None
+    report = build_report(evals, run, baseline)
+    assert report.across_versions
+    assert report.comparison.paired == 2 and report.comparison.broke == ("a",)
+    assert report.notes[0] == (
+        "the suite changed between the runs (version v1 -> v2): only the 2 cases in both count"
+    )
+    assert "1 only in the baseline, 1 only in the candidate" in report.notes[1]
+    assert report.as_dict()["across_versions"] is True
+
+
+def test_without_a_baseline_only_critical_failures_make_a_regression(evals: EvalStore) -> None:
+    v1 = suite(evals, "v1")
+    clean = evals.run(recorded(evals, v1, "m", {"a": "fail", "b": "error"}))
+    critical = evals.run(
+        recorded(evals, v1, "m", {"a": "pass", "b": "error"}, critical=frozenset({"b"}))
+    )
+    assert clean is not None and critical is not None
+    report = build_report(evals, clean, None)
+    assert not report.regression and report.notes == (
+        "no baseline: only failing critical cases make a regression",
+        "1 case(s) errored, counted as failed",
+    )
+    report = build_report(evals, critical, None)
+    assert report.regression and report.comparison.critical_failures == ("b",)
+    assert report.comparison.reasons == ("critical case(s) failing: b",)
+
+
+def test_the_policy_decides_a_tolerated_drop(evals: EvalStore) -> None:
+    v1 = suite(evals, "v1")
+    ten = {f"c{i}": "pass" for i in range(10)}
+    base = recorded(evals, v1, "m", ten)
+    candidate = evals.run(recorded(evals, v1, "m", {**ten, "c0": "fail"}))
+    assert candidate is not None
+    baseline = find_baseline(evals, "qa", "v1", "m", str(base))
+    assert not build_report(evals, candidate, baseline).regression  # 1 broke: not significant
+    strict = RegressionPolicy(max_pass_rate_drop=0.05)
+    report = build_report(evals, candidate, baseline, strict)
+    assert report.regression
+    assert report.comparison.reasons == ("pass rate dropped 10.0%, more than the tolerance 5.0%",)
+
+
+def test_results_are_read_in_pages_to_the_end(evals: EvalStore) -> None:
+    many = {f"c{i:05d}": "pass" for i in range(4_500)}
+    run_id = recorded(evals, suite(evals, "v1", cases=4_500), "m", many)
+    assert [r.case_id for r in all_results(evals, run_id)] == sorted(many)
+    assert list(all_results(evals, run_id, status="fail")) == []
+
+
+# -- JUnit XML --------------------------------------------------------------------------------
+
+
+def parsed(xml: str) -> ET.Element:
+    return ET.fromstring(xml.encode("utf-8"))
+
+
+def test_junit_counts_repeats_errors_and_the_verdict(evals: EvalStore) -> None:
+    v1 = suite(evals, "v1")
+    base = recorded(evals, v1, "m", ALL_PASS, repeats=2)
+    run_id = recorded(
+        evals, v1, "m", {"a": "pass", "b": "fail", "c": "error"}, repeats=2,
+        critical=frozenset({"b"}),
+    )  # fmt: skip
+    run = evals.run(run_id)
+    assert run is not None
+    report = build_report(evals, run, find_baseline(evals, "qa", "v1", "m", str(base)))
+    root = parsed(junit_xml(run, all_results(evals, run_id), report))
+
+    cases_suite, verdict_suite = root.findall("testsuite")
+    names = [case.get("name") for case in cases_suite.findall("testcase")]
+    assert names == ["a#1", "a#2", "b#1", "b#2", "c#1", "c#2"]
+    assert (cases_suite.get("tests"), cases_suite.get("failures"), cases_suite.get("errors")) == (
+        "6",
+        "2",
+        "2",
+    )
+    assert cases_suite.get("time") == "3.500" and cases_suite.get("timestamp") == (
+        "2026-11-28T10:00:00"
+    )
+    error = cases_suite.find("testcase[@name='c#1']/error")
+    assert error is not None and error.get("message") == "RateLimitError: slow down"
+    failure = verdict_suite.find("testcase/failure")
+    assert failure is not None and failure.get("type") == "regression"
+    assert "critical case(s) failing: b" in (failure.get("message") or "")
+    assert (root.get("tests"), root.get("failures"), root.get("errors")) == ("7", "3", "2")
+
+
+def test_junit_keeps_any_answer_parseable(evals: EvalStore) -> None:
+    run_id = recorded(evals, suite(evals, "v1"), "m", {"a": "fail"})
+    run = evals.run(run_id)
+    assert run is not None
+    nasty = '<![CDATA[ ]]> & "quotes" \x00\x07\x1b[2J \ud800 é 漢字 🙂' + "x" * 20_000
+    results = [
+        r.__class__(**{**r.__dict__, "output_text": nasty, "scores": [_nasty_score()]})
+        for r in all_results(evals, run_id)
+    ]
+    root = parsed(junit_xml(run, results, None))
+    case = root.find("testsuite/testcase")
+    assert case is not None
+    out = case.findtext("system-out") or ""
+    assert out.startswith('<![CDATA[ ]]> & "quotes" \\x00\\x07\\x1b[2J \\xd800 é 漢字 🙂')
+    assert len(out) == OUTPUT_CHARS + len("\\x00\\x07\\x1b\\xd800") - 4
+    failure = case.find("failure")
+    assert failure is not None
+    assert failure.get("message") == "regex: line one line two \\x1b"
+    assert failure.text == "regex: line one\nline two \\x1b"
+    assert len(root.findall("testsuite")) == 1  # no report: no verdict suite
+
+
+def _nasty_score() -> dict[str, object]:
+    return {"type": "regex", "passed": False, "reason": "line one\nline two \x1b"}

@@ -1,0 +1,374 @@
+"""`tunedeck eval`: run suites against models, resume runs, list, show and compare them.
+
+Exit codes of `eval run`, `eval resume` and `eval compare`:
+
+- 0: the run completed (failing cases are results, not errors);
+- 1: `--fail-on-regression` and the verdict is a regression (a failing critical case, a
+  significant drop of the paired pass rate, or a drop beyond `--max-pass-rate-drop` /
+  `--max-score-drop`; errored cases count as failed), or no case got an answer at all
+  (every request failed: a wrong model or endpoint must not pass a CI gate); 1 as well when
+  a budget refuses the calls;
+- 2: bad input: a bad suite, an unknown run or baseline, bad options, an estimate above
+  `--max-cost`; nothing is sent;
+- 130: interrupted (Ctrl-C); the run is kept `interrupted`, `eval resume RUN` finishes it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Coroutine
+from itertools import islice
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from core.errors import BadInput, TunedeckError
+from tui.cli.eval_output import (
+    ProgressBar,
+    print_outcome,
+    print_report,
+    print_results,
+    print_run,
+    print_runs,
+    say_estimate,
+)
+from tui.cli.output import print_json, say
+from tui.engine import engine
+
+if TYPE_CHECKING:
+    from core.evals.report import Baseline, RunReport
+    from core.evals.runner import RunOutcome
+    from core.evals.stats import RegressionPolicy
+    from storage.evals import EvalStore
+
+eval_app = typer.Typer(
+    help="Evaluate models on suites, detect regressions against a baseline.",
+    no_args_is_help=True,
+)
+
+RunId = Annotated[int, typer.Argument(help="A run id (see `tunedeck eval runs`).")]
+AsJson = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+Concurrency = Annotated[
+    int | None, typer.Option("--concurrency", "-c", help="Requests in flight (default 8).")
+]
+BaselineSpec = Annotated[
+    str | None,
+    typer.Option(
+        "--baseline", "-b", help="A run id, or a model (its pinned or latest completed run)."
+    ),
+]
+FailOnRegression = Annotated[
+    bool, typer.Option("--fail-on-regression", help="Exit 1 when the verdict is a regression.")
+]
+MaxCost = Annotated[
+    float | None, typer.Option("--max-cost", help="Refuse when the estimate is above (USD).")
+]
+Junit = Annotated[Path | None, typer.Option("--junit", help="Write a JUnit XML report here.")]
+Alpha = Annotated[
+    float, typer.Option("--alpha", min=0.0, max=1.0, help="Significance level of McNemar's test.")
+]
+MaxRateDrop = Annotated[
+    float | None,
+    typer.Option(
+        "--max-pass-rate-drop", min=0.0, max=1.0, help="Tolerated pass-rate drop (0.02 = 2 points)."
+    ),
+]
+MaxScoreDrop = Annotated[
+    float | None,
+    typer.Option("--max-score-drop", min=0.0, max=1.0, help="Tolerated mean-score drop (0-1)."),
+]
+
+
+@eval_app.command("run")
+def eval_run(
+    suite: Annotated[
+        Path, typer.Argument(help="A suite: tunedeck YAML/JSONL or promptfoo config.")
+    ],
+    model: Annotated[
+        str | None, typer.Option("--model", "-m", help="Model to evaluate (default: the suite's).")
+    ] = None,
+    profile: Annotated[
+        str | None, typer.Option("--profile", "-p", help="Endpoint profile.")
+    ] = None,
+    concurrency: Concurrency = None,
+    repeat: Annotated[int, typer.Option("--repeat", help="Answers per case (majority).")] = 1,
+    baseline: BaselineSpec = None,
+    fail_on_regression: FailOnRegression = False,
+    max_cost: MaxCost = None,
+    junit: Junit = None,
+    as_json: AsJson = False,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Neither read nor fill the cache.")
+    ] = False,
+    judge_model: Annotated[
+        str | None, typer.Option("--judge-model", help="Grades llm-rubric (default: --model).")
+    ] = None,
+    alpha: Alpha = 0.05,
+    max_pass_rate_drop: MaxRateDrop = None,
+    max_score_drop: MaxScoreDrop = None,
+) -> None:
+    """Run a suite against a model, record every result, compare with a baseline.
+
+    Exit 0 when the run completed, 1 on a regression with --fail-on-regression (errored cases
+    count as failed) or when no case got an answer, 2 on bad input (nothing sent), 130 when
+    interrupted (`tunedeck eval resume RUN` finishes it).
+    """
+    from core.evals.loader import load_suite
+    from core.evals.report import find_baseline
+    from core.evals.runner import DEFAULT_CONCURRENCY, RunOptions, run_suite
+
+    work = engine()
+    loaded = load_suite(suite)
+    for warning in loaded.warnings:
+        say(f"tunedeck: warning: {suite}: {warning}")
+    chosen = model or loaded.default_model
+    if not chosen:
+        raise BadInput(f"{suite}: the suite names no model: pass --model")
+    policy = _policy(alpha, max_pass_rate_drop, max_score_drop)
+    evals = _evals()
+    found = find_baseline(evals, loaded.name, loaded.version, chosen, baseline)
+    options = RunOptions(
+        model=chosen,
+        profile=profile,
+        concurrency=concurrency or DEFAULT_CONCURRENCY,
+        repeats=repeat,
+        cache="off" if no_cache else "use",
+        judge_model=judge_model,
+        max_cost_usd=max_cost,
+        baseline_run_id=None if found is None else found.run.id,
+    )
+    with ProgressBar(enabled=not as_json) as bar:
+        start = _announcer(chosen, as_json)
+        outcome = _run_until_done(run_suite(work.client, loaded, options, bar, start), bar)
+    _conclude(evals, outcome, found, policy, junit, as_json, fail_on_regression)
+
+
+@eval_app.command("resume")
+def eval_resume(
+    run_id: RunId,
+    concurrency: Concurrency = None,
+    baseline: BaselineSpec = None,
+    fail_on_regression: FailOnRegression = False,
+    max_cost: MaxCost = None,
+    junit: Junit = None,
+    as_json: AsJson = False,
+    alpha: Alpha = 0.05,
+    max_pass_rate_drop: MaxRateDrop = None,
+    max_score_drop: MaxScoreDrop = None,
+) -> None:
+    """Finish an interrupted run (Ctrl-C, kill, crash) without re-sending finished cases."""
+    from core.evals.report import Baseline, completed_run, find_baseline
+    from core.evals.runner import resume_run
+
+    work = engine()
+    evals = _evals()
+    run = evals.run(run_id)
+    if run is None:
+        raise BadInput(f"no evaluation run has id {run_id}")
+    policy = _policy(alpha, max_pass_rate_drop, max_score_drop)
+    if baseline is None and run.baseline_run_id is not None:
+        found: Baseline | None = Baseline(
+            completed_run(evals, run.baseline_run_id), f"run {run.baseline_run_id}"
+        )
+    else:
+        found = find_baseline(evals, run.suite_name, run.suite_version, run.model, baseline)
+    with ProgressBar(enabled=not as_json) as bar:
+        start = _announcer(run.model, as_json)
+        resuming = resume_run(
+            work.client, run_id, bar, start, concurrency=concurrency, max_cost_usd=max_cost
+        )
+        outcome = _run_until_done(resuming, bar)
+    for warning in outcome.warnings:
+        say(f"tunedeck: warning: {warning}")
+    _conclude(evals, outcome, found, policy, junit, as_json, fail_on_regression)
+
+
+@eval_app.command("runs")
+def eval_runs(
+    suite: Annotated[str | None, typer.Option("--suite", "-s", help="Only this suite.")] = None,
+    model: Annotated[str | None, typer.Option("--model", "-m", help="Only this model.")] = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="Runs shown.")] = 50,
+    as_json: AsJson = False,
+) -> None:
+    """Runs newest first (runs whose process died are marked interrupted)."""
+    evals = _evals()
+    evals.mark_interrupted_dead_runs()
+    runs = evals.runs(suite_name=suite, model=model, limit=limit)
+    if as_json:
+        print_json(runs)
+    elif not runs:
+        say("no evaluation runs" + (" match" if suite or model else " yet"))
+    else:
+        print_runs(runs)
+
+
+@eval_app.command("show")
+def eval_show(
+    run_id: RunId,
+    failed: Annotated[
+        bool, typer.Option("--failed", help="Only failed and errored cases.")
+    ] = False,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=0, help="Cases shown.")] = 200,
+    as_json: AsJson = False,
+) -> None:
+    """A run's summary and its cases, with the reasons of failures."""
+    from core.evals.report import all_results
+
+    evals = _evals()
+    evals.mark_interrupted_dead_runs()
+    run = evals.run(run_id)
+    if run is None:
+        raise BadInput(f"no evaluation run has id {run_id}")
+    summary = run.summary or evals.progress(run_id)
+    statuses: list[str | None] = ["fail", "error"] if failed else [None]
+    results = [r for status in statuses for r in islice(all_results(evals, run_id, status), limit)]
+    if as_json:
+        print_json({"run": run, "summary": summary, "results": results})
+        return
+    print_run(run, summary)
+    if results:
+        print_results(results, run.repeats)
+    shown = len(results)
+    if shown == limit * len(statuses):
+        say(f"showing the first {limit} case(s) of each kind; --limit shows more")
+
+
+@eval_app.command("compare")
+def eval_compare(
+    baseline_run: Annotated[int, typer.Argument(help="The baseline run (A).")],
+    candidate_run: Annotated[int, typer.Argument(help="The candidate run (B).")],
+    fail_on_regression: FailOnRegression = False,
+    as_json: AsJson = False,
+    alpha: Alpha = 0.05,
+    max_pass_rate_drop: MaxRateDrop = None,
+    max_score_drop: MaxScoreDrop = None,
+) -> None:
+    """Compare run B with run A: flips, McNemar's test, latency and cost, the verdict."""
+    from core.evals.report import Baseline, build_report
+
+    evals = _evals()
+    base, candidate = (evals.run(run_id) for run_id in (baseline_run, candidate_run))
+    for run_id, found in ((baseline_run, base), (candidate_run, candidate)):
+        if found is None:
+            raise BadInput(f"no evaluation run has id {run_id}")
+    assert base is not None and candidate is not None
+    policy = _policy(alpha, max_pass_rate_drop, max_score_drop)
+    report = build_report(evals, candidate, Baseline(base, f"run {base.id}"), policy)
+    report = _with_status_notes(report)
+    if as_json:
+        print_json(report.as_dict())
+    else:
+        print_run(candidate)
+        print_report(report)
+    if fail_on_regression and report.regression:
+        raise typer.Exit(1)
+
+
+@eval_app.command("baseline")
+def eval_baseline(
+    run_id: RunId,
+    clear: Annotated[bool, typer.Option("--clear", help="Unpin the run instead.")] = False,
+) -> None:
+    """Pin a completed run as the baseline of its suite and model (or unpin it)."""
+    from storage.eval_records import EvalStorageError
+
+    evals = _evals()
+    run = evals.run(run_id)
+    if run is None:
+        raise BadInput(f"no evaluation run has id {run_id}")
+    if clear:
+        evals.clear_baseline(run_id)
+        say(f"run {run_id} is no longer a baseline")
+        return
+    try:
+        evals.set_baseline(run_id)
+    except EvalStorageError as error:
+        raise BadInput(str(error)) from None
+    say(f"run {run_id} is the baseline of {run.suite_name} for {run.model}")
+
+
+def _evals() -> EvalStore:
+    from storage.evals import EvalStore
+
+    return EvalStore(engine().store)
+
+
+def _policy(alpha: float, rate_drop: float | None, score_drop: float | None) -> RegressionPolicy:
+    from core.evals.stats import RegressionPolicy
+
+    return RegressionPolicy(alpha=alpha, max_pass_rate_drop=rate_drop, max_score_drop=score_drop)
+
+
+def _announcer(model: str, quiet: bool) -> Any:
+    def announce(run_id: int, estimate: Any) -> None:
+        if not quiet:
+            say_estimate(run_id, model, estimate)
+
+    return announce
+
+
+def _run_until_done(coroutine: Coroutine[Any, Any, RunOutcome], bar: ProgressBar) -> RunOutcome:
+    """Run the coroutine; when it stops early (Ctrl-C, a budget refusal) say how to resume the
+    run, which the runner has marked interrupted."""
+    try:
+        return asyncio.run(coroutine)
+    except (KeyboardInterrupt, TunedeckError) as stopped:
+        bar.clear()
+        progress = bar.last
+        if progress is None:
+            raise
+        say(
+            f"tunedeck: run {progress.run_id} interrupted after {progress.done:,} of"
+            f" {progress.total:,} cases; finish it with `tunedeck eval resume {progress.run_id}`"
+        )
+        if isinstance(stopped, TunedeckError):
+            raise  # its own line and exit code (a budget refusal: 1)
+        raise typer.Exit(130) from None
+
+
+def _conclude(
+    evals: EvalStore,
+    outcome: RunOutcome,
+    found: Baseline | None,
+    policy: RegressionPolicy,
+    junit: Path | None,
+    as_json: bool,
+    fail_on_regression: bool,
+) -> None:
+    from core.evals.junit import write_junit
+    from core.evals.report import all_results, build_report
+
+    run = outcome.run
+    report = build_report(evals, run, found, policy)
+    if junit is not None:
+        write_junit(junit, run, all_results(evals, run.id), report)
+    if as_json:
+        print_json(
+            {
+                **report.as_dict(),
+                "sent": outcome.sent,
+                "spent_usd": outcome.cost_usd,
+                "estimate": outcome.estimate,
+                "warnings": list(outcome.warnings),
+            }
+        )
+    else:
+        print_outcome(outcome, report)
+    summary = run.summary
+    if summary is not None and summary.recorded and summary.errored == summary.recorded:
+        say(f"tunedeck: error: no case of run {run.id} got an answer (see `eval show {run.id}`)")
+        raise typer.Exit(1)
+    if fail_on_regression and report.regression:
+        raise typer.Exit(1)
+
+
+def _with_status_notes(report: RunReport) -> RunReport:
+    from dataclasses import replace
+
+    notes = list(report.notes)
+    runs = [report.run] + ([report.baseline.run] if report.baseline else [])
+    for run in runs:
+        if run.status != "completed":
+            notes.append(f"run {run.id} is {run.status}: only its recorded cases count")
+    return replace(report, notes=tuple(notes))

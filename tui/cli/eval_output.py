@@ -1,0 +1,244 @@
+"""Printing for `tunedeck eval`: the progress line, a run's summary, a comparison, tables.
+
+Results go to stdout; progress, the estimate and warnings to stderr. Answers and reasons come
+from models and users: they are shown inert (no escape sequences, no markup).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Sequence
+from datetime import datetime
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+import typer
+
+from tui.cli.output import excerpt, local_time, millis, print_table, say
+from tui.text import inert, money
+
+if TYPE_CHECKING:
+    from core.evals.estimate import Estimate
+    from core.evals.report import RunReport
+    from core.evals.runner import Progress, RunOutcome
+    from storage.eval_records import EvalRun, RecordedResult, RunSummary
+
+_SHOWN_IDS = 20
+_BAR = 24
+
+
+class ProgressBar:
+    """One updating line on stderr while a run goes, only when stderr is a terminal."""
+
+    def __init__(self, enabled: bool = True) -> None:
+        self._live = enabled and sys.stderr.isatty()
+        self._shown = 0.0
+        self._began = time.monotonic()
+        self._first_done: int | None = None
+        self.last: Progress | None = None
+
+    def __call__(self, progress: Progress) -> None:
+        self.last = progress
+        if self._first_done is None:
+            self._first_done = progress.done
+        finished = progress.done == progress.total
+        if not self._live or (not finished and time.monotonic() - self._shown < 0.1):
+            return
+        self._shown = time.monotonic()
+        sys.stderr.write("\r\033[K" + self.line(progress))
+        sys.stderr.flush()
+
+    def line(self, progress: Progress) -> str:
+        """`[#####-----] 120/2,000 pass 100 fail 15 error 5 $0.0123 40/s`."""
+        share = progress.done / progress.total if progress.total else 1.0
+        filled = round(share * _BAR)
+        elapsed = time.monotonic() - self._began
+        rate = (progress.done - (self._first_done or 0)) / elapsed if elapsed > 0 else 0.0
+        return (
+            f"[{'#' * filled}{'-' * (_BAR - filled)}] {progress.done:,}/{progress.total:,}"
+            f"  pass {progress.passed:,} fail {progress.failed:,} error {progress.errored:,}"
+            f"  {money(progress.cost_usd)}  {rate:.0f}/s"
+        )
+
+    def clear(self) -> None:
+        """Erase the line, if one is shown."""
+        if self._live and self._shown:
+            sys.stderr.write("\r\033[K")
+            sys.stderr.flush()
+            self._shown = 0.0
+
+    def __enter__(self) -> ProgressBar:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self.clear()
+
+
+def say_estimate(run_id: int, model: str, estimate: Estimate) -> None:
+    """The pre-flight estimate, on stderr, before anything is sent."""
+    from core.evals.runplan import describe_estimate
+
+    cost = money(estimate.cost_usd)
+    say(f"run {run_id}: {model}, {describe_estimate(estimate)}; estimated cost {cost}")
+
+
+def print_outcome(outcome: RunOutcome, report: RunReport) -> None:
+    """A finished run: its summary, what this process spent, and the comparison."""
+    print_run(outcome.run)
+    spent = money(outcome.cost_usd)
+    typer.echo(f"  sent {outcome.sent:,} case(s) in this process, spent {spent} (judge included)")
+    print_report(report)
+
+
+def print_run(run: EvalRun, summary: RunSummary | None = None) -> None:
+    """A run's header and its summary (`summary` for a run still running)."""
+    summary = summary or run.summary
+    took = _duration(run.started_at, run.finished_at)
+    typer.echo(
+        f"run {run.id}: {inert(run.suite_name)} (version {run.suite_version[:10]}) on"
+        f" {inert(run.model)} via {run.profile or '-'}, {run.status}"
+        + (f" in {took}" if took else "")
+    )
+    if summary is None:
+        return
+    rate = "-" if summary.pass_rate is None else f"{summary.pass_rate:.1%}"
+    score = "-" if summary.mean_score is None else f"{summary.mean_score:.3f}"
+    typer.echo(
+        f"  passed {summary.passed:,}, failed {summary.failed:,}, errored {summary.errored:,}"
+        f" of {run.cases_total:,} ({rate}), mean score {score}"
+    )
+    typer.echo(
+        f"  tokens {summary.prompt_tokens:,} in / {summary.completion_tokens:,} out,"
+        f" cost {money(summary.cost_usd)}, latency p50 {millis(summary.latency_p50_ms)},"
+        f" p95 {millis(summary.latency_p95_ms)}"
+    )
+
+
+def print_report(report: RunReport) -> None:
+    """The comparison with the baseline, the verdict and the notes."""
+    comparison = report.comparison
+    if report.baseline is not None:
+        base, chosen_as = report.baseline.run, report.baseline.chosen_as
+        how = "" if chosen_as == f"run {base.id}" else f" ({inert(chosen_as)})"
+        typer.echo(
+            f"compared with run {base.id} of {inert(base.model)}{how},"
+            f" {comparison.paired:,} paired case(s):"
+        )
+        typer.echo(
+            f"  pass rate {_rate(comparison.baseline_pass_rate)} -> "
+            f"{_rate(comparison.candidate_pass_rate)} ({_points(comparison.pass_rate_delta)}),"
+            f" mean score {_signed(comparison.score_delta, '.3f')}"
+        )
+        _ids("broke (pass -> fail)", comparison.broke)
+        _ids("fixed (fail -> pass)", comparison.fixed)
+        significant = "significant" if comparison.significant else "not significant"
+        typer.echo(f"  McNemar exact p = {comparison.p_value:.3g} ({significant})")
+        typer.echo(
+            f"  latency p50 {_signed(comparison.latency_delta_ms('p50'), '.0f', ' ms')},"
+            f" p95 {_signed(comparison.latency_delta_ms('p95'), '.0f', ' ms')};"
+            f" cost {_signed_money(comparison.cost_delta_usd)}"
+        )
+    _ids("critical failing", comparison.critical_failures)
+    verdict = comparison.verdict.upper() if report.regression else comparison.verdict
+    reasons = "; ".join(comparison.reasons)
+    typer.echo(f"verdict: {verdict}" + (f": {inert(reasons)}" if reasons else ""))
+    for note in report.notes:
+        typer.echo(f"note: {inert(note)}")
+
+
+def print_runs(runs: Sequence[EvalRun]) -> None:
+    """A table of runs, newest first."""
+    print_table(
+        ["run", "suite", "model", "status", "started", "pass", "p/f/e", "score", "cost", "p50"],
+        [_run_row(run) for run in runs],
+    )
+    if any(run.is_baseline for run in runs):
+        typer.echo("* pinned baseline of its suite and model")
+
+
+def _run_row(run: EvalRun) -> list[object]:
+    row: list[object] = [
+        run.id,
+        inert(run.suite_name),
+        inert(run.model),
+        run.status + (" *" if run.is_baseline else ""),
+        local_time(run.started_at),
+    ]
+    summary = run.summary
+    if summary is None:
+        return [*row, "-", "-", "-", "-", "-"]
+    score = summary.mean_score
+    return [
+        *row,
+        _rate(summary.pass_rate),
+        f"{summary.passed}/{summary.failed}/{summary.errored}",
+        "-" if score is None else f"{score:.3f}",
+        money(summary.cost_usd),
+        millis(summary.latency_p50_ms),
+    ]
+
+
+def print_results(results: Sequence[RecordedResult], repeats: int) -> None:
+    """A table of case results with the first failed assertion and the answer's start."""
+    rows = [
+        [
+            result.case_id if repeats == 1 else f"{result.case_id}#{result.repeat_index + 1}",
+            result.status + (" !" if result.critical else ""),
+            "-" if result.score is None else f"{result.score:.2f}",
+            millis(result.latency_ms),
+            excerpt(inert(_why(result)), 60),
+            excerpt(inert(result.output_text or ""), 40),
+        ]
+        for result in results
+    ]
+    print_table(["case", "status", "score", "latency", "why", "answer"], rows)
+
+
+def _why(result: RecordedResult) -> str:
+    if result.error:
+        return result.error
+    failed = [
+        f"{item.get('type')}: {item.get('reason')}"
+        for item in result.scores
+        if not item.get("passed")
+    ]
+    return failed[0] if failed else ""
+
+
+def _ids(label: str, ids: Sequence[str]) -> None:
+    if not ids:
+        return
+    shown = ", ".join(inert(case_id) for case_id in ids[:_SHOWN_IDS])
+    more = f" and {len(ids) - _SHOWN_IDS:,} more" if len(ids) > _SHOWN_IDS else ""
+    typer.echo(f"  {label} ({len(ids):,}): {shown}{more}")
+
+
+def _rate(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1%}"
+
+
+def _points(delta: float | None) -> str:
+    return "-" if delta is None else f"{delta * 100:+.1f} points"
+
+
+def _signed(value: float | None, spec: str, unit: str = "") -> str:
+    return "-" if value is None else f"{value:+{spec}}{unit}"
+
+
+def _signed_money(value: float | None) -> str:
+    if value is None:
+        return "unknown"
+    return ("+" if value >= 0 else "-") + money(abs(value))
+
+
+def _duration(started: str, finished: str | None) -> str | None:
+    if not finished:
+        return None
+    begin, end = (datetime.fromisoformat(s.replace("Z", "+00:00")) for s in (started, finished))
+    return millis((end - begin).total_seconds() * 1000)
