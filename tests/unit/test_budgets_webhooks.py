@@ -130,8 +130,12 @@ def test_a_budget_crossing_reaches_the_webhook_through_the_guard(store: Store) -
 
 
 def test_the_webhook_url_is_shown_masked_and_never_stored_or_logged(
-    store: Store, caplog: pytest.LogCaptureFixture
+    store: Store, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # An earlier test's configure_logging() may have stopped these loggers from propagating
+    # to the root, where caplog listens.
+    for name in ("tunedeck", "openai", "httpx2", "httpx"):
+        monkeypatch.setattr(logging.getLogger(name), "propagate", True)
     caplog.set_level(logging.DEBUG)  # every logger, httpx2's and httpcore2's included
     url_path = "/hooks/" + SECRET + "?token=QUERYSECRET"
     alert = raise_alert(store)
