@@ -5,7 +5,9 @@ The sync and async clients share this: only sending differs between them.
 
 from __future__ import annotations
 
+import logging
 import time
+from concurrent.futures import Executor, Future
 from decimal import Decimal
 from typing import Any
 
@@ -23,6 +25,7 @@ from storage.store import Store
 
 PARTIAL_SAVE_SECONDS = 0.5
 _EXCERPT = 160
+_log = logging.getLogger("tunedeck.call")
 
 
 class ChatCall:
@@ -39,7 +42,9 @@ class ChatCall:
         secrets: list[str],
         request: ChatRequest,
         options: CallOptions,
+        saver: Executor | None = None,
     ) -> None:
+        """`saver` runs the partial saves of a stream off the caller's thread when given."""
         self.store, self.clock, self.settings = store, clock, settings
         self.profile_name, self.profile, self.secrets = profile_name, profile, secrets
         self.request, self.options = request, options
@@ -63,6 +68,8 @@ class ChatCall:
         self._started = time.perf_counter()
         self._first_token: float | None = None
         self._last_save = self._started
+        self._saver = saver
+        self._saving: Future[None] | None = None
 
     # -- before sending ---------------------------------------------------------------------
 
@@ -151,7 +158,28 @@ class ChatCall:
         now = time.perf_counter()
         if now - self._last_save >= PARTIAL_SAVE_SECONDS:
             self._last_save = now
+            self._save_partial()
+
+    def _save_partial(self) -> None:
+        """Keep the text so far in the log; on the saver's thread when there is one.
+
+        A save still running is not queued behind: the next one, half a second later, has
+        the newer text.
+        """
+        if self._saver is None:
             self.store.calls.save_partial(self.call_id, "".join(self._parts))
+        elif self._saving is None or self._saving.done():
+            text = "".join(self._parts)
+            self._saving = self._saver.submit(self.store.calls.save_partial, self.call_id, text)
+
+    def _partial_save_done(self) -> None:
+        """Wait for a partial save in flight: it must not land after the final row."""
+        if self._saving is None:
+            return
+        error = self._saving.exception()
+        if error is not None:  # the final write follows, with the whole answer
+            _log.warning("call %s: saving the partial answer failed: %s", self.call_id, error)
+        self._saving = None
 
     # -- after ------------------------------------------------------------------------------
 
@@ -223,6 +251,7 @@ class ChatCall:
         error_message: str | None = None,
     ) -> float:
         latency = (time.perf_counter() - self._started) * 1000
+        self._partial_save_done()
         if not self.call_id:
             self.begin(start_timer=False)
         outcome = CallOutcome(

@@ -8,10 +8,15 @@ how many retries a call took.
 from __future__ import annotations
 
 import contextvars
+import logging
 import os
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from core.budget_hook import BudgetHook
+from core.budgets import Reservation
 from core.call import ChatCall
 from core.clock import Clock, utc_now
 from core.errors import ConfigError
@@ -26,6 +31,7 @@ if TYPE_CHECKING:
 _current_call: contextvars.ContextVar[ChatCall | None] = contextvars.ContextVar(
     "tunedeck_current_call", default=None
 )
+_log = logging.getLogger("tunedeck.client")
 _NO_KEY = "unused"  # the SDK insists on a key; self-hosted servers ignore it
 
 
@@ -50,6 +56,9 @@ class ChatClient:
         self.environ = os.environ if environ is None else environ
         self._sync: dict[str, OpenAI] = {}
         self._async: dict[str, AsyncOpenAI] = {}
+        self._saver: ThreadPoolExecutor | None = None
+        self.budget = BudgetHook(store, settings, clock)
+        """Budgets: paid calls are reserved before sending; `budget.listeners` get alerts."""
 
     def complete(
         self, request: ChatRequest, profile: str | None = None, options: CallOptions | None = None
@@ -59,13 +68,15 @@ class ChatClient:
         Raises:
             RequestFailed: the call failed; it is logged with its error.
             ConfigError: the profile's key is missing.
+            BudgetExceeded: a budget covering this paid call is used up (nothing sent or
+                logged; `CallOptions.over_budget` sends it anyway).
         """
         call = self._prepare(request, profile, options or CallOptions())
         cached = call.from_cache()
         if cached is not None:
             return cached
         sdk = self.sync_sdk(call.profile_name)
-        call.begin()
+        held = self._reserve_and_begin(call)
         token = _current_call.set(call)
         try:
             response = sdk.chat.completions.create(**call.sdk_arguments())
@@ -74,14 +85,18 @@ class ChatClient:
                     call.take_chunk(chunk)
             else:
                 call.take_completion(response)
-            return call.succeed()
+            result = call.succeed()
         except Exception as error:
-            raise call.fail(error) from None
+            failure = call.fail(error)
+            self.budget.release(held)
+            raise failure from None
         except BaseException as interrupt:
             call.fail(interrupt)
+            self.budget.release(held)
             raise
         finally:
             _current_call.reset(token)
+        return self._settled(held, result)
 
     async def acomplete(
         self, request: ChatRequest, profile: str | None = None, options: CallOptions | None = None
@@ -92,7 +107,7 @@ class ChatClient:
         if cached is not None:
             return cached
         sdk = self.async_sdk(call.profile_name)
-        call.begin()
+        held = self._reserve_and_begin(call)
         token = _current_call.set(call)
         try:
             response = await sdk.chat.completions.create(**call.sdk_arguments())
@@ -101,14 +116,18 @@ class ChatClient:
                     call.take_chunk(chunk)
             else:
                 call.take_completion(response)
-            return call.succeed()
+            result = call.succeed()
         except Exception as error:
-            raise call.fail(error) from None
+            failure = call.fail(error)
+            self.budget.release(held)
+            raise failure from None
         except BaseException as interrupt:  # cancelled (escape in the console) or Ctrl-C
             call.fail(interrupt)
+            self.budget.release(held)
             raise
         finally:
             _current_call.reset(token)
+        return self._settled(held, result)
 
     def list_models(self, profile: str | None = None) -> list[str]:
         """Model ids the endpoint offers (`GET /models`), sorted."""
@@ -156,6 +175,37 @@ class ChatClient:
         for sdk in self._sync.values():
             sdk.close()
         self._sync.clear()
+        self.budget.close()
+        if self._saver is not None:
+            self._saver.shutdown(wait=True)
+            self._saver = None
+
+    def _partial_saver(self) -> ThreadPoolExecutor:
+        """One thread that writes streams' partial answers: SQLite stays off the event loop."""
+        if self._saver is None:
+            self._saver = ThreadPoolExecutor(1, thread_name_prefix="tunedeck-partial-save")
+        return self._saver
+
+    def _reserve_and_begin(self, call: ChatCall) -> Reservation | None:
+        """Hold budget for a call about to be sent (or refuse it), then log its start."""
+        held = self.budget.reserve(
+            call.profile_name, call.profile, call.request, call.options.over_budget
+        )
+        try:
+            call.begin()
+        except BaseException:
+            self.budget.release(held)
+            raise
+        return held
+
+    def _settled(self, held: Reservation | None, result: ChatResult) -> ChatResult:
+        """Settle the call's hold with its real cost; the result carries the new alerts."""
+        try:
+            alerts = self.budget.settle(held, result.cost_usd)
+        except Exception:  # the call is paid and logged: its answer must not be lost
+            _log.exception("call %s: settling its budget reservation failed", result.call_id)
+            return result
+        return replace(result, alerts=tuple(alerts)) if alerts else result
 
     def _prepare(self, request: ChatRequest, profile: str | None, options: CallOptions) -> ChatCall:
         name, chosen = self.settings.resolve_profile(profile, self.environ)
@@ -169,6 +219,7 @@ class ChatClient:
             secrets=[key] if key else [],
             request=request,
             options=options,
+            saver=self._partial_saver() if options.stream else None,
         )
 
     def _profile_and_key(self, name: str) -> tuple[Profile, str | None]:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
 
+from storage.alerts import AlertRow
 from storage.records import Usage
 
 CacheMode = Literal["use", "refresh", "off"]
@@ -24,6 +25,8 @@ class CallOptions:
     """Cache this call even when it is not deterministic (temperature > 0 and no seed)."""
     on_text: Callable[[str], None] | None = None
     """Receives each piece of the answer as it arrives (the whole answer on a cache hit)."""
+    over_budget: bool = False
+    """Send this paid call even when a budget covering it is used up (it is still counted)."""
 
 
 @dataclass(frozen=True)
@@ -46,3 +49,5 @@ class ChatResult:
     cache_key: str
     retries: int
     incomplete: bool = False
+    alerts: tuple[AlertRow, ...] = ()
+    """Budget alerts this call's cost raised (each is raised once per budget period)."""

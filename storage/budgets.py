@@ -158,6 +158,10 @@ class BudgetBook:
             )
             return int(cursor.lastrowid or 0)
 
+    def covers(self, profile: str, model: str) -> bool:
+        """Whether a budget's scope covers calls of `profile` to `model` (one indexed read)."""
+        return self._covered(profile, model)
+
     def _covered(self, profile: str, model: str) -> bool:
         with self._store.read() as db:
             sql = f"SELECT 1 FROM budgets WHERE {_MATCHES} LIMIT 1"

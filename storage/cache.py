@@ -63,22 +63,6 @@ class ResponseCache:
         """How many keys start with `key_prefix`."""
         return len(self._by_prefix(key_prefix))
 
-    def page(
-        self, limit: int = 50, before: str | None = None, search: str = ""
-    ) -> list[CacheEntry]:
-        """Entries newest first, paged by creation time (`before`), filtered by model or text."""
-        clauses, args = [], []
-        if before:
-            clauses.append("created_at < ?")
-            args.append(before)
-        if search:
-            clauses.append("(model LIKE ? OR prompt_excerpt LIKE ?)")
-            args += [f"%{search}%", f"%{search}%"]
-        where = "WHERE " + " AND ".join(clauses) if clauses else ""
-        sql = f"SELECT * FROM cache_entries {where} ORDER BY created_at DESC, key LIMIT ?"
-        with self._store.read() as db:
-            return [_entry(row) for row in db.query(sql, [*args, limit])]
-
     def browse(
         self,
         limit: int = 100,
@@ -90,9 +74,10 @@ class ResponseCache:
         """One page of entries in listing order (newest first, then by key), keyset-paged.
 
         The listing order is `created_at DESC, key ASC`; a position in it is the pair
-        `(created_at, key)` of an entry. Unlike `page`, entries created at the same instant are
-        never skipped, and paging works in both directions, so a view can hold a window of a
-        few pages and slide it either way without OFFSET.
+        `(created_at, key)` of an entry. Entries created at the same instant are never
+        skipped (as they would be by paging on `created_at` alone), and paging works in both
+        directions, so a view can hold a window of a few pages and slide it either way without
+        OFFSET.
 
         Args:
             limit: The most entries to return.
@@ -146,7 +131,11 @@ class ResponseCache:
             return cursor.rowcount
 
     def stats(self, now: str) -> CacheStats:
-        """Entries, bytes and expired entries of the cache; lookups, hits and savings of the log."""
+        """Entries, bytes and expired entries of the cache; lookups, hits and savings of the log.
+
+        The log's figures are all-time sums of `usage_rollup` (kept by triggers, migration
+        m004), not of every call: they cost the same with 1,000 or 1,000,000 logged calls.
+        """
         with self._store.read() as db:
             entries, size, expired = db.execute(
                 "SELECT count(*), coalesce(sum(size_bytes), 0),"
@@ -154,9 +143,9 @@ class ResponseCache:
                 [now],
             ).fetchone()
             lookups, hits, tokens, saved = db.execute(
-                "SELECT coalesce(sum(cache_eligible), 0), coalesce(sum(cache_hit), 0),"
-                " coalesce(sum(CASE WHEN cache_hit THEN prompt_tokens + completion_tokens END), 0),"
-                " coalesce(sum(cost_saved_usd), 0) FROM calls"
+                "SELECT coalesce(sum(lookups), 0), coalesce(sum(cache_hits), 0),"
+                " coalesce(sum(tokens_saved), 0), coalesce(sum(cost_saved_usd), 0)"
+                " FROM usage_rollup"
             ).fetchone()
         return CacheStats(
             entries=entries,

@@ -26,6 +26,9 @@ class Store:
         self._lock = threading.RLock()
         self._readers = threading.local()
         self._path = _file_of(db)
+        self._watcher: sqlite3.Connection | None = None
+        self._watcher_lock = threading.Lock()  # not the writer's: a long write must not block it
+        self._commits = 0  # this process's commits: the version of an in-memory database
         from storage.cache import ResponseCache
         from storage.calls import CallLog
 
@@ -48,6 +51,21 @@ class Store:
                 self.db.conn.execute("ROLLBACK")
                 raise
             self.db.conn.execute("COMMIT")
+            self._commits += 1
+
+    def version(self) -> int:
+        """A number that changes whenever anything is committed to the database, by this
+        process or another: a pane re-reads its figures only when it changed.
+
+        `PRAGMA data_version` of a connection kept for this alone (a connection's own commits
+        do not change its data_version, so it must be one that never writes). Microseconds.
+        """
+        if self._path is None:
+            return self._commits
+        with self._watcher_lock:
+            if self._watcher is None:
+                self._watcher = _read_only(self._path, shared=True)
+            return int(self._watcher.execute("PRAGMA data_version").fetchone()[0])
 
     @contextmanager
     def read(self) -> Iterator[sqlite_utils.Database]:
@@ -66,6 +84,10 @@ class Store:
         """Close the writer connection (readers close with their threads)."""
         with self._lock:
             self.db.conn.close()
+        with self._watcher_lock:
+            if self._watcher is not None:
+                self._watcher.close()
+                self._watcher = None
         reader = getattr(self._readers, "db", None)
         if reader is not None:
             reader.conn.close()
@@ -79,9 +101,13 @@ def _file_of(db: sqlite_utils.Database) -> str | None:
     return None
 
 
-def _read_only(path: str) -> sqlite3.Connection:
+def _read_only(path: str, *, shared: bool = False) -> sqlite3.Connection:
     connection = sqlite3.connect(
-        f"file:{path}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None
+        f"file:{path}?mode=ro",
+        uri=True,
+        timeout=BUSY_TIMEOUT_SECONDS,
+        isolation_level=None,
+        check_same_thread=not shared,
     )
     connection.execute("PRAGMA query_only=ON")
     return connection

@@ -14,7 +14,8 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
-from storage.calls import fts_query
+from storage.calls import filtered_calls, fts_query
+from storage.migrations import usage_amounts
 from storage.records import CallFilter, UsageRow
 
 if TYPE_CHECKING:
@@ -34,6 +35,14 @@ _SUMS = """sum(calls) AS calls, sum(errors) AS errors, sum(prompt_tokens) AS pro
 DAILY_SQL = f"""SELECT date(bucket, 'localtime') AS grp, {_SUMS}
     FROM usage_rollup WHERE bucket >= ? AND bucket < ? GROUP BY grp"""
 """Sums per local day between two quarter-hour buckets (the totals and the chart read it)."""
+
+_SUMMARY_GROUPS = {
+    None: "'all'",
+    "model": "model",
+    "profile": "profile",
+    "day": "date({moment}, 'localtime')",
+}
+"""What `summary` groups by: everything, a column, or the local day of a moment."""
 
 _GROUP_SQL = """SELECT {column} AS grp, {sums} FROM usage_rollup
     WHERE bucket >= ? AND bucket < ? GROUP BY grp HAVING sum(calls) > 0
@@ -101,12 +110,37 @@ class UsageQueries:
         sql = _GROUP_SQL.format(column=by, sums=_SUMS)
         return self._rows(sql, *_bounds(now, days))
 
-    def log_page(self, query: CallFilter) -> list[LogRow]:
-        """Up to `query.limit` calls, newest first, older than `query.before_id` if set."""
-        sql, args = log_page_sql(query)
+    def summary(self, by: str | None, since: str | None = None) -> list[UsageRow]:
+        """Totals per model, profile or local day (ordered by group), or one row (`all`) for
+        everything, of the calls started at or after `since` (UTC ISO), or of the whole log.
+
+        Whole quarter hours come from the rollup; only the calls of the quarter hour holding
+        `since` are read one by one (at most 15 minutes of the log).
+
+        Raises:
+            ValueError: `by` is neither None nor one of `BREAKDOWNS`.
+        """
+        if by not in _SUMMARY_GROUPS:
+            raise ValueError(f"cannot break usage down by {by!r}")
+        found: dict[str, list[UsageRow]] = {}
+        with self._store.read() as db:
+            for sql, args in _summary_parts(_SUMMARY_GROUPS[by], since):
+                for row in db.query(sql, args):
+                    found.setdefault(str(row["grp"]), []).append(_usage_row(row))
+        totals = (add_rows(group, rows) for group, rows in sorted(found.items()))
+        return [row for row in totals if row.calls]
+
+    def log_page(self, query: CallFilter, *, newer_than: int | None = None) -> list[LogRow]:
+        """Up to `query.limit` calls, newest first, older than `query.before_id` if set.
+
+        With `newer_than`, the `query.limit` calls just newer than that id instead (still
+        newest first): the page above a window of the log, for paging back up.
+        """
+        sql, args = log_page_sql(query, newer_than)
         with self._store.read() as db:
             rows = db.execute(sql, args).fetchall()
-        return [_log_row(row) for row in rows]
+        found = [_log_row(row) for row in rows]
+        return found[::-1] if newer_than is not None else found
 
     def models(self, limit: int = 50) -> list[str]:
         """Models of the log, the most recently called first."""
@@ -118,33 +152,14 @@ class UsageQueries:
         return [_usage_row(row) for row in rows]
 
 
-def log_page_sql(query: CallFilter) -> tuple[str, list[Any]]:
-    """The SQL and arguments of one page of the log (public so tests can EXPLAIN it).
-
-    With search words the full-text index drives the query in id order and stops at the
-    page's end; `IN (SELECT rowid ...)` would first collect every match (~0.1-0.6 s at 1M).
-    """
+def log_page_sql(query: CallFilter, newer_than: int | None = None) -> tuple[str, list[Any]]:
+    """The SQL and arguments of one page of the log (public so tests can EXPLAIN it); with
+    `newer_than`, the calls just above that id, oldest first (see `filtered_calls`)."""
     words = search_words(query.search or "")
-    source, key = "calls", "calls.id"
-    clauses: list[str] = []
-    args: list[Any] = [EXCERPT_CHARS]
-    if words:
-        source, key = "calls_fts JOIN calls ON calls.id = calls_fts.rowid", "calls_fts.rowid"
-        clauses.append("calls_fts MATCH ?")
-        args.append(words)
-    for clause, value in (
-        ("calls.model = ?", query.model),
-        ("calls.started_at >= ?", query.since),
-        (f"{key} < ?", query.before_id),
-    ):
-        if value is not None and value != "":
-            clauses.append(clause)
-            args.append(value)
-    if query.errors_only:
-        clauses.append("calls.status IN ('error', 'incomplete')")  # idx_calls_failed's WHERE
-    where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-    sql = f"SELECT {_LOG_COLUMNS} FROM {source} {where} ORDER BY {key} DESC LIMIT ?"
-    return sql, [*args, query.limit]
+    source, key, where, args = filtered_calls(query, words, newer_than)
+    order = "ASC" if newer_than is not None else "DESC"
+    sql = f"SELECT {_LOG_COLUMNS} FROM {source} {where} ORDER BY {key} {order} LIMIT ?"
+    return sql, [EXCERPT_CHARS, *args, query.limit]
 
 
 def totals_of(days: list[UsageRow]) -> list[UsageRow]:
@@ -178,6 +193,39 @@ def bucket_of(moment: str) -> str:
     """The rollup bucket (UTC quarter hour `YYYY-MM-DDTHH:MM`) holding an ISO UTC time."""
     minute = int(moment[14:16]) // 15 * 15
     return f"{moment[:14]}{minute:02d}"
+
+
+def _as_moment(since: str) -> str:
+    """A UTC ISO time or a bare date (its midnight UTC) as `YYYY-MM-DDTHH:MM...` text."""
+    return since if len(since) >= 16 else f"{since[:10]}T00:00"
+
+
+def _next_bucket(bucket: str) -> str:
+    """The rollup bucket after `bucket` (a quarter hour later)."""
+    return (datetime.fromisoformat(bucket) + timedelta(minutes=15)).strftime("%Y-%m-%dT%H:%M")
+
+
+def _summary_parts(group: str, since: str | None) -> list[tuple[str, list[str]]]:
+    """The queries (SQL, arguments) whose rows add up to `summary`'s totals."""
+    rollup = f"SELECT {group.format(moment='bucket')} AS grp, {_SUMS} FROM usage_rollup"
+    if since is None:
+        return [(f"{rollup} GROUP BY grp", [])]
+    first = bucket_of(_as_moment(since))
+    return [
+        (f"{rollup} WHERE bucket > ? GROUP BY grp", [first]),
+        (_calls_between_sql(group), [since, _next_bucket(first)]),
+    ]
+
+
+def _calls_between_sql(group: str) -> str:
+    """Sums of the calls started in `[?, ?)`, as the rollup's columns, grouped like it."""
+    sums = ", ".join(
+        f"sum({amount}) AS {column}" for column, amount in usage_amounts("calls").items()
+    )
+    return (
+        f"SELECT {group.format(moment='started_at')} AS grp, {sums} FROM calls"
+        " WHERE started_at >= ? AND started_at < ? GROUP BY grp"
+    )
 
 
 def _bounds(now: datetime, days: int) -> tuple[str, str]:

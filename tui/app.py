@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import ClassVar
 
 from textual import events, work
@@ -17,11 +17,17 @@ from textual.worker import Worker
 from core.clock import Clock, utc_now
 from tui.engine import Engine
 from tui.failures import notify_failure
-from tui.screens.help import HelpScreen
+from tui.screens.prebuild import prebuild_panes
 from tui.screens.prompt import PromptScreen
 from tui.widgets.status import StatusFigures, read_status
 
-PANES = {"prompt": "Prompt", "cache": "Cache", "usage": "Usage"}
+PANES = {
+    "prompt": "Prompt",
+    "cache": "Cache",
+    "usage": "Usage",
+    "regressions": "Regressions",
+    "data": "Data",
+}
 
 
 def _cache_screen() -> Screen[None]:
@@ -34,6 +40,18 @@ def _usage_screen() -> Screen[None]:
     from tui.screens.usage import UsageScreen  # its chart library costs ~50 ms to import
 
     return UsageScreen()
+
+
+def _regressions_screen() -> Screen[None]:
+    from tui.screens.regressions import RegressionsScreen  # imported when first opened
+
+    return RegressionsScreen()
+
+
+def _data_screen() -> Screen[None]:
+    from tui.screens.data import DataScreen  # imported when first opened
+
+    return DataScreen()
 
 
 def pane_bindings(screen: Screen[object]) -> list[Binding]:
@@ -52,19 +70,35 @@ class TunedeckApp(App[None]):
         "styles/prompt.tcss",
         "styles/cache.tcss",
         "styles/usage.tcss",
+        "styles/regressions.tcss",
+        "styles/data.tcss",
     ]
-    MODES: ClassVar = {"prompt": PromptScreen, "cache": _cache_screen, "usage": _usage_screen}
+    MODES: ClassVar = {
+        "prompt": PromptScreen,
+        "cache": _cache_screen,
+        "usage": _usage_screen,
+        "regressions": _regressions_screen,
+        "data": _data_screen,
+    }
     DEFAULT_MODE = "prompt"
+    PREBUILT_PANES: ClassVar[tuple[str, ...]] = ("cache", "usage", "regressions")
+    """Panes built in the background after the first frame: opening one is then a switch."""
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("1", "pane('prompt')", "Prompt"),
         Binding("2", "pane('cache')", "Cache"),
         Binding("3", "pane('usage')", "Usage"),
+        Binding("4", "pane('regressions')", "Regressions"),
+        Binding("5", "pane('data')", "Data"),
         Binding("alt+1", "pane('prompt')", "Prompt", show=False, priority=True),
         Binding("alt+2", "pane('cache')", "Cache", show=False, priority=True),
         Binding("alt+3", "pane('usage')", "Usage", show=False, priority=True),
+        Binding("alt+4", "pane('regressions')", "Regressions", show=False, priority=True),
+        Binding("alt+5", "pane('data')", "Data", show=False, priority=True),
         Binding("f2", "pane('prompt')", "Prompt", show=False, priority=True),
         Binding("f3", "pane('cache')", "Cache", show=False, priority=True),
         Binding("f4", "pane('usage')", "Usage", show=False, priority=True),
+        Binding("f5", "pane('regressions')", "Regressions", show=False, priority=True),
+        Binding("f6", "pane('data')", "Data", show=False, priority=True),
         Binding("question_mark", "help", "Help"),
         Binding("f1", "help", "Help", show=False, priority=True),
         Binding("ctrl+q", "quit", "Quit", priority=True),
@@ -83,7 +117,10 @@ class TunedeckApp(App[None]):
         warm_up: bool = True,
         cursor_blink: bool = True,
         pane: str = "prompt",
+        collector_paused: bool = False,
     ) -> None:
+        """`collector_paused`: the launcher turned the garbage collector off to start faster;
+        the app turns it on again after the warm-up (or the first frame)."""
         super().__init__()
         self.engine = engine
         self.clock = clock
@@ -92,6 +129,9 @@ class TunedeckApp(App[None]):
         """False in snapshot tests: text cursors do not blink."""
         self._warm = warm_up
         self._first_pane = pane
+        self._collector_paused = collector_paused
+        self._started = False
+        self._after_start: list[Callable[[], object]] = []
         self.last_key_at = 0.0
         """When the user last pressed a key (monotonic): streaming repaints wait for typing."""
         name, profile = engine.settings.resolve_profile()
@@ -101,12 +141,34 @@ class TunedeckApp(App[None]):
     def on_mount(self) -> None:
         if self._first_pane != self.DEFAULT_MODE:
             self.switch_mode(self._first_pane)
-        self.call_after_refresh(self._after_first_frame)
+
+    def on_ready(self) -> None:
+        """The first frame is on screen: start the work that waited for it (once this event
+        has been handled everywhere)."""
+        self.call_later(self._start_waiting_work)
+
+    def _start_waiting_work(self) -> None:
+        self._started = True
+        self._after_first_frame()
+        waiting, self._after_start = self._after_start, []
+        for callback in waiting:
+            callback()
+
+    def after_start(self, callback: Callable[[], object]) -> None:
+        """Run `callback` after the first frame: thread workers started earlier compete with
+        it for the interpreter (imports of the SDK, the tokenizer, SQL)."""
+        if self._started:
+            self.call_after_refresh(callback)
+        else:
+            self._after_start.append(callback)
 
     def _after_first_frame(self) -> None:
         self.refresh_status()
+        prebuild_panes(self, self.PREBUILT_PANES)
         if self._warm:
             self.warm_up()
+        else:
+            self._settle_collector()
 
     def on_key(self, event: events.Key) -> None:
         self.last_key_at = time.monotonic()
@@ -126,21 +188,30 @@ class TunedeckApp(App[None]):
     @work(thread=True, group="warm-up", exit_on_error=False)
     def warm_up(self) -> None:
         """Import the SDK and load the tokenizer off the event loop, after the first frame."""
-        import openai  # noqa: F401
+        try:
+            import openai  # noqa: F401
 
-        from core.prices import known_price
-        from core.tokens import count_text
+            from core.prices import known_price
+            from core.tokens import count_text
 
-        count_text("warm up", self.model_name)
-        _, profile = self.engine.settings.resolve_profile(self.profile_name)
-        known_price(self.model_name, profile)
-        self.call_from_thread(self._freeze_startup_objects)
+            count_text("warm up", self.model_name)
+            _, profile = self.engine.settings.resolve_profile(self.profile_name)
+            known_price(self.model_name, profile)
+        finally:
+            self.call_from_thread(self._settle_collector)
 
-    def _freeze_startup_objects(self) -> None:
-        # The ~200k objects of the imports never die: freezing them spares every later full
-        # collection (measured: 170-215 ms pauses while an answer streams) from walking them.
-        gc.collect()
-        gc.freeze()
+    def _settle_collector(self) -> None:
+        """Keep the garbage collector off the ~200k objects made at start: they live on."""
+        if self._collector_paused:
+            # Paused by the launcher until now (a full collection would take ~0.3 s): the
+            # few MB of garbage the start left stay, frozen with the rest.
+            gc.freeze()
+            gc.enable()
+        elif self._warm:
+            # Freezing spares every later full collection (measured: 170-215 ms pauses while
+            # an answer streams) from walking the imports' objects.
+            gc.collect()
+            gc.freeze()
 
     def action_pane(self, name: str) -> None:
         """Switch to a pane."""
@@ -149,6 +220,8 @@ class TunedeckApp(App[None]):
 
     def action_help(self) -> None:
         """Show every binding of the current pane."""
+        from tui.screens.help import HelpScreen  # its table is not needed to start
+
         if isinstance(self.screen, HelpScreen):
             return
         keys: dict[str, list[str]] = {}

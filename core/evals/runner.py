@@ -76,6 +76,7 @@ async def run_suite(
     Raises:
         BadInput: bad options, or the estimate is above `options.max_cost_usd` (nothing sent).
         ConfigError: the profile's key is missing (nothing sent).
+        BudgetExceeded: the estimate would take a budget covering the run over (nothing sent).
         asyncio.CancelledError: the run was cancelled; it is recorded `interrupted`.
         TunedeckError: an error that stops every case; the run is recorded `interrupted`.
     """
@@ -83,6 +84,8 @@ async def run_suite(
     profile_name, profile = _profile(client, options.profile)
     pairs = [(case, repeat) for repeat in range(options.repeats) for case in suite.cases]
     estimate = preflight(suite, options, profile, [case for case, _ in pairs])
+    check = client.budget.check_spend
+    check(profile_name, profile, options.model, estimate.cost_usd, "evaluation run")
     evals = EvalStore(client.store)
     suite_id = evals.suite_id(suite.name, suite.version)
     if suite_id is None:  # a new version: its content is stored once, for resumes and history
@@ -123,6 +126,8 @@ async def resume_run(
         if (case.id, repeat) not in finished
     ]
     estimate = preflight(suite, options, profile, [case for case, _ in pairs])
+    check = client.budget.check_spend
+    check(profile_name, profile, run.model, estimate.cost_usd, "evaluation run")
     try:
         evals.reopen_run(run_id, os.getpid())
     except EvalStorageError as error:

@@ -10,9 +10,10 @@ After ctrl+s sends the prompt and the first chunk has arrived, a "typist" thread
 letters into the focused `#compare-model` Input, one at a time, 20-60 ms apart (seeded), the way
 the terminal driver's input thread does: `driver.send_message(Key)` from another thread, so time
 the event loop is busy counts. A key's latency runs from that call to the end of the first frame
-whose render of the Input shows the new value: `App._display` is wrapped to also encode the frame
-to terminal bytes (`render_segments`, the work a real terminal frame costs beyond headless) and
-`Input.render_lines` records the value it renders. The next key is typed only after that frame.
+that writes the typed character on screen: `App._display` is wrapped to read, from the update the
+compositor hands to the driver, the text the frame writes into the Input's row (it must hold the
+last 8 characters typed), and to encode the frame to terminal bytes (`render_segments`, the work
+a real terminal frame costs beyond headless). The next key is typed only after that frame.
 
 Baseline, same run: the same number of keystrokes, same gaps, with nothing streaming. Rounds
 alternate streaming then baseline. Each key's latency is also split at the moment the Input posts
@@ -20,8 +21,8 @@ alternate streaming then baseline. Each key's latency is also split at the momen
 rescheduled every 5 ms (`loop.call_at`) that records how late it runs, during each phase; and a
 third: garbage-collector pauses (`gc.callbacks`) per phase.
 
-The database exists before the console starts (a returning user's): with a fresh one, the start-up
-thread workers race to open and migrate it through the unguarded `Engine.store`.
+The console starts as `tunedeck` starts it: the garbage collector paused until the warm-up is
+done (`collector_paused`). The database exists before it starts, as a returning user's does.
 """
 
 from __future__ import annotations
@@ -48,6 +49,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # for tests.*
 
 from textual import events
+from textual._compositor import ChopsUpdate, LayoutUpdate
+from textual.geometry import Region
 from textual.pilot import Pilot
 from textual.widgets import Input
 
@@ -90,9 +93,44 @@ def pct(samples: Sequence[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q / 100 * len(ordered)))]
 
 
+VISIBLE_TAIL = 8  # a key counts as shown when the frame writes the field's last 8 characters
+
+
+def written_text(update: Any, region: Region) -> str | None:
+    """The text a frame writes into `region`'s first row, or None if it leaves the row alone.
+
+    Read from the update the compositor hands to the driver (the chops of a partial update,
+    the lines of a full one): what the terminal receives, not what a widget rendered.
+    """
+    y, x1, x2 = region.y, region.x, region.right
+    if isinstance(update, ChopsUpdate):
+        spans = [(a, b) for row, a, b in update.spans if row == y and a < x2 and b > x1]
+        if not spans:
+            return None
+        lo, hi = max(x1, min(a for a, _ in spans)), min(x2, max(b for _, b in spans))
+        pieces = update.chops[y].items()
+    elif isinstance(update, LayoutUpdate):
+        if not update.region.y <= y < update.region.bottom:
+            return None
+        lo, hi, x = x1, x2, update.region.x
+        pieces_list = []
+        for strip in update.strips[y - update.region.y]:
+            pieces_list.append((x, strip))
+            x += strip.cell_length
+        pieces = pieces_list
+    else:
+        return None
+    text = []
+    for x, strip in sorted((x, strip) for x, strip in pieces if strip is not None):
+        end = x + strip.cell_length
+        if end > lo and x < hi:
+            text.append(strip.crop(max(lo - x, 0), min(hi, end) - x).text)
+    return "".join(text)
+
+
 @dataclass
 class FrameProbe:
-    """Sees every frame; signals the first one whose render of the Input shows `expected`."""
+    """Sees every frame; signals the first one that writes the typed value into the Input."""
 
     app: TunedeckApp
     target: Input
@@ -102,11 +140,9 @@ class FrameProbe:
     frames: int = 0
     encode_ms: float = 0.0
     done: threading.Event = field(default_factory=threading.Event)
-    _rendered: str | None = None
 
     def install(self) -> None:
         display = self.app._display
-        render_lines = self.target.render_lines
         post_message = self.target.post_message
         console = self.app.console
 
@@ -117,14 +153,12 @@ class FrameProbe:
                 update.render_segments(console)  # what a real terminal frame costs beyond this
                 self.encode_ms += (time.perf_counter() - start) * 1000
             self.frames += 1
-            seen, self._rendered = self._rendered, None
-            if seen is not None and seen == self.expected and not self.done.is_set():
+            if self.expected is None or self.done.is_set() or update is None:
+                return
+            written = written_text(update, self.target.region)
+            if written is not None and self.expected[-VISIBLE_TAIL:] in written:
                 self.frame_at = time.perf_counter()
                 self.done.set()
-
-        def render_and_note(crop: Any) -> Any:
-            self._rendered = self.target.value
-            return render_lines(crop)
 
         def post_and_note(message: Any) -> bool:
             if isinstance(message, Input.Changed) and message.value == self.expected:
@@ -132,7 +166,6 @@ class FrameProbe:
             return post_message(message)
 
         self.app._display = display_and_encode  # type: ignore[method-assign]
-        self.target.render_lines = render_and_note  # type: ignore[method-assign]
         self.target.post_message = post_and_note  # type: ignore[method-assign]
 
     def arm(self, expected: str) -> None:
@@ -210,6 +243,7 @@ class Phase:
     frames: int = 0
     seconds: float = 0.0
     encode_ms: float = 0.0
+    cpu_seconds: float = 0.0  # the event loop's (main thread's) CPU time
 
 
 @dataclass
@@ -291,7 +325,7 @@ async def run_phase(
             pause = (time.perf_counter() - gc_start) * 1000
             phase.gc_pauses.setdefault(info["generation"], []).append(pause)
 
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.thread_time()
     lag.start()
     gc.callbacks.append(gc_watch)
     try:
@@ -300,6 +334,7 @@ async def run_phase(
         gc.callbacks.remove(gc_watch)
         lag.stop()
     phase.seconds += time.perf_counter() - start
+    phase.cpu_seconds += time.thread_time() - cpu_start
     phase.frames += probe.frames - frames
     phase.encode_ms += probe.encode_ms - encode
     phase.to_value += [value for value, _ in keys if not math.isnan(value)]
@@ -362,13 +397,14 @@ async def one_round(
 
 
 def summary(label: str, samples: Sequence[float], baseline: Sequence[float]) -> str:
-    p50, p95, top = pct(samples, 50), pct(samples, 95), max(samples)
+    p50, p95, p99, top = pct(samples, 50), pct(samples, 95), pct(samples, 99), max(samples)
     ratio = (
         f"x{p50 / pct(baseline, 50):.2f} / x{p95 / pct(baseline, 95):.2f}"
+        f" / x{p99 / pct(baseline, 99):.2f}"
         if samples is not baseline
         else "baseline"
     )
-    return f"{label:34} {len(samples):6} {p50:7.1f} {p95:7.1f} {top:7.1f}   {ratio}"
+    return f"{label:34} {len(samples):6} {p50:7.1f} {p95:7.1f} {p99:7.1f} {top:7.1f}   {ratio}"
 
 
 def report(streaming: Phase, idle: Phase, stream: StreamStats) -> None:
@@ -380,7 +416,7 @@ def report(streaming: Phase, idle: Phase, stream: StreamStats) -> None:
         f" p99 {pct(gaps, 99) * 1000:.1f} ms, max {max(gaps) * 1000:.0f} ms)"
     )
     print("\na) keystroke to screen (ms): key sent by the input thread -> frame showing it")
-    print(f"{'':34} {'keys':>6} {'p50':>7} {'p95':>7} {'max':>7}   ratio p50 / p95")
+    print(f"{'':34} {'keys':>6} {'p50':>7} {'p95':>7} {'p99':>7} {'max':>7}   ratio p50/p95/p99")
     print(summary("nothing streaming (baseline)", idle.keys, idle.keys))
     print(summary("answer streaming at ~100 chunks/s", streaming.keys, idle.keys))
     p95 = pct(streaming.keys, 95)
@@ -398,15 +434,20 @@ def report(streaming: Phase, idle: Phase, stream: StreamStats) -> None:
             f"{label:34} {len(lags):6} {pct(lags, 50):7.2f} {pct(lags, 95):7.2f}"
             f" {pct(lags, 99):7.2f} {max(lags):7.1f}"
         )
-    print("\nc) frames and garbage-collector pauses")
+    print("\nc) frames, event-loop CPU (less sensitive to other load) and garbage-collector pauses")
     for label, phase in (("nothing streaming (baseline)", idle), ("streaming", streaming)):
         fps = phase.frames / phase.seconds
         encode = phase.encode_ms / max(phase.frames, 1)
+        cpu = 100 * phase.cpu_seconds / phase.seconds
+        per_key = phase.cpu_seconds * 1000 / max(len(phase.keys), 1)
         pauses = ", ".join(
             f"gen{gen} {len(ms)}x max {max(ms):.1f} ms"
             for gen, ms in sorted(phase.gc_pauses.items())
         )
-        print(f"{label:34} {fps:5.1f} frames/s, {encode:.2f} ms/frame encoding; GC: {pauses}")
+        print(
+            f"{label:34} {fps:5.1f} frames/s, {encode:.2f} ms/frame encoding, main thread"
+            f" CPU {cpu:.0f}% ({per_key:.1f} ms a key); GC: {pauses}"
+        )
 
 
 async def bench(rounds: int, words: int) -> None:
@@ -420,10 +461,10 @@ async def bench(rounds: int, words: int) -> None:
         os.environ["FAKE_API_KEY"] = TEST_KEY
         write_config(home, fake_profile_toml(fake.base_url))
         engine = Engine(load_settings())
-        # The database exists before the console starts, as a returning user's does (a fresh one
-        # is migrated by whichever start-up thread worker touches `engine.store` first).
+        # The database exists before the console starts, as a returning user's does.
         engine.store  # noqa: B018
-        app = TunedeckApp(engine)
+        gc.disable()  # as `tunedeck` starts the console; the app resumes it after its warm-up
+        app = TunedeckApp(engine, collector_paused=True)
         streaming, idle, stream = Phase(), Phase(), StreamStats()
         async with app.run_test(size=(120, 36)) as pilot:
             await settle(pilot)  # warm-up worker: SDK, tokenizer and prices imported

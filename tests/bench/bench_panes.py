@@ -11,8 +11,8 @@ The large database (default 1,000,000 calls over the last 60 days, six models on
 100,000 cache entries over 35 days, some expired) is built in a temporary TUNEDECK_HOME: opened
 with `Store.open` (migrations make the tables, indexes and triggers), then its triggers are
 saved and dropped, the rows go in with executemany in one transaction, the FTS index is rebuilt
-(`'rebuild'`) and `usage_rollup` is filled with the SQL of migration m003 (built from the same
-helpers), the triggers are created again, then ANALYZE and a checkpoint. Each phase is timed.
+(`'rebuild'`) and `usage_rollup` is filled by `storage.migrations.rebuild_usage_rollup`, the
+triggers are created again, then ANALYZE and a checkpoint. Each phase is timed.
 With --keep-db the file stays in the system temporary folder, keyed by the sizes, for the
 next run. The baseline database is built the same way with 3,000 calls and 3,000 entries: the
 seed database of the tests (40 calls, 6 entries) has no second page to move to.
@@ -20,17 +20,24 @@ seed database of the tests (40 calls, 6 entries) has no second page to move to.
 On each database, with the fixed clock of its load, local time UTC, the console headless at
 120x36 under Pilot (`TunedeckApp(..., warm_up=False, cursor_blink=False)`, animations off):
 a) Opening a pane: a fresh console starts on the Prompt pane and waits until its start-up
-   workers are done; then alt+2 (Cache) or alt+3 (Usage) is posted. Timed from the key: the
-   mode switched, the pane's first frame, its table's rows in the widget and on screen (the
-   end of the first frame started after them), its figures (the Cache stats line; the Usage
-   totals, breakdown and chart) and everything on screen. Five consoles per pane. Then, in
-   one console, switching back to panes already built (alt+2, alt+3, alt+1 in turn, five
-   rounds): to the pane's first frame; the Usage pane also reads its log and its figures
-   again on every resume (the Cache pane reads nothing).
-b) Moving a page: pagedown is posted to the focused table again and again. The table holds two
-   pages and asks SQL for the next when the cursor comes near its end: for a key that does,
-   the time to the new rows in the widget and to the frame showing them is one sample (20 a
-   table); a key that only moves the cursor gives the time to its frame.
+   workers are done and, by default, until the Cache and Usage panes are built ahead (in the
+   background after the first frame, tui/screens/prebuild.py); then alt+2 (Cache) or alt+3
+   (Usage) is posted. Timed from the key: the mode switched, the pane's first frame (built
+   ahead: its rows and figures are in it), and, for a pane built on the key (the pre-build
+   off: a user faster than it), its table's rows in the widget and on screen (the end of the
+   first frame started after them), its figures (the Cache stats line; the Usage totals,
+   breakdown and chart) and everything on screen. Five consoles per pane and way. Then, in one
+   console, switching back to panes already built (alt+2, alt+3, alt+1 in turn, five rounds):
+   to the pane's first frame, and the reads it made (none: the Usage pane re-reads only when
+   the database changed); then five rounds with a call logged before each return to Usage:
+   its log and figures read again and on screen. And, in fresh consoles, the longest stall of
+   the event loop in the 2 s after the first frame, with and without building ahead (what a
+   key typed meanwhile would wait for).
+b) Moving a page: pagedown is posted to the focused table 60 times, waiting for the app in
+   between. The table holds at most two pages and reads the page past each end ahead, in a
+   worker; every key gives the time to the frame that shows it; a key after which the window
+   slid (a page added, the farthest dropped, after that frame) also the time to the frame
+   after the slide.
 c) The reads behind the panes, alone, on the main thread: the Usage totals
    (`UsageQueries.daily(now, 30)` + `totals_of`), breakdowns, log pages, cache pages, the status
    line (`read_status`), `store.cache.stats(now)`: one first run, then median and max of 10. On
@@ -38,10 +45,11 @@ c) The reads behind the panes, alone, on the main thread: the Usage totals
    database has no statistics), with the query plans that differ.
 
 Where the time goes, from wrappers installed once (see `Probe`): the methods that fill the
-widgets (`CacheTable.show`, `CallLogTable._show_rows`, `UsageScreen._show_figures`,
-`CacheScreen._show_stats`), frames (`Screen._compositor_refresh`: render and hand over; each
-frame is also encoded to terminal bytes, the work headless skips), layouts
-(`Screen._refresh_layout`), stylesheet reparses and updates, and each page's SQL in its worker.
+widgets (`CacheTable._show_window`, `CallLogTable._show_window`, their `_apply_slide`,
+`UsageScreen._show_figures`, `CacheScreen._show_stats`), frames (`Screen._compositor_refresh`:
+render and hand over; each frame is also encoded to terminal bytes, the work headless skips),
+layouts (`Screen._refresh_layout`), stylesheet reparses and updates, and each page's SQL in its
+worker.
 
 Keys are posted as the terminal driver posts them (`app.post_message(events.Key(...))`), not with
 `pilot.press`, which returns only once the whole process, threads included, is idle. Conditions
@@ -57,6 +65,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import gc
 import hashlib
 import importlib
@@ -71,7 +80,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -81,15 +90,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # for tests.*
 from textual import events
 from textual.app import App
 from textual.pilot import Pilot
+from textual.worker import WorkerCancelled
 
 from core.clock import iso
 from core.settings import DATABASE_FILE, load_settings
-from storage.migrations import _m003_amounts, _m003_bucket
-from storage.records import CallFilter
+from storage.migrations import rebuild_usage_rollup
+from storage.records import CallFilter, CallOutcome, CallStart, Usage
 from storage.store import Store
 from storage.usage import UsageQueries, totals_of
 from tui.app import TunedeckApp
 from tui.engine import Engine
+from tui.screens.base import PaneScreen
+from tui.screens.prebuild import is_built
 from tui.widgets.status import read_status
 
 SIZE = (120, 36)
@@ -98,8 +110,9 @@ FIGURES_MS = 250.0
 DAYS = 60  # calls spread over the last DAYS days
 CACHE_DAYS = 35  # cache entries created over the last CACHE_DAYS days (TTL 30 days)
 BASELINE_ROWS = 3_000
+PREBUILT = ("cache", "usage")
 DEEP = 5_000  # rows from the top of a deep page in part c (half the rows on smaller tables)
-FORMAT = 1  # bump when the generated data changes: kept databases are rebuilt
+FORMAT = 2  # bump when the generated data changes: kept databases are rebuilt
 
 OPENAI = "https://api.openai.com/v1"
 VLLM = "http://gpu-box:8000/v1"
@@ -326,14 +339,6 @@ def entry_rows(
 # -- the load ---------------------------------------------------------------------------------
 
 
-ROLLUP_SQL = (
-    f"INSERT INTO usage_rollup SELECT {_m003_bucket('calls')} AS bucket, model, profile, "
-    f"{', '.join(f'sum({amount})' for amount in _m003_amounts('calls'))} "
-    "FROM calls GROUP BY bucket, model, profile"
-)
-"""What migration m003 runs to fill `usage_rollup` from the calls already logged."""
-
-
 @dataclass
 class Built:
     """A database ready for the panes: its data directory, the time of its load, its sizes."""
@@ -388,9 +393,8 @@ def build(home: Path, calls: int, entries: int) -> Built:
     lap(f"insert {entries:,} cache entries")
     conn.execute("INSERT INTO calls_fts(calls_fts) VALUES('rebuild')")
     lap("rebuild calls_fts")
-    conn.execute("DELETE FROM usage_rollup")
-    conn.execute(ROLLUP_SQL)
-    lap("fill usage_rollup (m003's SQL)")
+    rebuild_usage_rollup(store.db)
+    lap("fill usage_rollup (rebuild_usage_rollup)")
     for _, sql in triggers:
         conn.execute(sql)
     conn.execute("COMMIT")
@@ -497,9 +501,11 @@ class Probe:
     """
 
     MARKED = (
-        ("tui.widgets.cache.table", "CacheTable", "show", "cache rows"),
+        ("tui.widgets.cache.table", "CacheTable", "_show_window", "cache rows"),
+        ("tui.widgets.cache.table", "CacheTable", "_apply_slide", "cache slide"),
         ("tui.screens.cache", "CacheScreen", "_show_stats", "cache stats"),
-        ("tui.widgets.usage.log", "CallLogTable", "_show_rows", "log rows"),
+        ("tui.widgets.usage.log", "CallLogTable", "_show_window", "log rows"),
+        ("tui.widgets.usage.log", "CallLogTable", "_apply_slide", "log slide"),
         ("tui.screens.usage", "UsageScreen", "_show_figures", "usage figures"),
     )
 
@@ -651,7 +657,8 @@ async def poll(condition: Callable[[], bool], timeout: float = 60.0) -> float:
 async def settle(pilot: Pilot[None]) -> None:
     """Wait for every worker and for what their results start (a page may fetch the next)."""
     for _ in range(3):
-        await pilot.app.workers.wait_for_complete()
+        with contextlib.suppress(WorkerCancelled):  # an exclusive worker replaced by a newer
+            await pilot.app.workers.wait_for_complete()
         await pilot.pause()
 
 
@@ -696,13 +703,19 @@ class Bench:
         self.built = built
         self.probe = probe
 
-    def make_app(self) -> TunedeckApp:
-        """A console on the database, its store opened first (as `build_app` in the tests)."""
+    def make_app(self, *, prebuild: bool = True) -> TunedeckApp:
+        """A console on the database, its store opened first (as `build_app` in the tests);
+        without `prebuild`, no pane is built ahead (a user faster than the pre-build)."""
         engine = Engine(load_settings(self.built.home))
         engine.store  # noqa: B018 - open it here: workers must not race to open it
         now = self.built.now
-        app = TunedeckApp(engine, clock=lambda: now, warm_up=False, cursor_blink=False)
+        gc.disable()  # as the launcher (tui/cli): the app freezes and enables it at start
+        app = TunedeckApp(
+            engine, clock=lambda: now, warm_up=False, cursor_blink=False, collector_paused=True
+        )
         app.animation_level = "none"
+        if not prebuild:
+            app.PREBUILT_PANES = ()
         self.probe.frames.clear()
         self.probe.layouts.clear()
         self.probe.styling.clear()
@@ -710,33 +723,62 @@ class Bench:
         return app
 
 
+async def wait_started(pilot: Pilot[None], *, prebuilt: bool) -> None:
+    """Wait for the console's start-up work (and its panes built ahead), then freeze the GC's
+    start-up objects as the warm-up (off here: no SDK import) ends with."""
+    app = pilot.app
+    if prebuilt:
+        await poll(lambda: all(is_built(app, mode) for mode in PREBUILT), 60.0)
+        await settle(pilot)
+        await poll(lambda: all(pane(app, mode).rendered_ahead for mode in PREBUILT), 60.0)
+    await settle(pilot)
+    gc.collect()
+    gc.freeze()
+
+
+def pane(app: App[Any], mode: str) -> PaneScreen:
+    """The screen of a pane already built."""
+    screen = app._screen_stacks[mode][0]
+    assert isinstance(screen, PaneScreen)
+    return screen
+
+
 # -- a) opening panes -------------------------------------------------------------------------
 
 
-async def open_once(bench: Bench, pane: str) -> dict[str, float]:
-    """One first opening of the Cache or Usage pane in a fresh console: ms to each stage."""
+MARKS = {"cache": ("cache rows", "cache stats"), "usage": ("log rows", "usage figures")}
+"""Per pane: the marks of its table's rows and of its figures."""
+
+
+async def open_once(bench: Bench, pane: str, prebuilt: bool) -> dict[str, float]:
+    """One first opening of the Cache or Usage pane in a fresh console: ms to each stage.
+
+    Built ahead, its rows and figures are in before the key: they are on screen with the
+    pane's first frame (checked: and nothing is read again)."""
     probe = bench.probe
-    app = bench.make_app()
-    rows_mark, figures_mark = ("cache rows", "cache stats")
-    if pane == "usage":
-        rows_mark, figures_mark = ("log rows", "usage figures")
+    app = bench.make_app(prebuild=prebuilt)
+    rows_mark, figures_mark = MARKS[pane]
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        app._freeze_startup_objects()  # what the warm-up (off here: no SDK import) ends with
+        await wait_started(pilot, prebuilt=prebuilt)
         first_screen = app.screen
         rows_seen, figures_seen = probe.count(rows_mark), probe.count(figures_mark)
-        started = post_key(app, "alt+2" if pane == "cache" else "alt+3")
+        begun = post_key(app, "alt+2" if pane == "cache" else "alt+3")
         shown = await poll(lambda: app.screen is not first_screen)
-        screen_frame = await probe.frame_after(started, app.screen)
-        rows = await probe.shown(rows_mark, rows_seen)
-        figures = await probe.shown(figures_mark, figures_seen)
-        rows_frame = await probe.frame_after(rows)
-        both_frame = await probe.frame_after(max(rows, figures))
+        screen_frame = await probe.frame_after(begun, app.screen)
+        if prebuilt:
+            rows = figures = rows_frame = both_frame = screen_frame
+        else:
+            rows = await probe.shown(rows_mark, rows_seen)
+            figures = await probe.shown(figures_mark, figures_seen)
+            rows_frame = await probe.frame_after(rows)
+            both_frame = await probe.frame_after(max(rows, figures))
         await settle(pilot)
+        if prebuilt:
+            assert probe.count(rows_mark) == rows_seen, "a pane built ahead read its rows again"
         busy = {
-            "styling": probe.styling_ms(started, both_frame),
-            "layout": probe.reflow_ms(started, both_frame),
-            "frames": probe.frames_ms(started, both_frame),
+            "styling": probe.styling_ms(begun, both_frame),
+            "layout": probe.reflow_ms(begun, both_frame),
+            "frames": probe.frames_ms(begun, both_frame),
         }
     app.engine.close()
     stages = {
@@ -747,48 +789,83 @@ async def open_once(bench: Bench, pane: str) -> dict[str, float]:
         "figures": figures,
         "all frame": both_frame,
     }
-    return {name: ms(moment - started) for name, moment in stages.items()} | busy
+    return {name: ms(moment - begun) for name, moment in stages.items()} | busy
 
 
-async def open_fresh(bench: Bench, pane: str, results: Results, samples: int) -> None:
+async def open_fresh(
+    bench: Bench, pane: str, results: Results, samples: int, *, prebuilt: bool
+) -> None:
     """Open the Cache or Usage pane for the first time in a fresh console, `samples` times."""
     spans = bench.probe.spans
     before = {name: len(values) for name, values in spans.items()}
     times: dict[str, list[float]] = {}
     for _ in range(samples):
-        for name, value in (await open_once(bench, pane)).items():
+        for name, value in (await open_once(bench, pane, prebuilt)).items():
             times.setdefault(name, []).append(value)
-    title = f"a) open {'Cache' if pane == 'cache' else 'Usage'} (new screen):"
+    how = "built ahead" if prebuilt else "built on the key"
+    title = f"a) open {'Cache' if pane == 'cache' else 'Usage'} ({how}):"
     table = "table" if pane == "cache" else "log"
     figures = "stats line" if pane == "cache" else "totals, breakdown, chart"
     add(results, f"{title} mode switched", times["shown"])
     add(results, f"{title} first frame of the pane", times["first frame"], PANE_MS)
-    add(results, f"{title} {table} rows in the widget", times["rows"], PANE_MS)
+    if not prebuilt:
+        add(results, f"{title} {table} rows in the widget", times["rows"], PANE_MS)
     add(results, f"{title} {table} rows on screen (frame)", times["rows frame"], PANE_MS)
     target = FIGURES_MS if pane == "cache" else PANE_MS
-    add(results, f"{title} {figures} in the widgets", times["figures"], target)
+    if not prebuilt:
+        add(results, f"{title} {figures} in the widgets", times["figures"], target)
     add(results, f"{title} everything on screen (frame)", times["all frame"], target)
-    shows = ("CacheTable.show", "cache rows"), ("CacheScreen._show_stats", "cache stats")
-    if pane == "usage":
-        shows = (
-            ("CallLogTable._show_rows", "log rows"),
-            ("UsageScreen._show_figures", "usage figures"),
-        )
-    for method, name in shows:
-        add(results, f"{title}   {method} (filling the widgets)", spans[name][before[name] :])
+    if not prebuilt:
+        methods = {
+            "cache rows": "CacheTable._show_window",
+            "cache stats": "CacheScreen._show_stats",
+            "log rows": "CallLogTable._show_window",
+            "usage figures": "UsageScreen._show_figures",
+        }
+        for name in MARKS[pane]:
+            spent = spans[name][before[name] :]
+            add(results, f"{title}   {methods[name]} (filling the widgets)", spent)
     add(results, f"{title}   CSS: stylesheet reparse + update", times["styling"])
     add(results, f"{title}   layout (reflows)", times["layout"])
     add(results, f"{title}   frames (render + display)", times["frames"])
 
 
+async def stalls_at_start(bench: Bench, results: Results, samples: int) -> None:
+    """The event loop's longest stall in the 2 s after the first frame, with and without the
+    panes built ahead (what a key typed then would wait for, beyond its own handling): in wall
+    time, and in the event loop thread's CPU time (its own work: on a loaded machine the wall
+    time also counts waiting for a core)."""
+    for prebuilt in (True, False):
+        walls: list[float] = []
+        cpus: list[float] = []
+        for _ in range(samples):
+            app = bench.make_app(prebuild=prebuilt)
+            async with app.run_test(size=SIZE):
+                wall = cpu = 0.0
+                until = time.perf_counter() + 2.0
+                while time.perf_counter() < until:
+                    begun, used = time.perf_counter(), time.thread_time()
+                    await asyncio.sleep(0.005)
+                    wall = max(wall, time.perf_counter() - begun - 0.005)
+                    cpu = max(cpu, time.thread_time() - used)
+                walls.append(ms(wall))
+                cpus.append(ms(cpu))
+            app.engine.close()
+        how = "with the panes built ahead" if prebuilt else "without building ahead"
+        add(results, f"a) start: longest event-loop stall in 2 s, {how} (wall)", walls)
+        add(results, f"a) start: ... its event-loop thread's CPU, {how}", cpus)
+
+
 async def reopen(bench: Bench, pilot: Pilot[None], results: Results, rounds: int) -> None:
-    """Switch back to panes already built (alt+2, alt+3, alt+1 in turn), `rounds` times."""
+    """Switch back to panes already built (alt+2, alt+3, alt+1 in turn), `rounds` times with
+    nothing changed, then `rounds` times with a call logged before each return to Usage."""
     from tui.screens.usage import UsageScreen
 
     probe = bench.probe
     app = pilot.app
+    assert isinstance(app, TunedeckApp)
     screens = {}
-    for key in ("alt+2", "alt+3", "alt+1"):  # build each pane once, untimed
+    for key in ("alt+2", "alt+3", "alt+1"):
         post_key(app, key)
         await settle(pilot)
         screens[key] = app.screen
@@ -800,54 +877,83 @@ async def reopen(bench: Bench, pilot: Pilot[None], results: Results, rounds: int
         timed(usage.queries, method, figures_sql)
     timed(usage.queries, "log_page", log_sql)
     times: dict[str, list[float]] = {}
-    for _ in range(rounds):
-        for key, name in (("alt+2", "Cache"), ("alt+3", "Usage"), ("alt+1", "Prompt")):
-            await settle(pilot)
-            screen = screens[key]
-            rows_seen, figures_seen = probe.count("log rows"), probe.count("usage figures")
-            figures_reads, log_reads = len(figures_sql), len(log_sql)
-            started = post_key(app, key)
-            await poll(partial(lambda shown: app.screen is shown, screen))
-            frame = await probe.frame_after(started, screen)
-            times.setdefault(f"{name} frame", []).append(ms(frame - started))
-            if key == "alt+3":  # the pane reads its figures and its log again
+    rereads = 0
+    for changed in (False, True):
+        for _ in range(rounds):
+            for key, name in (("alt+2", "Cache"), ("alt+3", "Usage"), ("alt+1", "Prompt")):
+                await settle(pilot)
+                if changed and key == "alt+3":
+                    log_call(app.engine.store, bench.built.now)
+                screen = screens[key]
+                rows_seen, figures_seen = probe.count("log rows"), probe.count("usage figures")
+                figures_reads, log_reads = len(figures_sql), len(log_sql)
+                begun = post_key(app, key)
+                await poll(partial(lambda shown: app.screen is shown, screen))
+                frame = await probe.frame_after(begun, screen)
+                label = f"{name}{' (new call)' if changed and key == 'alt+3' else ''}"
+                times.setdefault(f"{label} frame", []).append(ms(frame - begun))
+                if key != "alt+3":
+                    continue
+                if not changed:
+                    await settle(pilot)
+                    rereads += len(figures_sql) - figures_reads + len(log_sql) - log_reads
+                    continue
                 rows = await probe.shown("log rows", rows_seen)
                 figures = await probe.shown("usage figures", figures_seen)
                 done = await probe.frame_after(max(rows, figures))
-                times.setdefault("Usage data", []).append(ms(max(rows, figures) - started))
-                times.setdefault("Usage done", []).append(ms(done - started))
+                times.setdefault("Usage data", []).append(ms(max(rows, figures) - begun))
+                times.setdefault("Usage done", []).append(ms(done - begun))
                 spent = {
                     "figures SQL": sum(figures_sql[figures_reads:]),
                     "log SQL": sum(log_sql[log_reads:]),
-                    "frames": probe.frames_ms(started, done),
-                    "layout": probe.reflow_ms(started, done),
+                    "frames": probe.frames_ms(begun, done),
                 }
                 for part, value in spent.items():
                     times.setdefault(part, []).append(value)
     for name in ("Prompt", "Cache", "Usage"):
         add(results, f"a) switch back to {name}: first frame", times[f"{name} frame"], PANE_MS)
-    add(results, "a) switch back to Usage: log + figures read again", times["Usage data"], PANE_MS)
-    add(results, "a) switch back to Usage: ... on screen (frame)", times["Usage done"], PANE_MS)
+    results["a) switch back to Usage, nothing changed: reads"] = Figure(
+        "reads", [float(rereads)], note="SQL reads in all rounds (0: the version check skips)"
+    )
+    title = "a) switch back to Usage after a new call:"
+    add(results, f"{title} first frame", times["Usage (new call) frame"], PANE_MS)
+    add(results, f"{title} log + figures read again", times["Usage data"], PANE_MS)
+    add(results, f"{title} ... on screen (frame)", times["Usage done"], PANE_MS)
     for method, name in (
-        ("CallLogTable._show_rows", "log rows"),
+        ("CallLogTable._show_window", "log rows"),
         ("UsageScreen._show_figures", "usage figures"),
     ):
-        add(results, f"a) switch back to Usage:   {method}", probe.spans[name][-rounds:])
+        add(results, f"{title}   {method}", probe.spans[name][-rounds:])
     parts = (
         ("figures SQL", "the figures' 3 reads in their worker (wall)"),
         ("log SQL", "the log page's read in its worker (wall)"),
         ("frames", "frames (render + display)"),
-        ("layout", "layout (reflows)"),
     )
     for part, label in parts:
-        add(results, f"a) switch back to Usage:   {label}", times[part])
+        add(results, f"{title}   {label}", times[part])
+
+
+def log_call(store: Store, now: datetime) -> None:
+    """Log one finished call at `now` (as the Prompt pane does)."""
+    messages = [{"role": "user", "content": "one more invoice"}]
+    start = CallStart(iso(now), "openai", OPENAI, "gpt-4o-mini", False, {}, messages, "k", True)
+    outcome = CallOutcome(iso(now), "ok", "answer", usage=Usage(10, 5), cost_usd=0.0001)
+    store.calls.finish(store.calls.start(start), outcome)
 
 
 # -- b) moving a page -------------------------------------------------------------------------
 
 
-async def paging(bench: Bench, pilot: Pilot[None], pane: str, results: Results, loads: int) -> None:
-    """Press pagedown in the pane's table until `loads` pages came from SQL on a key."""
+async def paging(
+    bench: Bench, pilot: Pilot[None], pane: str, results: Results, presses: int
+) -> None:
+    """Press pagedown in the pane's table `presses` times, waiting for the app in between.
+
+    Every key gives the time to the frame that shows the cursor moved (the rows are in the
+    table already). A key that calls for a slide of the window (the page read ahead is added,
+    the farthest dropped, after that frame) also gives the time to the frame after the slide,
+    and the slide's own time. Pages are read in a worker ahead of need: a key that finds the
+    cursor at the last row of the window while more rows exist met the edge (should be 0)."""
     from tui.screens.cache import CacheScreen
     from tui.screens.usage import UsageScreen
     from tui.widgets.cache.table import CacheTable
@@ -862,87 +968,72 @@ async def paging(bench: Bench, pilot: Pilot[None], pane: str, results: Results, 
     sql: list[float] = []
     table: CacheTable | CallLogTable
     if isinstance(screen, CacheScreen):
-        table, mark = screen.query_one(CacheTable), "cache rows"
-        requests = counted(screen, "load_page")
+        table, mark = screen.query_one(CacheTable), "cache slide"
         timed(app.engine.store.cache, "browse", sql)
     else:
         assert isinstance(screen, UsageScreen)
-        table, mark = screen.query_one(CallLogTable), "log rows"
-        requests = counted(table, "_fetch")
+        table, mark = screen.query_one(CallLogTable), "log slide"
         timed(screen.queries, "log_page", sql)
     await poll(lambda: app.focused is table)
-    rows: list[float] = []
-    painted: list[float] = []
-    moves: list[float] = []
-    page_frames: list[float] = []
-    move_frames: list[float] = []
-    page_layouts: list[float] = []
-    move_layouts: list[float] = []
-    rebuilds = len(probe.spans[mark])
-    presses = 0
-    while len(rows) < loads and presses < loads * 12:
-        presses += 1
+    keys: list[float] = []
+    slid: list[float] = []
+    slide_frames: list[float] = []
+    key_frames: list[float] = []
+    edges = 0
+    spans_before = len(probe.spans[mark])
+    for _ in range(presses):
         await settle(pilot)
-        seen, cursor, asked, frames = probe.count(mark), table.cursor_row, requests(), 0
-        started = post_key(app, "pagedown")
-        moved: float | None = None
-        while requests() == asked and time.perf_counter() - started < 2.0:
-            await asyncio.sleep(0.001)
-            if moved is None and table.cursor_row != cursor:
-                moved = time.perf_counter()
-            frames = len([f for f in probe.frames if f[0] >= started])
-            if moved is not None and frames >= 1:
-                break  # the key moved the cursor and a frame showed it: no page asked
-        if requests() > asked:
-            shown = await probe.shown(mark, seen)
-            frame_start, frame_end = await probe.frame_span(shown)
-            rows.append(ms(shown - started))
-            painted.append(ms(frame_end - started))
-            page_frames.append(ms(frame_end - frame_start))
-            page_layouts.append(probe.reflow_ms(started, frame_end))
-        elif moved is not None:
-            frame_start, frame_end = await probe.frame_span(moved)
-            moves.append(ms(frame_end - started))
-            move_frames.append(ms(frame_end - frame_start))
-            move_layouts.append(probe.reflow_ms(started, frame_end))
-        else:
-            break  # the end of the listing
+        seen, cursor = probe.count(mark), table.cursor_row
+        begun = post_key(app, "pagedown")
+        moved = await poll(partial(lambda row: table.cursor_row != row, cursor), 5.0)
+        frame_start, frame_end = await probe.frame_span(moved)
+        keys.append(ms(frame_end - begun))
+        key_frames.append(ms(frame_end - frame_start))
+        if table.cursor_row == table.row_count - 1 and table.window.more("after"):
+            edges += 1
+        await settle(pilot)
+        if probe.count(mark) > seen:
+            slide_start, slide_end = await probe.frame_span(probe.marks[mark][seen])
+            slid.append(ms(slide_end - begun))
+            slide_frames.append(ms(slide_end - slide_start))
     await settle(pilot)
     title = "b) Cache table" if pane == "cache" else "b) Usage log"
-    add(results, f"{title}: pagedown within the rows, to its frame", moves, PANE_MS)
-    add(results, f"{title}: pagedown loading a page: rows in widget", rows, PANE_MS)
-    add(results, f"{title}: pagedown loading a page: on screen (frame)", painted, PANE_MS)
-    add(results, f"{title}:   the page's SQL (in its worker)", sql)
-    method = "CacheTable.show" if pane == "cache" else "CallLogTable._show_rows"
-    add(results, f"{title}:   {method}: rebuild of the rows", probe.spans[mark][rebuilds:])
-    add(results, f"{title}:   the frame showing a new page", page_frames)
-    add(results, f"{title}:   layout between the key and that frame", page_layouts)
-    add(results, f"{title}:   the frame showing a cursor move", move_frames)
-    add(results, f"{title}:   layout between the key and the cursor frame", move_layouts)
+    add(results, f"{title}: pagedown, to the frame showing it (every key)", keys, PANE_MS)
+    add(results, f"{title}:   that frame", key_frames)
+    add(results, f"{title}: pagedown that slid the window, to the slide's frame", slid, PANE_MS)
+    method = "CacheTable" if pane == "cache" else "CallLogTable"
+    spans = probe.spans[mark][spans_before:]
+    add(results, f"{title}:   {method}._apply_slide (add a page, drop one)", spans)
+    add(results, f"{title}:   the frame after a slide", slide_frames)
+    add(results, f"{title}:   a page's SQL (read ahead, in its worker)", sql)
+    results[f"{title}:   keys that met the end of the rows"] = Figure(
+        "edges", [float(edges)], note=f"of {presses} keys (0: pages are always read ahead)"
+    )
 
 
 async def poll_step(pilot: Pilot[None], results: Results) -> None:
     """What one `pilot.pause(0.001)` costs on an idle pane (why it is not used to poll)."""
     samples = []
     for _ in range(30):
-        started = time.perf_counter()
+        begun = time.perf_counter()
         await pilot.pause(0.001)
-        samples.append(ms(time.perf_counter() - started))
+        samples.append(ms(time.perf_counter() - begun))
     add(results, "b) (reference: one pilot.pause(0.001) on the Usage pane)", samples)
 
 
-async def measure_app(bench: Bench, results: Results, opens: int, loads: int) -> None:
+async def measure_app(bench: Bench, results: Results, opens: int, presses: int) -> None:
     """Parts a and b on one database."""
-    await open_fresh(bench, "cache", results, opens)
-    await open_fresh(bench, "usage", results, opens)
+    await stalls_at_start(bench, results, opens)
+    for prebuilt in (True, False):
+        await open_fresh(bench, "cache", results, opens, prebuilt=prebuilt)
+        await open_fresh(bench, "usage", results, opens, prebuilt=prebuilt)
     app = bench.make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        app._freeze_startup_objects()  # what the warm-up (off here: no SDK import) ends with
+        await wait_started(pilot, prebuilt=True)
         collections = len(bench.probe.collections)
         await reopen(bench, pilot, results, opens)
-        await paging(bench, pilot, "cache", results, loads)
-        await paging(bench, pilot, "usage", results, loads)
+        await paging(bench, pilot, "cache", results, presses)
+        await paging(bench, pilot, "usage", results, presses)
         await poll_step(pilot, results)
         passes = bench.probe.collections[collections:]
         slow = [spent for generation, spent in passes if generation == 2]
@@ -993,8 +1084,14 @@ def reads(engine: Engine, now: datetime) -> list[Read]:
         ("status line: read_status", status, FIGURES_MS),
         ("  its calls.usage(None, since=midnight)",
          lambda: store.calls.usage(None, since=midnight), None),
-        ("store.cache.stats(now) (status line, Cache pane)",
+        ("store.cache.stats(now) (Cache pane, CLI)",
          lambda: store.cache.stats(iso(now)), FIGURES_MS),
+        ("CLI usage: summary(None), the whole log", lambda: queries.summary(None), FIGURES_MS),
+        ("CLI usage --by day", lambda: queries.summary("day"), FIGURES_MS),
+        ("CLI usage --by model --since 7d",
+         lambda: queries.summary("model", iso(now - timedelta(days=7))), FIGURES_MS),
+        (f"CLI log --search {SEARCH_WORD} (CallLog.find)",
+         lambda: store.calls.find(CallFilter(search=SEARCH_WORD, limit=20)), None),
         ("Prompt history: recent_prompts(200)", lambda: store.calls.recent_prompts(200), None),
     ]  # fmt: skip
 
@@ -1129,7 +1226,7 @@ def main() -> None:
     args = parser.parse_args()
     calls = args.calls or (20_000 if args.quick else 1_000_000)
     entries = args.entries or (10_000 if args.quick else 100_000)
-    opens, loads, runs = (3, 6, 5) if args.quick else (5, 20, 10)
+    opens, presses, runs = (3, 15, 5) if args.quick else (5, 60, 10)
     os.environ["TZ"] = "UTC"
     time.tzset()
     for name in [n for n in os.environ if n.startswith(("TUNEDECK_", "OPENAI_"))]:
@@ -1150,7 +1247,7 @@ def main() -> None:
             results: Results = {}
             started, load = time.perf_counter(), os.getloadavg()[0]
             sql_of = time_reads(built, results, runs)
-            asyncio.run(measure_app(Bench(built, probe), results, opens, loads))
+            asyncio.run(measure_app(Bench(built, probe), results, opens, presses))
             if label == "large":
                 without_stats(built, results, runs, sql_of)
             measured[label] = results

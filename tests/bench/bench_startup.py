@@ -7,7 +7,7 @@ marker line from the app's first `textual.events.Ready` (Textual posts it right 
 compositor refresh: the first frame). The child exits there (`os._exit`), so shutdown is not
 timed. The marker comes from a `sitecustomize` probe put on PYTHONPATH: it hooks the import of
 `textual.app` and gives `App` an `_on_ready` handler, so the command under test is the unmodified
-`tunedeck` console script (typer, `tui.cli.launch`, `TunedeckApp(engine()).run()`), run headless
+`tunedeck` console script (`tui.cli.main`, `launch_console`, `TunedeckApp(...).run()`), run headless
 through TEXTUAL_DRIVER=textual.drivers.headless_driver:HeadlessDriver. Headless skips only the
 final ANSI encoding and terminal write of the frame; widgets are composed, laid out and rendered.
 

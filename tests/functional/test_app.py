@@ -66,3 +66,40 @@ def test_workers_opening_the_engine_at_once_migrate_the_database_once(home: Path
     for thread in threads:
         thread.join()
     assert errors == []
+
+
+async def test_no_work_competes_with_the_first_frame(home: Path) -> None:
+    from textual import events
+    from textual.worker import Worker
+
+    app = TunedeckApp(Engine(load_settings()), warm_up=False)
+    workers_at_first_frame: list[list[str]] = []
+    started: set[str] = set()
+
+    def on_message(message: object) -> None:
+        if isinstance(message, events.Ready):
+            workers_at_first_frame.append([worker.name for worker in app.workers])
+        elif isinstance(message, Worker.StateChanged):
+            started.add(message.worker.name)
+
+    async with app.run_test(size=(120, 36), message_hook=on_message) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+    assert workers_at_first_frame == [[]]  # SQL, tokenizer and SDK wait for the first frame
+    assert {"refresh_status", "load_history", "load_models", "estimate"} <= started
+
+
+async def test_the_launcher_pauses_the_collector_and_the_app_resumes_it(home: Path) -> None:
+    import gc
+
+    gc.disable()  # as `tunedeck` does before its imports
+    try:
+        app = TunedeckApp(Engine(load_settings()), warm_up=False, collector_paused=True)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            assert gc.isenabled()
+            assert gc.get_freeze_count() > 0  # the start's objects are out of its way
+    finally:
+        gc.unfreeze()
+        gc.enable()

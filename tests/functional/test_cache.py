@@ -137,10 +137,13 @@ def test_a_change_of_endpoint_model_or_message_misses(client: ChatClient, fake: 
 
 def test_cache_entries_can_be_listed_deleted_and_cleared(client: ChatClient, store: Store) -> None:
     keys = [client.complete(ask(f"prompt {i}", temperature=0)).cache_key for i in range(3)]
-    page = store.cache.page(limit=2)
+    page = store.cache.browse(2)
     assert len(page) == 2 and page[0].key == keys[2]
-    assert store.cache.page(limit=5, before=page[1].created_at)[0].key == keys[0]
-    assert [e.key for e in store.cache.page(search="prompt 1")] == [keys[1]]
+    after = (page[1].created_at, page[1].key)
+    assert [e.key for e in store.cache.browse(5, after=after)] == [keys[0]]
+    assert [e.key for e in store.cache.browse(5, before=after)] == [keys[2]]
+    assert [e.key for e in store.cache.browse(search="prompt 1")] == [keys[1]]
+    assert store.cache.browse(search="prompt_") == []  # LIKE's wildcards are literal
     assert store.cache.delete(keys[1][:10]) == 1
     assert store.cache.get(keys[1]) is None
     assert store.cache.clear(expired_before="2000-01-01") == 0

@@ -9,6 +9,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from textual.geometry import Region
+from textual.message import Message
+from textual.notifications import Notify
 from textual.pilot import Pilot
 from textual.widget import Widget
 from textual.widgets import Input, Label, Static
@@ -18,13 +20,15 @@ from core.settings import load_settings
 from storage.cache import ResponseCache
 from storage.records import CacheEntry
 from storage.store import Store
+from tests.support.paging import check, walk
 from tests.support.seed import seed_database
 from tui.app import TunedeckApp
 from tui.engine import Engine
-from tui.screens.cache import PAGE_SIZE, CacheScreen
+from tui.screens.cache import CacheScreen
 from tui.screens.help import HelpScreen
 from tui.widgets.cache.detail import CacheEntryDetail
 from tui.widgets.cache.table import CacheTable
+from tui.widgets.paging import Direction, Slide
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 SIZE = (120, 36)
@@ -309,30 +313,65 @@ async def test_shift_c_clears_every_entry() -> None:
 # -- paging ---------------------------------------------------------------------------------
 
 
-async def test_the_table_holds_at_most_two_pages_and_loads_more_at_either_end() -> None:
+async def test_paging_keeps_at_most_two_pages_and_never_loses_the_cursor() -> None:
     app = make_app(seeded=False)
-    for number in range(250):  # pairs share a creation time: ties page by key
+    for number in range(450):  # pairs share a creation time: ties page by key
         store_of(app).cache.put(entry(number, NOW - timedelta(minutes=number // 2)))
     newest_first = [entry.key for entry in store_of(app).cache.browse(1000)]
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_cache(pilot)
         table = table_of(pilot)
-        assert row_keys(table) == newest_first[:PAGE_SIZE]
-        seen = list(row_keys(table))
-        for _ in range(5):
-            await pilot.press("end")
+        page = table.window.page_size
+        assert page >= 100 and row_keys(table) == newest_first[: 2 * page]  # 2nd page read ahead
+
+        for _ in range(5):  # the cursor off the top line: slides must not move it on screen
+            await pilot.press("down")
+        await settle(pilot)
+        down = await walk(pilot, table, newest_first, "pagedown", settle)
+        assert len(down) > 15 and down[2] - down[1] > 20  # screens of rows, evenly
+        assert down[-1] == len(newest_first) - 1
+        assert row_keys(table)[-1] == newest_first[-1]
+        up = await walk(pilot, table, newest_first, "pageup", settle)
+        assert up[-1] == 0 and table.at_start and not screen.table.window.more("before")
+
+        await pilot.press("end")  # the last row of the window: the next page slides in
+        await settle(pilot)
+        assert table.window.rows[0].key != newest_first[0]
+        await pilot.press("home")
+        await settle(pilot)
+        check(table, newest_first)
+
+
+async def test_a_page_key_that_slides_the_window_reads_nothing_from_sql() -> None:
+    app = make_app(seeded=False)
+    for number in range(450):
+        store_of(app).cache.put(entry(number, NOW - timedelta(minutes=number)))
+    reads: list[str] = []
+    async with app.run_test(size=SIZE) as pilot:
+        await open_cache(pilot)
+        table = table_of(pilot)
+        read_page = table.read_page
+
+        def counted(direction: object, anchor: object) -> list[CacheEntry]:
+            reads.append(f"read {direction}")
+            return read_page(direction, anchor)  # type: ignore[arg-type]
+
+        table.read_page = counted  # type: ignore[method-assign]
+        slide = table.window.slide
+
+        def noted(direction: Direction) -> Slide[CacheEntry]:
+            reads.append("slide")
+            return slide(direction)
+
+        table.window.slide = noted  # type: ignore[method-assign]
+        for _ in range(12):
+            await pilot.press("pagedown")
             await settle(pilot)
-            assert len(table.rows) <= 2 * PAGE_SIZE
-            seen += [key for key in row_keys(table) if key not in seen]
-        assert seen == newest_first
-        assert row_keys(table) == newest_first[-len(table.rows) :]
-        assert table.entry_at_cursor() is not None
-        assert table.entry_at_cursor().key == newest_first[-1]  # type: ignore[union-attr]
-        for _ in range(5):
-            await pilot.press("home")
-            await settle(pilot)
-            assert len(table.rows) <= 2 * PAGE_SIZE
-        assert row_keys(table)[0] == newest_first[0] and not screen.window.has_before
+        slides = [n for n, what in enumerate(reads) if what == "slide"]
+        assert len(slides) >= 2
+        for n in slides:  # a slide is followed by the read of the page past the new end
+            assert reads[n + 1 : n + 2] in (["read after"], [])
+        assert reads.count("read after") == len(slides)
 
 
 # -- failures -------------------------------------------------------------------------------
@@ -343,9 +382,14 @@ async def test_a_database_error_becomes_a_notification(monkeypatch: pytest.Monke
         raise sqlite3.OperationalError("disk I/O error")
 
     monkeypatch.setattr(ResponseCache, "browse", broken)
+    notes: list[str] = []
+
+    def hook(message: Message) -> None:
+        if isinstance(message, Notify):  # kept: a notification on screen expires
+            notes.append(message.notification.message)
+
     app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, message_hook=hook) as pilot:
         await open_cache(pilot)
-        messages = [notification.message for notification in app._notifications]
-        assert any("disk I/O error" in message for message in messages)
+        assert any("disk I/O error" in note for note in notes)
         assert isinstance(app.screen, CacheScreen)

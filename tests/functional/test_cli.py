@@ -10,6 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from core.clock import iso, utc_now
+from storage.records import CacheEntry
+from storage.store import Store
 from tests.conftest import TEST_KEY, fake_profile_toml, write_config
 from tests.support.fake_openai import FakeOpenAI, Reply
 from tui.cli import run
@@ -145,6 +148,25 @@ def test_cache_commands(capsys: pytest.CaptureFixture[str], home: Path) -> None:
     assert cli(capsys, "cache", "clear", "--expired")[0] == 0
     assert cli(capsys, "cache", "clear", "--yes")[0] == 0
     assert json.loads(cli(capsys, "cache", "ls", "--json")[1]) == []
+
+
+def test_cache_ls_lists_entries_of_the_same_instant_and_matches_text_literally(
+    capsys: pytest.CaptureFixture[str], home: Path
+) -> None:
+    store = Store.open(home / "tunedeck.db")
+    now = iso(utc_now())
+    for n, prompt in enumerate(["100% sure", "1000 sure", "a_b", "axb"]):
+        entry = CacheEntry(
+            f"{n:064d}", "e", "m", {}, {"text": "x"}, prompt, 1, 1, 0.0, 1, now, None
+        )
+        store.cache.put(entry)  # all created in the same microsecond
+    store.close()
+    listed = json.loads(cli(capsys, "cache", "ls", "--json", "-n", "3")[1])
+    assert [e["key"][-1] for e in listed] == ["0", "1", "2"]  # by key within the instant
+    found = json.loads(cli(capsys, "cache", "ls", "--json", "--search", "100%")[1])
+    assert [e["prompt_excerpt"] for e in found] == ["100% sure"]
+    found = json.loads(cli(capsys, "cache", "ls", "--json", "--search", "a_b")[1])
+    assert [e["prompt_excerpt"] for e in found] == ["a_b"]
 
 
 def test_usage_by_model_day_and_profile(capsys: pytest.CaptureFixture[str], home: Path) -> None:

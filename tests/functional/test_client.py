@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import threading
+import time
 from decimal import Decimal
 from typing import Any
 
@@ -15,6 +17,7 @@ from core.errors import ConfigError, RequestFailed
 from core.params import build_request
 from core.results import CallOptions
 from core.tokens import count_messages, count_text
+from storage.records import CallFilter
 from storage.store import Store
 from tests.conftest import TEST_KEY
 from tests.support.fake_openai import FakeOpenAI, Reply
@@ -241,3 +244,49 @@ def test_retry_after_in_seconds_is_honoured(client: ChatClient, fake: FakeOpenAI
     client.complete(ask())
     first, second = fake.chat_requests
     assert second.at - first.at >= 0.95
+
+
+def test_a_stream_saves_its_text_so_far_off_the_callers_thread(
+    client: ChatClient, fake: FakeOpenAI, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    words = [f"w{i}" for i in range(14)]
+    fake.enqueue(Reply.text(" ".join(words), chunk_delay=0.1))
+    savers: list[str] = []
+    save_partial = store.calls.save_partial
+
+    def save_and_note(call_id: int, text: str) -> None:
+        savers.append(threading.current_thread().name)
+        save_partial(call_id, text)
+
+    monkeypatch.setattr(store.calls, "save_partial", save_and_note)
+    seen: list[str] = []
+    logged_mid_stream: list[str] = []
+
+    def on_text(piece: str) -> None:
+        seen.append(piece)
+        if len(seen) == len(words) - 1:  # the log, read while the answer is still streaming
+            (row,) = store.calls.find(CallFilter(limit=1))
+            logged_mid_stream.append(row.outcome.response_text)
+
+    asyncio.run(client.acomplete(ask(), options=CallOptions(stream=True, on_text=on_text)))
+    assert savers and all(name.startswith("tunedeck-partial-save") for name in savers)
+    assert logged_mid_stream[0] and "".join(seen).startswith(logged_mid_stream[0])
+
+
+def test_a_partial_save_still_running_does_not_overwrite_the_finished_call(
+    client: ChatClient, fake: FakeOpenAI, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    words = [f"w{i}" for i in range(8)]
+    fake.enqueue(Reply.text(" ".join(words), chunk_delay=0.1))
+    save_partial = store.calls.save_partial
+
+    def slow_save(call_id: int, text: str) -> None:  # still writing when the stream ends
+        time.sleep(1.0)
+        save_partial(call_id, text)
+
+    monkeypatch.setattr(store.calls, "save_partial", slow_save)
+    result = asyncio.run(client.acomplete(ask(), options=CallOptions(stream=True)))
+    client.close()  # every save has landed
+    final = store.calls.get(result.call_id)
+    assert final is not None and final.status == "ok"
+    assert final.outcome.response_text == " ".join(words)

@@ -43,6 +43,12 @@ async def send(pilot: Pilot[None], key: str = "ctrl+s") -> AnswerView:
     return pilot.app.screen.query_one("#answer-a", AnswerView)
 
 
+def screen_lines(pilot: Pilot[None]) -> list[str]:
+    """The text of every row of the screen as the compositor renders it."""
+    strips = pilot.app.screen._compositor.render_strips()
+    return ["".join(segment.text for segment in strip) for strip in strips]
+
+
 def figures(view: AnswerView) -> str:
     return str(view.query_one(".answer-figures", Label).render())
 
@@ -193,10 +199,13 @@ async def test_escape_sequences_in_an_answer_are_shown_inert(
     async with console(settings, size) as pilot:
         await type_prompt(pilot, "be hostile")
         view = await send(pilot)
-        body = str(view.query_one(".answer-body").render())
+        body = view.body.text
         assert "\\x1b]0;pwned\\x07" in body and "\\x1b[2J" in body
         assert "[bold red]red[/]" in body and "bell \\x07 end" in body
         assert "\x1b" not in body and "\x07" not in body
+        on_screen = "".join(screen_lines(pilot))
+        assert "\x1b" not in on_screen and "\x07" not in on_screen
+        assert "[bold red]red[/]" in on_screen
 
 
 async def test_models_are_offered_from_the_endpoint_and_the_log(
@@ -231,3 +240,56 @@ async def test_choosing_a_profile_switches_its_default_model(settings: Settings)
         await type_prompt(pilot, "offline please")
         view = await send(pilot)
         assert "offline demo model" in view.text
+
+
+async def test_a_field_scrolls_its_text_without_laying_the_screen_out(settings: Settings) -> None:
+    from textual import messages
+
+    laid_out: list[object] = []
+
+    def on_message(message: object) -> None:
+        if isinstance(message, messages.Layout):
+            laid_out.append(message.widget)
+
+    app = TunedeckApp(Engine(settings), warm_up=False, cursor_blink=False)
+    async with app.run_test(size=(120, 36), message_hook=on_message) as pilot:
+        await app.workers.wait_for_complete()
+        field = app.screen.query_one("#compare-model", Input)
+        field.focus()
+        await pilot.pause()
+        laid_out.clear()
+        typed = "a-model-name-much-longer-than-its-box-0123456789"
+        await pilot.press(*typed)
+        await pilot.pause()
+        assert field.value == typed and len(typed) > field.region.width
+        assert field not in laid_out  # each key repaints the field, not the whole screen
+        row = screen_lines(pilot)[field.region.y][field.region.x : field.region.right]
+        assert typed[-20:] in row and not row.startswith(typed[:5])  # scrolled to the end
+
+
+async def test_the_pickers_arrive_after_the_first_frame_with_the_defaults_meanwhile(
+    settings: Settings,
+) -> None:
+    from textual import events
+    from textual.widgets import Select
+
+    from tui.widgets.prompt.params import ParamsForm
+
+    app = TunedeckApp(Engine(settings), warm_up=False, cursor_blink=False)
+    at_first_frame: list[tuple[int, object, str]] = []
+
+    def on_message(message: object) -> None:
+        if isinstance(message, events.Ready):
+            form = app.screen.query_one(ParamsForm)
+            shown = str(app.screen.query_one("#profile-pending", Label).render())
+            at_first_frame.append((len(form.children), form.params, shown))
+
+    async with app.run_test(size=(120, 36), message_hook=on_message) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        ((fields, params, shown),) = at_first_frame
+        assert fields == 0 and shown == "fake"
+        assert params is not None and (params.temperature, params.max_tokens) == (0, 512)
+        assert app.screen.query_one("#param-max_tokens", Input).value == "512"
+        assert app.screen.query_one("#profile", Select).value == "fake"
+        assert not app.screen.query("#profile-pending")

@@ -21,14 +21,16 @@ from core.settings import load_settings
 from storage.records import CallOutcome, CallStart, Usage
 from storage.store import Store
 from storage.usage import UsageQueries
+from tests.support.paging import walk
 from tests.support.seed import seed_database
 from tui.app import TunedeckApp
 from tui.engine import Engine
 from tui.screens.help import HelpScreen
 from tui.screens.usage import UsageScreen
+from tui.widgets.paging import PagedTable
 from tui.widgets.usage.breakdown import UsageBreakdown
 from tui.widgets.usage.detail import CallDetailScreen
-from tui.widgets.usage.log import PAGE_SIZE, CallLogTable
+from tui.widgets.usage.log import CallLogTable
 from tui.widgets.usage.totals import UsageTotals
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
@@ -251,36 +253,28 @@ def log_many(store: Store, count: int) -> None:
         store.calls.finish(call_id, outcome)
 
 
-async def test_paging_keeps_two_pages_and_loads_more_at_either_end(home: object) -> None:
+async def test_paging_keeps_at_most_two_pages_and_never_loses_the_cursor(home: object) -> None:
     app = build_app(home, seeded=False)
-    log_many(app.engine.store, 500)
+    log_many(app.engine.store, 700)
+    newest_first = [str(n) for n in range(700, 0, -1)]
     shown: list[int] = []
 
     def hook(message: Message) -> None:
-        if isinstance(message, CallLogTable.PageShown):
+        if isinstance(message, PagedTable.RowsChanged):
             shown.append(message.rows)
 
     async with app.run_test(size=SIZE, message_hook=hook) as pilot:
         screen = await open_usage(pilot)
         table = screen.query_one(CallLogTable)
-        assert log_ids(screen) == list(range(500, 400, -1))
-
-        for _ in range(2):
-            await pilot.press("ctrl+end")
-            await settle(pilot)
-        assert log_ids(screen) == list(range(400, 200, -1))
-        assert table.first_page == 1
-
-        for _ in range(3):
-            await pilot.press("ctrl+end")
-            await settle(pilot)
-        assert log_ids(screen) == list(range(200, 0, -1))
-
-        await pilot.press("ctrl+home")
-        await settle(pilot)
-        assert log_ids(screen) == list(range(300, 100, -1))
-        assert table.cursor_row == PAGE_SIZE  # still on call 200
-        assert max(shown) <= 2 * PAGE_SIZE
+        page = table.window.page_size
+        assert log_ids(screen) == list(range(700, 700 - 2 * page, -1))  # 2nd page read ahead
+        for _ in range(3):  # the cursor off the top line: slides must not move it on screen
+            await pilot.press("down")
+        down = await walk(pilot, table, newest_first, "pagedown", settle)
+        assert len(down) > 20 and log_ids(screen)[-1] == 1
+        up = await walk(pilot, table, newest_first, "pageup", settle)  # pages read back up
+        assert up[-1] == 0 and table.at_start
+        assert max(shown) <= 2 * page
     app.engine.close()
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import sqlite_utils
 
+from storage.calls import find_sql
 from storage.db import open_database
 from storage.migrations import migrations
 from storage.records import CallFilter, CallOutcome, CallStart, Usage
@@ -224,3 +225,45 @@ def test_a_long_read_in_a_thread_does_not_hold_up_a_write(tmp_path: Path) -> Non
     assert finished_while_reading
     reader.join()
     assert store.calls.count() == 2
+
+
+def test_the_version_changes_with_every_commit_from_any_connection_and_only_then(
+    tmp_path: Path,
+) -> None:
+    store = Store.open(tmp_path / "t.db")
+    first = store.version()
+    store.calls.count()
+    store.cache.stats("now")
+    assert store.version() == first  # reads change nothing
+    store.calls.start(start())  # this store's own writer
+    second = store.version()
+    assert second != first
+    other = Store.open(tmp_path / "t.db")  # another connection (another process alike)
+    other.calls.start(start())
+    assert store.version() not in (first, second)
+    other.close()
+    store.close()
+
+
+def test_an_in_memory_store_counts_its_commits_as_its_version() -> None:
+    store = Store(sqlite_utils.Database(memory=True))
+    migrations.apply(store.db)
+    before = store.version()
+    store.calls.start(start())
+    assert store.version() == before + 1
+
+
+def test_a_search_of_the_log_walks_the_full_text_index_and_stops_at_the_limit(
+    tmp_path: Path,
+) -> None:
+    store = Store.open(tmp_path / "t.db")
+    ids = [store.calls.start(start(prompt=f"invoice {n}")) for n in range(5)]
+    store.calls.start(start(prompt="weather"))
+    query = CallFilter(search="invoice", limit=2)
+    assert [call.id for call in store.calls.find(query)] == [ids[4], ids[3]]
+    paged = CallFilter(search="invoice", limit=2, before_id=ids[3])
+    assert [call.id for call in store.calls.find(paged)] == [ids[2], ids[1]]
+    sql, args = find_sql(query)
+    steps = " | ".join(row[3] for row in store.db.execute(f"EXPLAIN QUERY PLAN {sql}", args))
+    assert steps.startswith("SCAN calls_fts VIRTUAL TABLE")
+    assert "LIST SUBQUERY" not in steps and "TEMP B-TREE" not in steps

@@ -189,11 +189,15 @@ def test_a_blank_database_gets_the_rollup_its_triggers_and_the_paging_indexes(
         "unpriced",
         "cache_hits",
         "cost_saved_usd",
+        "lookups",
+        "tokens_saved",
     }
     triggers = {t.name for t in db.triggers}
     assert {"calls_usage_ai", "calls_usage_au", "calls_usage_ad"} <= triggers
     indexes = {i.name for i in db["calls"].indexes}  # type: ignore[union-attr]
     assert {"idx_calls_model", "idx_calls_failed", "idx_calls_usage"} <= indexes
+    entries = {i.name for i in db["cache_entries"].indexes}  # type: ignore[union-attr]
+    assert "idx_cache_entries_figures" in entries
 
 
 def test_the_rollup_follows_inserts_updates_and_deletes(store: Store) -> None:
@@ -350,3 +354,37 @@ def test_log_pages_use_an_index_or_the_id_order(
     assert "TEMP B-TREE" not in steps  # no sort of every match
     if query.search:
         assert steps.index("calls_fts") < steps.index("SEARCH calls USING INTEGER PRIMARY KEY")
+
+
+def test_a_page_newer_than_a_call_is_the_calls_just_above_it_newest_first(store: Store) -> None:
+    ids = [
+        log_call(store, f"2026-11-28T10:{n:02d}:00.000000Z", prompt=f"haiku {n}", model="ab"[n % 2])
+        for n in range(9)
+    ]
+    queries = UsageQueries(store)
+
+    def ids_above(call_id: int, **kwargs: object) -> list[int]:
+        query = CallFilter(limit=3, **kwargs)  # type: ignore[arg-type]
+        return [row.id for row in queries.log_page(query, newer_than=call_id)]
+
+    assert ids_above(ids[2]) == [ids[5], ids[4], ids[3]]
+    assert ids_above(ids[7]) == [ids[8]]
+    assert ids_above(ids[0], model="b") == [ids[5], ids[3], ids[1]]
+    assert ids_above(ids[0], search="haiku") == [ids[3], ids[2], ids[1]]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        (CallFilter(), "SEARCH calls USING INTEGER PRIMARY KEY (rowid>?)"),
+        (CallFilter(model="m"), "USING INDEX idx_calls_model (model=? AND rowid>?)"),
+        (CallFilter(errors_only=True), "USING INDEX idx_calls_failed"),
+        (CallFilter(search="haiku"), "SCAN calls_fts VIRTUAL TABLE"),
+    ],
+)
+def test_pages_newer_than_a_call_use_an_index_or_the_id_order(
+    store: Store, query: CallFilter, expected: str
+) -> None:
+    sql, args = log_page_sql(query, newer_than=9)
+    steps = plan(store, sql, args)
+    assert expected in steps and "TEMP B-TREE" not in steps

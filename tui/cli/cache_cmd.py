@@ -24,7 +24,7 @@ def cache_ls(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Cached answers, newest first."""
-    entries = engine().store.cache.page(limit=limit, search=search)
+    entries = engine().store.cache.browse(limit, search=search)
     if as_json:
         print_json(entries)
         return

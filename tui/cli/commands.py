@@ -9,6 +9,7 @@ import typer
 from core.errors import TunedeckError
 from tui.cli.budget_cmd import alerts_app, budget_app
 from tui.cli.cache_cmd import cache_app
+from tui.cli.data_cmd import data_app
 from tui.cli.eval_cmd import eval_app
 from tui.cli.log_cmd import log_app
 from tui.cli.misc_cmd import profiles, tokens
@@ -32,6 +33,7 @@ app.command("usage")(usage)
 app.command("profiles")(profiles)
 app.add_typer(log_app, name="log")
 app.add_typer(cache_app, name="cache")
+app.add_typer(data_app, name="data")
 app.add_typer(eval_app, name="eval")
 app.add_typer(budget_app, name="budget")
 app.add_typer(alerts_app, name="alerts")

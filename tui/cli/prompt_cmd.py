@@ -11,7 +11,9 @@ import typer
 from core.errors import BadInput
 from core.params import build_request
 from core.results import CacheMode, CallOptions, ChatResult
+from tui.cli.budget_cmd import warn_alerts
 from tui.cli.output import millis, print_json, say
+from tui.cli.prompt_estimate import print_estimate
 from tui.engine import engine
 from tui.text import inert, money
 
@@ -41,6 +43,12 @@ def prompt(
     ] = False,
     stream: Annotated[bool, typer.Option("--stream/--no-stream", help="Stream the answer.")] = True,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    over_budget: Annotated[
+        bool, typer.Option("--over-budget", help="Send even if a budget is used up.")
+    ] = False,
+    estimate: Annotated[
+        bool, typer.Option("--estimate", help="Print the cost estimate and budgets; send nothing.")
+    ] = False,
 ) -> None:
     """Send a prompt to a model and print its answer; figures go to stderr."""
     if no_cache and refresh:
@@ -59,11 +67,15 @@ def prompt(
         stop=stop,
         extra=_extra_params(param or []) or None,
     )
+    if estimate:
+        forecast = work.client.budget.estimate(name, chosen, request)
+        print_estimate(name, request.model, forecast, as_json)
+        return
     mode: CacheMode = "off" if no_cache else "refresh" if refresh else "use"
     show = None if as_json or not stream else _printer()
-    result = work.client.complete(
-        request, name, CallOptions(stream=stream, cache=mode, on_text=show)
-    )
+    options = CallOptions(stream=stream, cache=mode, on_text=show, over_budget=over_budget)
+    result = work.client.complete(request, name, options)
+    warn_alerts(list(result.alerts))
     if as_json:
         print_json(result)
         return

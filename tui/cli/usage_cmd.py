@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from storage.usage import UsageQueries
 from tui.cli.log_cmd import since_time
 from tui.cli.output import print_json, print_table
 from tui.engine import engine
@@ -29,7 +30,8 @@ def usage(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Totals of the request log (tokens sent, cost, errors, cache savings)."""
-    rows = engine().store.calls.usage(by.value if by else None, since_time(since))
+    queries = UsageQueries(engine().store)  # the Usage pane's totals: from the rollup
+    rows = queries.summary(by.value if by else None, since_time(since))
     if as_json:
         print_json(rows)
         return

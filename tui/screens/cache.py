@@ -12,7 +12,7 @@ from textual.containers import Horizontal, Vertical
 from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import DataTable, Input, Label
-from textual.worker import Worker, WorkerState
+from textual.worker import get_current_worker
 
 from core.clock import iso
 from storage.records import CacheEntry, CacheStats
@@ -22,10 +22,8 @@ from tui.text import inert
 from tui.widgets.cache.detail import CacheEntryDetail
 from tui.widgets.cache.figures import stats_line
 from tui.widgets.cache.table import CacheTable
-from tui.widgets.cache.window import Direction, PageRequest, PageWindow
+from tui.widgets.paging import PagedTable
 
-PAGE_SIZE = 100  # rows a query returns; the table holds at most two pages
-NEAR_EDGE = 20  # rows from either end of the window at which the next page is fetched
 FILTER_DELAY = 0.25  # seconds of quiet typing before the filter is applied
 
 
@@ -47,12 +45,10 @@ class CacheScreen(PaneScreen):
 
     def __init__(self) -> None:
         super().__init__()
-        self.window = PageWindow(PAGE_SIZE)
         self.stats: CacheStats | None = None
         self._search = ""
-        self._generation = 0
-        self._loading = False
         self._filter_timer: Timer | None = None
+        self._seen: tuple[object, ...] | None = None  # what the figures and rows were read at
 
     def compose_body(self) -> Iterable[Widget]:
         with Vertical(id="cache-pane"):
@@ -68,7 +64,11 @@ class CacheScreen(PaneScreen):
 
     def on_mount(self) -> None:
         self.query_one("#cache-empty").display = False
-        self.reload()
+        self.table.read_cache = lambda: self.deck.engine.store.cache
+        self.table.clock = self.deck.clock
+
+    def on_screen_resume(self) -> None:
+        self.read_if_changed()  # the first time, and when calls or deletions changed the cache
 
     @property
     def table(self) -> CacheTable:
@@ -129,7 +129,7 @@ class CacheScreen(PaneScreen):
         self.app.push_screen(ConfirmDialog(question), answered)
 
     def _detail_closed(self, entry: CacheEntry, result: str | None) -> None:
-        if result == "delete" and self.window.find(entry.key) is not None:
+        if result == "delete" and self.table.window.find(entry.key) is not None:
             self.table.move_cursor(row=self.table.get_row_index(entry.key))
             self.action_delete_entry()
 
@@ -156,75 +156,39 @@ class CacheScreen(PaneScreen):
 
     def reload(self, stats: bool = True) -> None:
         """Start the listing again from its first page (and re-read the figures)."""
-        self._generation += 1
-        self._request("reset")
+        self.table.search = self._search
+        self.table.restart()
         if stats:
             self.load_stats(iso(self.deck.clock()))
 
-    def _request(self, direction: Direction) -> None:
-        self._loading = True
-        anchor = self.window.anchor(direction)
-        self.load_page(PageRequest(self._generation, direction, anchor, self._search))
+    @work(thread=True, group="cache-check", exit_on_error=False)
+    def read_if_changed(self) -> None:
+        """Read the figures and the first page again if the database changed since they
+        were read (thread worker): a check of microseconds, when nothing changed."""
+        seen = (self.deck.engine.store.version(), self.deck.clock().astimezone().date())
+        if seen != self._seen and not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._changed, seen)
 
-    @on(DataTable.RowHighlighted, "#cache-table")
-    def _row_highlighted(self) -> None:
-        self._fetch_near_edge()
+    def _changed(self, seen: tuple[object, ...]) -> None:
+        self._seen = seen
+        if self.table.loaded and not self.table.at_start:
+            self.load_stats(iso(self.deck.clock()))  # the rows the user scrolled to stay
+        else:
+            self.reload()
 
     @on(DataTable.RowSelected, "#cache-table")
     def _row_selected(self) -> None:
         self.action_open_entry()
 
-    def _fetch_near_edge(self) -> None:
-        """Fetch the page past whichever end of the window the cursor is close to."""
-        if self._loading:
-            return
-        row, rows = self.table.cursor_row, len(self.window.entries)
-        if self.window.has_after and row >= rows - NEAR_EDGE:
-            self._request("after")
-        elif self.window.has_before and row < NEAR_EDGE:
-            self._request("before")
-
-    @work(thread=True, exclusive=True, group="cache-page", exit_on_error=False)
-    def load_page(self, request: PageRequest) -> None:
-        """Read one page of entries (thread worker) and hand it to `_page_loaded`."""
-        after = request.anchor if request.direction == "after" else None
-        before = request.anchor if request.direction == "before" else None
-        cache = self.deck.engine.store.cache
-        page = cache.browse(PAGE_SIZE, after=after, before=before, search=request.search)
-        self.app.call_from_thread(self._page_loaded, request, page)
-
-    def _page_loaded(self, request: PageRequest, page: list[CacheEntry]) -> None:
-        if request.generation != self._generation:
-            return  # a newer listing is on its way
-        self._loading = False
-        if request.anchor != self.window.anchor(request.direction):
-            self._fetch_near_edge()  # the window changed meanwhile (a deletion): ask again
-            return
-        window, table, now = self.window, self.table, self.deck.clock()
-        if request.direction == "reset":
-            window.reset(page)
-            table.show(window.entries, now, cursor=0, shift=-int(table.scroll_y))
-        elif request.direction == "after":
-            dropped = window.extend_after(page)
-            table.show(window.entries, now, table.cursor_row - dropped, shift=-dropped)
-        else:
-            added = window.extend_before(page)
-            table.show(window.entries, now, table.cursor_row + added, shift=added)
-        self._show_empty()
-        self._fetch_near_edge()
-
+    @on(PagedTable.RowsChanged, "#cache-table")
     def _show_empty(self) -> None:
         empty = self.query_one("#cache-empty", Label)
-        empty.display = not self.window.entries
+        empty.display = self.table.loaded and not self.table.window.rows
         if self._search:
             empty.update(inert(f"No cached answer matches “{self._search}”."))
         else:
             empty.update("The cache is empty: answers to deterministic calls land here.")
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """A failed page load frees the pager (PaneScreen turns the error into a notification)."""
-        if event.state is WorkerState.ERROR and event.worker.group == "cache-page":
-            self._loading = False
+        self.render_ahead()
 
     # -- figures and deletions ----------------------------------------------------------------
 
@@ -237,6 +201,7 @@ class CacheScreen(PaneScreen):
     def _show_stats(self, stats: CacheStats) -> None:
         self.stats = stats
         self.query_one("#cache-stats", Label).update(stats_line(stats))
+        self.render_ahead()
 
     @work(thread=True, exclusive=True, group="cache-write", exit_on_error=False)
     def delete_entry(self, key: str) -> None:
@@ -245,8 +210,7 @@ class CacheScreen(PaneScreen):
         self.app.call_from_thread(self._entry_deleted, key, deleted)
 
     def _entry_deleted(self, key: str, deleted: int) -> None:
-        if self.window.remove(key):
-            self.table.drop(key)
+        self.table.forget(key)
         self._show_empty()
         self._written(f"deleted {deleted} cache entr{'y' if deleted == 1 else 'ies'}")
 

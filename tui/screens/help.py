@@ -12,6 +12,7 @@ GLOBAL_KEYS = [
     ("1 / alt+1 / f2", "Prompt pane"),
     ("2 / alt+2 / f3", "Cache pane"),
     ("3 / alt+3 / f4", "Usage pane"),
+    ("4 / alt+4 / f5", "Regressions pane"),
     ("ctrl+p", "Command palette: every action"),
     ("? / f1", "This help"),
     ("ctrl+q", "Quit"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Iterable
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on, work
 from textual.binding import Binding, BindingType
@@ -13,18 +13,20 @@ from textual.containers import Horizontal, Vertical
 from textual.suggester import SuggestFromList
 from textual.widget import Widget
 from textual.widgets import Input, Label, Select, TextArea
+from textual.worker import get_current_worker
 
 from core.errors import TunedeckError
-from core.params import ChatRequest, Message
-from core.prices import price_of
-from core.results import CacheMode, CallOptions
-from core.tokens import count_messages
-from storage.records import Usage
 from tui.screens.base import PaneScreen
 from tui.text import money
 from tui.widgets.prompt.answer import AnswerView
+from tui.widgets.prompt.budget_note import budget_note, in_console_words
 from tui.widgets.prompt.editor import PromptEditor
+from tui.widgets.prompt.field import FieldInput
 from tui.widgets.prompt.params import ParamsForm
+
+if TYPE_CHECKING:
+    from core.params import ChatRequest
+    from core.results import CacheMode
 
 ESTIMATE_DELAY = 0.15  # seconds of quiet typing before the prompt is counted again
 
@@ -33,32 +35,29 @@ class PromptScreen(PaneScreen):
     """Keyboard-driven prompt testing: send, stream, stop, compare, copy, re-run."""
 
     SUB_TITLE = "Prompt"
+    AUTO_FOCUS = "#prompt"  # focus the editor at once: each focus change rebuilds the footer
+    _started = False
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "send", "Send", priority=True),
         Binding("ctrl+enter", "send", "Send", show=False, priority=True),
         Binding("escape", "stop", "Stop"),
         Binding("ctrl+r", "rerun", "Re-run (no cache)", priority=True),
+        Binding("ctrl+o", "send_over_budget", "Send over budget", priority=True),
         Binding("ctrl+y", "copy_answer", "Copy answer", priority=True),
         Binding("ctrl+l", "focus_prompt", "Prompt", show=False),
     ]
 
     def compose_body(self) -> Iterable[Widget]:
         app = self.deck
-        profiles = sorted(app.engine.settings.all_profiles())
         with Horizontal(id="prompt-pane"):
             with Vertical(id="settings"):
                 yield Label("profile", classes="muted")
-                yield Select(
-                    [(name, name) for name in profiles],
-                    value=app.profile_name,
-                    allow_blank=False,
-                    compact=True,
-                    id="profile",
-                )
+                # The picker comes after the first frame (`_build_pickers`): a tenth of the pane.
+                yield Label(app.profile_name, id="profile-pending", markup=False)
                 yield Label("model", classes="muted")
-                yield Input(app.model_name, id="model", compact=True)
+                yield FieldInput(app.model_name, id="model")
                 yield Label("compare with", classes="muted")
-                yield Input("", placeholder="second model", id="compare-model", compact=True)
+                yield FieldInput("", placeholder="second model", id="compare-model")
                 yield ParamsForm(id="params")
                 yield Label("system prompt", classes="muted")
                 yield TextArea(id="system", soft_wrap=True, tab_behavior="focus")
@@ -73,12 +72,30 @@ class PromptScreen(PaneScreen):
         self.query_one(PromptEditor).border_title = "prompt · ctrl+s sends · up recalls"
         self.query_one("#answer-a", AnswerView).border_title = "answer"
         self.query_one("#answer-b").display = False
-        self.call_after_refresh(self._after_first_frame)
+        self.deck.after_start(self._after_first_frame)
 
     def _after_first_frame(self) -> None:
+        self._started = True
+        self._build_pickers()
         self.load_history()
         self.load_models(self.deck.profile_name)
         self.estimate()
+
+    def _build_pickers(self) -> None:
+        """The profile picker and the parameter fields, left out of the first frame."""
+        app = self.deck
+        pending = self.query_one("#profile-pending")
+        profiles = sorted(app.engine.settings.all_profiles())
+        select = Select(
+            [(name, name) for name in profiles],
+            value=app.profile_name,
+            allow_blank=False,
+            compact=True,
+            id="profile",
+        )
+        self.query_one("#settings").mount(select, after=pending)
+        pending.remove()
+        self.query_one(ParamsForm).build(cursor_blink=app.cursor_blink)
 
     def focus_default(self) -> None:
         self.query_one(PromptEditor).focus()
@@ -90,6 +107,8 @@ class PromptScreen(PaneScreen):
 
     def build_requests(self) -> list[ChatRequest]:
         """The request for the model, and for the comparison model when one is set."""
+        from core.params import ChatRequest, Message  # validation is not needed to start
+
         form = self.query_one(ParamsForm)
         if form.params is None:
             raise TunedeckError(f"fix the parameters first: {form.error}")
@@ -109,7 +128,11 @@ class PromptScreen(PaneScreen):
             raise TunedeckError("choose a model")
         return [ChatRequest(model=m, messages=messages, params=form.params) for m in models]
 
-    def action_send(self, cache: CacheMode = "use") -> None:
+    def action_send_over_budget(self) -> None:
+        """Send even if a budget is used up (this send only; its cost still counts)."""
+        self.action_send(over_budget=True)
+
+    def action_send(self, cache: CacheMode = "use", over_budget: bool = False) -> None:
         """Send the prompt (to both models when comparing)."""
         if self.workers_busy():
             self.notify("an answer is still streaming: escape stops it", severity="warning")
@@ -124,7 +147,8 @@ class PromptScreen(PaneScreen):
         views[1].display = len(requests) > 1
         for request, view in zip(requests, views, strict=False):
             view.start(request.model)
-            self.run_worker(self._send(request, view, cache), group="send", exit_on_error=False)
+            sending = self._send(request, view, cache, over_budget)
+            self.run_worker(sending, group="send", exit_on_error=False)
 
     def action_rerun(self) -> None:
         """Send again, asking the model instead of the cache (the cache is refreshed)."""
@@ -147,9 +171,15 @@ class PromptScreen(PaneScreen):
         """Whether an answer is still streaming."""
         return any(w.group == "send" and w.is_running for w in self.workers)
 
-    async def _send(self, request: ChatRequest, view: AnswerView, cache: CacheMode) -> None:
+    async def _send(
+        self, request: ChatRequest, view: AnswerView, cache: CacheMode, over_budget: bool = False
+    ) -> None:
+        from core.results import CallOptions
+
         client = self.deck.engine.client
-        options = CallOptions(stream=True, cache=cache, on_text=view.append)
+        options = CallOptions(
+            stream=True, cache=cache, on_text=view.append, over_budget=over_budget
+        )
         try:
             result = await client.acomplete(request, self.deck.profile_name, options)
         except asyncio.CancelledError:
@@ -157,7 +187,8 @@ class PromptScreen(PaneScreen):
             raise
         except TunedeckError as error:
             view.fail(error)
-            self.notify(f"{request.model}: {error}", severity="error", markup=False)
+            said = in_console_words(str(error))
+            self.notify(f"{request.model}: {said}", severity="error", markup=False)
         else:
             view.finish(result)
         finally:
@@ -169,7 +200,8 @@ class PromptScreen(PaneScreen):
     @on(Input.Changed, "#model")
     @on(ParamsForm.Changed)
     def _typed(self) -> None:
-        self.estimate()
+        if self._started:  # the fields' first values arrive at start: estimated after it
+            self.estimate()
 
     @on(Input.Changed, "#model")
     def _model_typed(self, event: Input.Changed) -> None:
@@ -195,7 +227,13 @@ class PromptScreen(PaneScreen):
         """Count the prompt's tokens and price the call before it is sent (thread worker)."""
         import time
 
+        from core.prices import price_of
+        from core.tokens import count_messages
+        from storage.records import Usage
+
         time.sleep(ESTIMATE_DELAY)  # debounce: an exclusive newer worker cancels this one
+        if get_current_worker().is_cancelled:
+            return
         try:
             requests = self.app.call_from_thread(self.build_requests)
         except TunedeckError as error:
@@ -213,6 +251,7 @@ class PromptScreen(PaneScreen):
         line = f"{approx}{count.tokens} prompt tokens · {money(cost_in)} in"
         if max_out and cost_max is not None:
             line += f" · at most {money(cost_max)} with {max_out} tokens out"
+        line += budget_note(self.deck.engine, self.deck.profile_name, request)
         self.app.call_from_thread(self._show_estimate, line)
 
     def _show_estimate(self, line: str) -> None:

@@ -16,9 +16,11 @@ from textual.worker import get_current_worker
 
 from storage.records import CallFilter, UsageRow
 from storage.usage import BREAKDOWNS, UsageQueries, totals_of
-from tui.screens.base import PaneScreen
 from tui.text import inert
+from tui.widgets.paging import PagedTable
 from tui.widgets.usage.breakdown import UsageBreakdown
+from tui.widgets.usage.budget_actions import BudgetActions
+from tui.widgets.usage.budgets import UsageBudgets
 from tui.widgets.usage.chart import UsageChart
 from tui.widgets.usage.detail import CallDetailScreen
 from tui.widgets.usage.log import CallLogTable
@@ -38,7 +40,7 @@ class Figures:
     models: list[str]
 
 
-class UsageScreen(PaneScreen):
+class UsageScreen(BudgetActions):
     """Where the money and tokens went, and every call in the log."""
 
     SUB_TITLE = "Usage"
@@ -49,6 +51,8 @@ class UsageScreen(PaneScreen):
         Binding("x", "toggle_errors", "Errors only"),
         Binding("b", "cycle_breakdown", "Breakdown"),
         Binding("r", "refresh", "Refresh"),
+        Binding("n", "new_budget", "New budget"),
+        Binding("e", "edit_budget", "Edit budget"),
         Binding("enter", "open_call", "Details", show=False),
         Binding("escape", "leave_search", "Leave search", show=False),
     ]
@@ -61,6 +65,7 @@ class UsageScreen(PaneScreen):
         self._models: list[str] = []
         self.figures: Figures | None = None
         """The figures on show (None until the first read)."""
+        self._seen: tuple[object, ...] | None = None  # what the figures were read at
 
     @property
     def queries(self) -> UsageQueries:
@@ -72,6 +77,7 @@ class UsageScreen(PaneScreen):
     def compose_body(self) -> Iterable[Widget]:
         with Vertical(id="usage-pane"):
             yield UsageTotals(id="usage-totals")
+            yield UsageBudgets(id="usage-budgets")
             with Horizontal(id="usage-figures"):
                 yield UsageBreakdown(id="usage-breakdown")
                 yield UsageChart(id="usage-chart")
@@ -83,19 +89,36 @@ class UsageScreen(PaneScreen):
                 yield Label("", id="log-hint")
             yield CallLogTable(id="usage-log")
 
+    def on_mount(self) -> None:
+        self.query_one(CallLogTable).read_queries = lambda: self.queries
+
     def on_screen_resume(self) -> None:
-        self.load_figures()
-        if self.query_one(CallLogTable).at_start:
-            self.refresh_log()  # calls made in another pane show up; a chosen row stays
+        self.read_if_changed()  # the first time, and when calls were made meanwhile
 
     def focus_default(self) -> None:
         self.query_one(CallLogTable).focus()
 
     # -- figures --------------------------------------------------------------------------
 
+    @work(thread=True, group="usage-check", exit_on_error=False)
+    def read_if_changed(self) -> None:
+        """Read the figures and the newest calls again if the database changed since they
+        were read (thread worker): a check of microseconds, when nothing changed."""
+        seen = (self.deck.engine.store.version(), self.deck.clock().astimezone().date())
+        if seen != self._seen and not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._changed, seen)
+
+    def _changed(self, seen: tuple[object, ...]) -> None:
+        self.load_figures(seen)
+        self.load_budgets()
+        log = self.query_one(CallLogTable)
+        if not log.loaded or log.at_start:
+            self.refresh_log()  # new calls show up; a row the user scrolled to stays
+
     @work(thread=True, exclusive=True, group="usage-figures", exit_on_error=False)
-    def load_figures(self) -> None:
-        """Read the totals, the daily series, the breakdown and the models (thread worker)."""
+    def load_figures(self, seen: tuple[object, ...] | None = None) -> None:
+        """Read the totals, the daily series, the breakdown and the models (thread worker);
+        `seen` is the database's version and the day they are read at."""
         now, by = self.deck.clock(), self.breakdown_by
         days = self.queries.daily(now, DAYS)
         figures = Figures(
@@ -106,14 +129,17 @@ class UsageScreen(PaneScreen):
             models=self.queries.models(),
         )
         if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self._show_figures, figures)
+            self.app.call_from_thread(self._show_figures, figures, seen)
 
-    def _show_figures(self, figures: Figures) -> None:
+    def _show_figures(self, figures: Figures, seen: tuple[object, ...] | None = None) -> None:
         self.figures = figures
+        if seen is not None:
+            self._seen = seen
         self.query_one(UsageTotals).show(figures.totals)
         self.query_one(UsageChart).show(figures.days)
         self._show_breakdown(figures.by, figures.breakdown)
         self._offer_models(figures.models)
+        self.render_ahead()
 
     def _offer_models(self, models: list[str]) -> None:
         select = self.query_one("#log-model", Select)
@@ -154,7 +180,6 @@ class UsageScreen(PaneScreen):
         wanted = self.log_filter()
         if only_if_changed and _chosen(wanted) == _chosen(log.query_filter):
             return
-        log.read_queries = lambda: self.queries
         log.show_calls(wanted)
         self._show_hint(None)
 
@@ -167,9 +192,10 @@ class UsageScreen(PaneScreen):
     def _search_submitted(self) -> None:
         self.focus_default()
 
-    @on(CallLogTable.PageShown)
-    def _page_shown(self, event: CallLogTable.PageShown) -> None:
+    @on(PagedTable.RowsChanged, "#usage-log")
+    def _rows_changed(self, event: PagedTable.RowsChanged) -> None:
         self._show_hint(event.rows)
+        self.render_ahead()
 
     def _show_hint(self, rows: int | None) -> None:
         parts = ["errors only (x)"] if self.errors_only else []
@@ -223,6 +249,7 @@ class UsageScreen(PaneScreen):
     def action_refresh(self) -> None:
         """Read every figure and the log again."""
         self.load_figures()
+        self.load_budgets()
         self.refresh_log()
         self.deck.refresh_status()
 

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from rich.console import JustifyMethod
 from rich.text import Text
 from textual import events
 from textual.binding import Binding
-from textual.widgets import DataTable
 
+from core.clock import utc_now
 from storage.records import CacheEntry
 from tui.text import inert
 from tui.widgets.cache.figures import age, is_expired, size, tokens_saved
+from tui.widgets.paging import Direction, PagedTable
+
+if TYPE_CHECKING:
+    from storage.cache import ResponseCache
 
 # Column keys, labels and widths (wide, narrow); the prompt column takes what is left.
 COLUMNS = [
@@ -28,8 +34,8 @@ _WIDE = 110  # the table's width from which the wide layout is used
 _MIN_PROMPT = 16
 
 
-class CacheTable(DataTable[Text]):
-    """Shows the entries it is given; the screen decides which (it pages them from SQL)."""
+class CacheTable(PagedTable[CacheEntry]):
+    """The entries of the cache, newest first, read a page at a time (see `PagedTable`)."""
 
     BINDINGS = [
         Binding("enter", "select_cursor", "Details"),
@@ -38,49 +44,48 @@ class CacheTable(DataTable[Text]):
     ]
 
     def __init__(self, *, id: str | None = None) -> None:  # noqa: A002
-        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
-        self.entries: list[CacheEntry] = []
-        self._now: datetime | None = None
+        super().__init__(id=id)
+        self.search = ""
+        """Only entries whose model or prompt excerpt contains this (set, then `restart`)."""
+        self.read_cache: Callable[[], ResponseCache] | None = None
+        """Set by the pane before the first `restart`; called in the worker's thread."""
+        self.clock: Callable[[], datetime] = utc_now
+        """Now, for ages and expiry (the app's clock, injected by tests)."""
         self._widths: dict[str, int] = {}
 
-    def show(self, entries: list[CacheEntry], now: datetime, cursor: int, shift: int = 0) -> None:
-        """Show `entries` with the cursor on row `cursor`, the view moved by `shift` rows."""
-        scroll_y = self.scroll_y + shift
-        self.entries, self._now = list(entries), now
-        self._rebuild(now, cursor, scroll_y)
+    def row_key(self, row: CacheEntry) -> str:
+        return row.key
+
+    def row_cells(self, row: CacheEntry) -> list[Text]:
+        return cells(row, self.clock(), self._widths["model"], self._widths["prompt"])
+
+    def read_page(self, direction: Direction | None, anchor: CacheEntry | None) -> list[CacheEntry]:
+        assert self.read_cache is not None, "set CacheTable.read_cache first"
+        where = position(anchor) if anchor is not None else None
+        return self.read_cache().browse(
+            self.window.page_size,
+            after=where if direction == "after" else None,
+            before=where if direction == "before" else None,
+            search=self.search,
+        )
 
     def entry_at_cursor(self) -> CacheEntry | None:
         """The entry under the cursor, if any."""
-        if not self.entries or not 0 <= self.cursor_row < len(self.entries):
-            return None
-        return self.entries[self.cursor_row]
-
-    def drop(self, key: str) -> None:
-        """Remove the row of a deleted entry; the cursor stays where it was."""
-        self.entries = [entry for entry in self.entries if entry.key != key]
-        if key in self.rows:
-            self.remove_row(key)
+        return self.row_at_cursor()
 
     def on_resize(self, event: events.Resize) -> None:
-        if self._column_widths() != self._widths and self._now is not None:
-            self._rebuild(self._now, self.cursor_row, self.scroll_y)
+        if self.loaded and self._column_widths() != self._widths:
+            self._show_window(self.cursor_row, self.scroll_y)
 
-    def _rebuild(self, now: datetime, cursor: int, scroll_y: float) -> None:
-        self._widths = widths = self._column_widths()
+    def _show_window(self, cursor: int = 0, scroll_y: float = 0) -> None:
+        self._widths = widths = self._column_widths()  # the prompt column takes what is left
         self.clear(columns=True)
-        self._add_columns(widths)
-        for entry in self.entries:
-            self.add_row(*cells(entry, now, widths["model"], widths["prompt"]), key=entry.key)
-        if self.entries:
-            self.move_cursor(row=min(max(cursor, 0), len(self.entries) - 1), scroll=False)
-        self.call_after_refresh(self.scroll_to, y=scroll_y, animate=False)
-
-    def _add_columns(self, widths: dict[str, int]) -> None:
         narrow = widths["model"] < COLUMNS[0][2][0]
         for key, label, _ in COLUMNS:
             label = NARROW_LABELS.get(key, label) if narrow else label
             justify: JustifyMethod = "left" if key in ("model", "prompt") else "right"
             self.add_column(Text(label, justify=justify), key=key, width=widths[key])
+        super()._show_window(cursor, scroll_y)
 
     def _column_widths(self) -> dict[str, int]:
         width = self.scrollable_content_region.width
@@ -89,6 +94,12 @@ class CacheTable(DataTable[Text]):
         padding = 2 * self.cell_padding * len(COLUMNS)
         widths["prompt"] = max(_MIN_PROMPT, width - sum(widths.values()) - padding)
         return widths
+
+
+def position(entry: CacheEntry) -> tuple[str, str]:
+    """Where `entry` sits in the listing (newest first, then by key): `ResponseCache.browse`'s
+    `after`/`before`."""
+    return (entry.created_at, entry.key)
 
 
 def cells(entry: CacheEntry, now: datetime, model_width: int, prompt_width: int) -> list[Text]:

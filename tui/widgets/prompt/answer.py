@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
-from textual.containers import Vertical, VerticalScroll
-from textual.widgets import Label, Static
+from textual.containers import Vertical
+from textual.widgets import Label
 
 from core.errors import RequestFailed
-from core.results import ChatResult
-from tui.text import money, plain
+from tui.text import money
+from tui.widgets.prompt.answer_text import AnswerText
 
-# Re-wrapping a growing answer re-lays out the screen: repaint it at most 10 times a second,
-# and not while the user is typing (but at least every half second).
+if TYPE_CHECKING:
+    from core.results import ChatResult
+
+# Streamed pieces are shown together, at most 10 times a second (one repaint for many chunks),
+# and not while the user is typing (but at least every half second): keys come first.
 _FLUSH_SECONDS = 0.1
 _TYPING_SECONDS = 0.1
 _MAX_WAIT_SECONDS = 0.5
@@ -24,7 +28,6 @@ class AnswerView(Vertical):
 
     DEFAULT_CSS = """
     AnswerView { border: round $panel-lighten-2; height: 1fr; }
-    AnswerView > VerticalScroll { height: 1fr; }
     AnswerView .answer-figures { width: 1fr; height: auto; color: $text-muted; }
     """
 
@@ -34,28 +37,33 @@ class AnswerView(Vertical):
         self.state = "empty"
         """`empty`, `streaming`, `done`, `error` or `stopped`."""
         self.result: ChatResult | None = None
-        self._flush_pending = False
+        self._pending: list[str] = []  # received, not yet on screen
         self._waiting_since = 0.0
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll():
-            yield Static("", classes="answer-body")
+        yield AnswerText(classes="answer-body")
         yield Label("", classes="answer-figures", markup=False)
+
+    @property
+    def body(self) -> AnswerText:
+        """The widget showing the text."""
+        return self.query_one(AnswerText)
 
     def start(self, model: str) -> None:
         """Clear the view for a new answer from `model`."""
         self.border_title = model
         self.text, self.state, self.result = "", "streaming", None
+        self._pending.clear()
+        self.body.clear()
         self._figures("waiting for the first token…")
-        self._flush()
 
     def append(self, piece: str) -> None:
-        """Add streamed text; the screen repaints on the next flush."""
+        """Add streamed text; it reaches the screen with the next flush."""
         self.text += piece
-        if not self._flush_pending:
-            self._flush_pending = True
+        if not self._pending:
             self._waiting_since = time.monotonic()
             self.set_timer(_FLUSH_SECONDS, self._flush_unless_typing)
+        self._pending.append(piece)
 
     def _flush_unless_typing(self) -> None:
         now = time.monotonic()
@@ -67,8 +75,11 @@ class AnswerView(Vertical):
 
     def finish(self, result: ChatResult) -> None:
         """Show the whole answer and its figures."""
-        self.text, self.state, self.result = result.text, "done", result
         self._flush()
+        if result.text != self.text:  # a cached answer, or pieces the stream did not show
+            self.body.clear()
+            self.body.write(result.text)
+        self.text, self.state, self.result = result.text, "done", result
         self._figures(figures(result))
 
     def fail(self, error: Exception) -> None:
@@ -86,10 +97,9 @@ class AnswerView(Vertical):
         self._figures("STOPPED: partial answer (logged as incomplete)")
 
     def _flush(self) -> None:
-        self._flush_pending = False
-        self.query_one(".answer-body", Static).update(plain(self.text))
-        if self.state == "streaming":
-            self.query_one(VerticalScroll).scroll_end(animate=False)
+        if self._pending:
+            self.body.write("".join(self._pending))
+            self._pending.clear()
 
     def _figures(self, line: str) -> None:
         self.set_class(False, "-error")

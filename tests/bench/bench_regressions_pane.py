@@ -1,0 +1,397 @@
+"""The Regressions pane on a large evaluation history: opening it, a page of runs, a run's
+results and a page of them, the diff of two runs.
+
+Run: python tests/bench/bench_regressions_pane.py [--quick] [--runs N] [--keep-db]. Not
+collected by pytest.
+
+The issue's target: with 10,000 runs and 2,000,000 case results in the database, opening the
+pane and scrolling take under 100 ms.
+
+The databases are made by tests/bench/bench_eval_store.py's generator (`build`: suites of one
+to three versions, six models, 200 results a run, ~5% of runs interrupted or failed, one pinned
+baseline per suite and model), written straight into a data directory as its `tunedeck.db`.
+The large one has 10,000 runs of 20 suites (2,000,000 results: 500 runs a suite); the baseline
+one 600 runs of 2 suites (120,000 results: 300 runs a suite, so that its runs too span pages
+and slide the table's window), measured in the same process, the same way. With --keep-db
+both stay in the system temporary folder for the next run.
+
+On each database, the console headless at 120x36 under Pilot, as the pane tests build it
+(`TunedeckApp(..., warm_up=False, cursor_blink=False)`, animations off, the Cache and Usage
+panes built ahead as usual), keys posted as the terminal driver posts them, conditions polled
+every ~1 ms (see bench_panes.py for why), frames timed by `bench_panes.Probe`:
+a) Opening: a fresh console on the Prompt pane, its start-up done (and the Regressions pane
+   built ahead, in the background after the first frame, as the console does); alt+4. Timed
+   from the key: the pane's first frame (built ahead, its suites, runs and chart are in it).
+   Then the same with the pane built on the key (not built ahead: a user faster than the
+   pre-build): the first frame, the suites listed, the first page of runs of the first suite in
+   the table and on screen, the pass-rate chart drawn and on screen, everything on screen.
+   Five consoles each.
+b) A page of runs: pagedown in the runs table (the first suite's runs), 30 times, waiting for
+   the app in between: key to the frame that shows it; a key after which the window slid (a
+   page read ahead added, the farthest dropped: every visible cell is rendered again) also to
+   the frame after the slide; the pages' SQL in their worker.
+c) A run's results: enter on a run (its 200 results, keyset-paged from SQL), to the results on
+   screen; then pagedown through them (10 keys), each to its frame. Five runs.
+d) A diff: `c` on a run (compared with its model's pinned baseline: 200 paired cases), to the
+   summary and cases on screen. Five runs.
+Wall times grow with the load of a shared machine; the CPU time of this process from the key
+to the frame grows much less, and is given beside them. The load average is printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # for tests.*
+
+from textual.pilot import Pilot
+
+from core.settings import DATABASE_FILE, load_settings
+from tests.bench import bench_eval_store as generator
+from tests.bench.bench_eval_store import CASES, SUITES
+from tests.bench.bench_panes import (
+    Probe,
+    Results,
+    add,
+    ms,
+    poll,
+    post_key,
+    report,
+    settle,
+    timed,
+    wait_started,
+)
+from tui.app import TunedeckApp
+from tui.engine import Engine
+from tui.screens.prebuild import is_built
+from tui.widgets.paging import PagedTable
+
+SIZE = (120, 36)
+PANE_MS = 100.0
+BASELINE_RUNS = 600
+BASELINE_SUITES = 2  # 300 runs a suite: enough to page through the runs, window slides included
+NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+
+
+class RegressionsProbe(Probe):
+    """`bench_panes.Probe`, marking what the Regressions pane and its views show, and the
+    process's CPU time at the end of every frame: on a shared machine the wall time of a key
+    grows with the load, its CPU time much less."""
+
+    MARKED = (
+        ("tui.screens.regressions", "RegressionsScreen", "_show_suites", "suites"),
+        ("tui.screens.regressions", "RegressionsScreen", "_show_history", "chart"),
+        ("tui.widgets.regressions.runs", "RunTable", "_show_window", "runs rows"),
+        ("tui.widgets.regressions.runs", "RunTable", "_apply_slide", "runs slide"),
+        ("tui.widgets.regressions.results", "ResultTable", "_show_window", "results rows"),
+        ("tui.widgets.regressions.results", "ResultTable", "_apply_slide", "results slide"),
+        ("tui.widgets.regressions.diff", "RunDiffScreen", "_show", "diff"),
+    )
+
+    def install(self) -> None:
+        super().install()
+        from textual.screen import Screen
+
+        refresh, frames, self.cpu = Screen._compositor_refresh, self.frames, {}
+        cpu = self.cpu
+
+        def compositor_refresh(screen: Screen[object]) -> None:
+            before = len(frames)
+            refresh(screen)
+            if len(frames) > before:
+                cpu[frames[-1][1]] = time.process_time()
+
+        setattr(Screen, "_compositor_refresh", compositor_refresh)  # noqa: B010
+
+    def cpu_ms(self, since: float, frame_end: float) -> float:
+        """CPU milliseconds of this process from `since` (`time.process_time()`) to the end of
+        the frame that ended at `frame_end` (perf_counter)."""
+        return ms(self.cpu[frame_end] - since)
+
+
+def prepared(folder: Path, runs: int, suites: int, keep: bool) -> Path:
+    """A data directory whose database holds `runs` runs of `suites` suites (kept from an
+    earlier run, with --keep-db)."""
+    root = Path(tempfile.gettempdir()) / "tunedeck-bench-regressions" if keep else folder
+    home = root / f"runs-{runs}-suites-{suites}"
+    database = home / DATABASE_FILE
+    if keep and database.exists():
+        print(f"  reusing {database}")
+        return home
+    home.mkdir(parents=True, exist_ok=True)
+    for stale in home.glob(f"{DATABASE_FILE}*"):
+        stale.unlink()
+    generator.SUITES = suites  # the generator spreads the runs over its module's SUITES
+    try:
+        generator.build(database, runs)
+    finally:
+        generator.SUITES = SUITES
+    return home
+
+
+def make_app(home: Path, probe: Probe, *, prebuild: bool = True) -> TunedeckApp:
+    """A console on the database in `home`, its store opened first (as the pane tests do);
+    without `prebuild`, the Regressions pane is not built ahead."""
+    engine = Engine(load_settings(home))
+    engine.store  # noqa: B018 - open it here: workers must not race to open it
+    app = TunedeckApp(engine, clock=lambda: NOW, warm_up=False, cursor_blink=False)
+    app.animation_level = "none"
+    if not prebuild:
+        app.PREBUILT_PANES = tuple(p for p in app.PREBUILT_PANES if p != "regressions")
+    probe.frames.clear()
+    probe.layouts.clear()
+    probe.styling.clear()
+    probe.encode_frames(app)
+    return app
+
+
+async def frame_of(probe: Probe, name: str, seen: int) -> tuple[float, float]:
+    """When `name` was shown the (`seen` + 1)th time, and the end of the frame after it."""
+    shown = await probe.shown(name, seen)
+    return shown, await probe.frame_after(shown)
+
+
+# -- a) opening -------------------------------------------------------------------------------
+
+
+async def started(pilot: Pilot[None], *, prebuilt: bool) -> None:
+    """Wait for the console's start-up work and its panes built ahead and rendered off screen
+    (this one too if `prebuilt`)."""
+    app = pilot.app
+    if prebuilt:
+        await poll(lambda: is_built(app, "regressions"), 60.0)
+        await settle(pilot)
+        await poll(lambda: app._screen_stacks["regressions"][0].rendered_ahead, 60.0)
+    await wait_started(pilot, prebuilt=True)
+
+
+async def open_once(home: Path, probe: RegressionsProbe, prebuilt: bool) -> dict[str, float]:
+    """Open the pane in a fresh console: ms from alt+4 to each stage (`cpu`: CPU ms to the
+    pane's first frame)."""
+    app = make_app(home, probe, prebuild=prebuilt)
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot, prebuilt=prebuilt)
+        first = app.screen
+        counts = {name: probe.count(name) for name in ("suites", "runs rows", "chart")}
+        cpu = time.process_time()
+        begun = post_key(app, "alt+4")
+        await poll(lambda: app.screen is not first)
+        pane_frame = await probe.frame_after(begun, app.screen)
+        stages = {"first frame": pane_frame}
+        if not prebuilt:
+            stages["suites"] = await probe.shown("suites", counts["suites"])
+            for name, stage in (("runs rows", "rows"), ("chart", "chart")):
+                stages[stage], stages[f"{stage} frame"] = await frame_of(probe, name, counts[name])
+            done = max(stages["suites"], stages["rows"], stages["chart"])
+            stages["all"] = await probe.frame_after(done)
+        await settle(pilot)
+        if prebuilt:
+            assert probe.count("runs rows") == counts["runs rows"], "the pane read its runs again"
+    app.engine.close()
+    figures = {stage: ms(moment - begun) for stage, moment in stages.items()}
+    return figures | {"cpu": probe.cpu_ms(cpu, pane_frame)}
+
+
+async def opening(home: Path, probe: RegressionsProbe, results: Results, samples: int) -> None:
+    for prebuilt in (True, False):
+        times: dict[str, list[float]] = {}
+        for _ in range(samples):
+            for stage, value in (await open_once(home, probe, prebuilt)).items():
+                times.setdefault(stage, []).append(value)
+        how = "built ahead" if prebuilt else "built on the key"
+        title = f"a) open the pane (alt+4, {how}):"
+        what = "runs and chart in it" if prebuilt else "of the pane"
+        add(results, f"{title} first frame, {what}", times["first frame"], PANE_MS)
+        add(results, f"{title}   CPU time to that frame", times["cpu"], PANE_MS)
+        if prebuilt:
+            continue
+        add(results, f"{title} suites listed", times["suites"])
+        add(results, f"{title} runs in the table", times["rows"])
+        add(results, f"{title} runs on screen (frame)", times["rows frame"], PANE_MS)
+        add(results, f"{title} chart drawn", times["chart"])
+        add(results, f"{title} chart on screen (frame)", times["chart frame"], PANE_MS)
+        add(results, f"{title} everything on screen (frame)", times["all"], PANE_MS)
+
+
+# -- b, c) paging ------------------------------------------------------------------------------
+
+
+@dataclass
+class Pages:
+    """What pressing pagedown measured: wall and CPU ms to the frame showing each key, and,
+    for the keys that slid the window, wall ms to the frame after the slide."""
+
+    keys: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)
+    slid: list[float] = field(default_factory=list)
+
+
+async def page_down(
+    pilot: Pilot[None], probe: RegressionsProbe, table: PagedTable[Any], slide: str, presses: int
+) -> Pages:
+    """Press pagedown up to `presses` times in the focused `table` (less at its end)."""
+    app = pilot.app
+    pages = Pages()
+    for _ in range(presses):
+        await settle(pilot)
+        seen, cursor = probe.count(slide), table.cursor_row
+        cpu = time.process_time()
+        begun = post_key(app, "pagedown")
+        try:
+            moved = await poll(partial(lambda row: table.cursor_row != row, cursor), 2.0)
+        except TimeoutError:
+            break  # the end of the listing
+        frame = await probe.frame_after(moved)
+        pages.keys.append(ms(frame - begun))
+        pages.cpu.append(probe.cpu_ms(cpu, frame))
+        await settle(pilot)
+        if probe.count(slide) > seen:
+            pages.slid.append(ms(await probe.frame_after(probe.marks[slide][seen]) - begun))
+    return pages
+
+
+async def runs_paging(
+    pilot: Pilot[None], probe: RegressionsProbe, results: Results, presses: int
+) -> None:
+    from tui.screens.regressions import RegressionsScreen
+    from tui.widgets.regressions.runs import RunTable
+
+    screen = pilot.app.screen
+    assert isinstance(screen, RegressionsScreen)
+    table = screen.query_one(RunTable)
+    sql: list[float] = []
+    timed(screen.evals, "runs", sql)
+    table.focus()
+    pages = await page_down(pilot, probe, table, "runs slide", presses)
+    title = "b) runs table:"
+    add(results, f"{title} pagedown, to the frame showing it", pages.keys, PANE_MS)
+    add(results, f"{title}   CPU time to that frame", pages.cpu, PANE_MS)
+    add(results, f"{title} pagedown that slid the window, to its frame", pages.slid, PANE_MS)
+    add(results, f"{title}   a page's SQL (read ahead, in its worker)", sql)
+    del screen.evals.runs  # the instance attribute `timed` set
+
+
+async def open_view(
+    pilot: Pilot[None], probe: RegressionsProbe, key: str, mark: str
+) -> dict[str, float]:
+    """Press `key` on the highlighted run: ms to the view's first frame, to `mark` shown, to
+    the frame after it (and the CPU ms to that frame)."""
+    app = pilot.app
+    first, seen = app.screen, probe.count(mark)
+    cpu = time.process_time()
+    begun = post_key(app, key)
+    await poll(lambda: app.screen is not first)
+    view_frame = await probe.frame_after(begun, app.screen)
+    shown, shown_frame = await frame_of(probe, mark, seen)
+    return {
+        "frame": ms(view_frame - begun),
+        "shown": ms(shown - begun),
+        "on screen": ms(shown_frame - begun),
+        "cpu": probe.cpu_ms(cpu, shown_frame),
+    }
+
+
+async def views(
+    pilot: Pilot[None], probe: RegressionsProbe, results: Results, samples: int
+) -> None:
+    from tui.widgets.regressions.results import ResultTable
+    from tui.widgets.regressions.runs import RunTable
+
+    pane = pilot.app.screen
+    table = pane.query_one(RunTable)
+    opened: dict[str, list[float]] = {}
+    pages = Pages()
+    for sample in range(samples):
+        await settle(pilot)
+        table.focus()
+        table.move_cursor(row=1 + sample)
+        for key, mark in (("enter", "results rows"), ("c", "diff")):
+            await settle(pilot)
+            for stage, value in (await open_view(pilot, probe, key, mark)).items():
+                opened.setdefault(f"{mark} {stage}", []).append(value)
+            await settle(pilot)
+            if mark == "results rows":
+                view = pilot.app.screen.query_one(ResultTable)
+                more = await page_down(pilot, probe, view, "results slide", 10)
+                pages.keys += more.keys
+                pages.cpu += more.cpu
+            post_key(pilot.app, "escape")
+            await poll(lambda: pilot.app.screen is pane)
+    title = "c) a run's results (enter):"
+    add(results, f"{title} first frame of the view", opened["results rows frame"], PANE_MS)
+    add(results, f"{title} results in the table", opened["results rows shown"])
+    add(results, f"{title} results on screen (frame)", opened["results rows on screen"], PANE_MS)
+    add(results, f"{title}   CPU time to that frame", opened["results rows cpu"], PANE_MS)
+    add(results, f"{title} pagedown, to the frame showing it", pages.keys, PANE_MS)
+    add(results, f"{title}   CPU time to the pagedown's frame", pages.cpu, PANE_MS)
+    title = f"d) diff with the pinned baseline (c, {CASES} cases):"
+    add(results, f"{title} first frame of the view", opened["diff frame"], PANE_MS)
+    add(results, f"{title} compared", opened["diff shown"])
+    add(results, f"{title} summary and cases on screen", opened["diff on screen"], PANE_MS)
+    add(results, f"{title}   CPU time to that frame", opened["diff cpu"], PANE_MS)
+
+
+async def measure_app(
+    home: Path, probe: RegressionsProbe, results: Results, opens: int, presses: int
+) -> None:
+    """Parts a to d on one database."""
+    await opening(home, probe, results, opens)
+    app = make_app(home, probe)
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot, prebuilt=True)
+        post_key(app, "alt+4")
+        await settle(pilot)
+        await runs_paging(pilot, probe, results, presses)
+        await views(pilot, probe, results, opens)
+    app.engine.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="1,000 runs instead of 10,000")
+    parser.add_argument("--runs", type=int, help="runs in the large database (10,000)")
+    parser.add_argument("--keep-db", action="store_true", help="keep and reuse built databases")
+    args = parser.parse_args()
+    runs = args.runs or (1_000 if args.quick else 10_000)
+    opens, presses = (3, 10) if args.quick else (5, 30)
+    os.environ["TZ"] = "UTC"
+    time.tzset()
+    for name in [n for n in os.environ if n.startswith(("TUNEDECK_", "OPENAI_"))]:
+        del os.environ[name]
+    print(f"load average: {os.getloadavg()}")
+    with tempfile.TemporaryDirectory(prefix="bench_regressions_") as folder:
+        os.environ.setdefault("TIKTOKEN_CACHE_DIR", str(Path(folder) / "tiktoken"))
+        base_home = prepared(Path(folder), BASELINE_RUNS, BASELINE_SUITES, args.keep_db)
+        large_home = prepared(Path(folder), runs, SUITES, args.keep_db)
+        probe = RegressionsProbe()
+        probe.install()
+        measured: dict[str, Results] = {}
+        for label, home in (("base", base_home), ("large", large_home)):
+            results: Results = {}
+            began, load = time.perf_counter(), os.getloadavg()[0]
+            asyncio.run(measure_app(home, probe, results, opens, presses))
+            measured[label] = results
+            print(f"measured the {label} database in {time.perf_counter() - began:.0f} s"
+                  f" (load average {load:.2f} -> {os.getloadavg()[0]:.2f})")  # fmt: skip
+        per_suite = f"{runs // SUITES:,} runs a suite"
+        sizes = f"{runs:,} runs, {runs * CASES:,} results, {per_suite}"
+        base = (
+            f"base: {BASELINE_RUNS} runs, {BASELINE_RUNS * CASES:,} results,"
+            f" {BASELINE_RUNS // BASELINE_SUITES} runs a suite"
+        )
+        report(f"On {sizes} ({base})", measured["base"], measured["large"])
+    print(f"load average: {os.getloadavg()}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,360 @@
+"""The Regressions pane: suites, their runs and pass-rate history, diffs, baselines, new runs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from functools import partial
+from typing import ClassVar
+
+from textual import on, work
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.timer import Timer
+from textual.widget import Widget
+from textual.widgets import DataTable, Label
+from textual.worker import get_current_worker
+
+from storage.eval_records import EvalRun, HistoryPoint, SuiteListing
+from storage.evals import EvalStore
+from tui.dialogs.confirm import ConfirmDialog
+from tui.screens.base import PaneScreen
+from tui.text import inert
+from tui.widgets.paging import PagedTable
+from tui.widgets.regressions.chart import PassRateChart
+from tui.widgets.regressions.diff import RunDiffScreen
+from tui.widgets.regressions.launch import RunLauncher
+from tui.widgets.regressions.progress import RunProgress
+from tui.widgets.regressions.results import RunResultsScreen
+from tui.widgets.regressions.runs import RunTable
+from tui.widgets.regressions.start import RunDefaults, RunRequest, StartRunDialog
+from tui.widgets.regressions.suites import SuiteTable
+
+SELECT_DELAY = 0.15  # seconds on a suite before its runs are read (arrowing through the list)
+EMPTY = "No evaluation suite yet: n runs a suite file (or `tunedeck eval run SUITE --model M`)."
+
+
+class RegressionsScreen(PaneScreen):
+    """Evaluation history: is a model, prompt or fine-tune better or worse than the baseline?"""
+
+    SUB_TITLE = "Regressions"
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("space", "mark", "Mark A/B"),
+        Binding("d", "diff", "Diff A/B"),
+        Binding("c", "compare_baseline", "vs baseline"),
+        Binding("b", "pin_baseline", "Pin baseline"),
+        Binding("n", "new_run", "New run"),
+        Binding("s", "stop_run", "Stop run", show=False),
+        Binding("enter", "open_run", "Results", show=False),
+        Binding("escape", "clear_marks", "Clear marks", show=False),
+        Binding("r", "refresh", "Refresh", show=False),
+    ]
+    """Read by the help screen and the command palette."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._evals: EvalStore | None = None
+        self.suite_name: str | None = None
+        """The suite whose runs are listed."""
+        self.suites: list[SuiteListing] = []
+        self.history: dict[str, list[HistoryPoint]] = {}
+        """The chart's points: the selected suite's completed runs per model."""
+        self.marked: list[EvalRun] = []
+        """Runs marked A (the baseline side) and B (the candidate) for a diff."""
+        self._seen: object = None  # the database's version when the suites were read
+        self._select_timer: Timer | None = None
+        self._wanted: str | None = None  # a suite to show once it is listed
+        self.launcher = RunLauncher(self)
+
+    @property
+    def evals(self) -> EvalStore:
+        """The evaluation history (made on first use, in a worker: it may open the database)."""
+        if self._evals is None:
+            self._evals = EvalStore(self.deck.engine.store)
+        return self._evals
+
+    def compose_body(self) -> Iterable[Widget]:
+        with Horizontal(id="regressions-pane"):
+            yield SuiteTable(id="suite-table")
+            with Vertical(id="regressions-main"):
+                yield PassRateChart(id="pass-rate-chart")
+                yield RunProgress(id="run-progress")
+                yield Label("", id="runs-hint")
+                yield RunTable(id="run-table")
+                yield Label(EMPTY, id="runs-empty", markup=False)
+
+    @property
+    def runs(self) -> RunTable:
+        """The runs of the selected suite."""
+        return self.query_one(RunTable)
+
+    def on_mount(self) -> None:
+        self.runs.read_evals = lambda: self.evals
+        self.query_one("#runs-empty").display = False
+        self._show_hint()
+
+    def on_screen_resume(self) -> None:
+        self.read_if_changed()  # the first time, and when runs were recorded meanwhile
+
+    def focus_default(self) -> None:
+        self.runs.focus()
+
+    # -- suites, runs and the chart -------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="regressions-check", exit_on_error=False)
+    def read_if_changed(self) -> None:
+        """Read the suites again if the database changed since they were read (thread
+        worker): a check of microseconds when nothing changed."""
+        seen = self.deck.engine.store.version()
+        if seen != self._seen and not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self.load_suites, seen)
+
+    @work(thread=True, exclusive=True, group="regressions-suites", exit_on_error=False)
+    def load_suites(self, seen: object = None) -> None:
+        """Read the suites (thread worker); runs left `running` by a dead process are marked
+        interrupted first."""
+        self.evals.mark_interrupted_dead_runs()
+        suites = self.evals.suites()
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._show_suites, suites, seen)
+
+    def _show_suites(self, suites: list[SuiteListing], seen: object) -> None:
+        self._seen = seen if seen is not None else self._seen
+        self.suites = suites
+        names = [suite.name for suite in suites]
+        chosen = self.suite_name if self.suite_name in names else (names[0] if names else None)
+        if self._wanted in names:
+            chosen, self._wanted = self._wanted, None
+        self.query_one(SuiteTable).show(suites, chosen)
+        self.query_one("#runs-empty").display = not suites
+        if chosen != self.suite_name or not self.runs.loaded or self.runs.at_start:
+            self.select_suite(chosen)  # a run the user scrolled to stays
+        else:
+            self.load_history(chosen)
+
+    def follow_suite(self, name: str) -> None:
+        """Show suite `name` (a run of it was just recorded): read the suites again."""
+        self._wanted = name
+        self.load_suites()
+
+    def select_suite(self, name: str | None) -> None:
+        """List the runs of suite `name` and chart its history."""
+        if name != self.suite_name:
+            self.marked = []
+            self.runs.marks = {}
+        self.suite_name = name
+        self.runs.show_suite(name)
+        self.load_history(name)
+        self._show_hint()
+
+    @work(thread=True, exclusive=True, group="regressions-history", exit_on_error=False)
+    def load_history(self, name: str | None) -> None:
+        """Read the pass-rate history of a suite for the chart (thread worker)."""
+        history = self.evals.pass_rate_history(name) if name else {}
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._show_history, name, history)
+
+    def _show_history(self, name: str | None, history: dict[str, list[HistoryPoint]]) -> None:
+        if name == self.suite_name:
+            self.history = history
+            self.query_one(PassRateChart).show(name, history)
+            self.render_ahead()
+
+    @on(DataTable.RowHighlighted, "#suite-table")
+    def _suite_highlighted(self) -> None:
+        suite = self.query_one(SuiteTable).suite_at_cursor()
+        if suite is None or suite.name == self.suite_name:
+            return
+        if self._select_timer is not None:
+            self._select_timer.stop()
+        self._select_timer = self.set_timer(SELECT_DELAY, partial(self.select_suite, suite.name))
+
+    @on(DataTable.RowSelected, "#suite-table")
+    def _suite_selected(self) -> None:
+        suite = self.query_one(SuiteTable).suite_at_cursor()
+        if suite is not None and suite.name != self.suite_name:
+            self.select_suite(suite.name)
+        self.runs.focus()
+
+    @on(DataTable.RowSelected, "#run-table")
+    def _run_selected(self) -> None:
+        self.action_open_run()
+
+    @on(PagedTable.RowsChanged, "#run-table")
+    def _runs_changed(self) -> None:
+        self._show_hint()
+        self.render_ahead()  # built ahead, off screen: its first frame finds its lines ready
+
+    def _show_hint(self) -> None:
+        parts = [f"{side} #{run.id} {inert(run.model)}" for side, run in self._sides()]
+        if len(self.marked) == 2:
+            parts.append("d diffs them")
+        elif self.marked:
+            parts.append("space marks B")
+        else:
+            parts.append("space marks A and B · c compares with the baseline · enter: results")
+        if self.launcher.running:
+            parts.insert(0, "s stops the run")
+        self.query_one("#runs-hint", Label).update(" · ".join(parts))
+
+    # -- marks and diffs ------------------------------------------------------------------
+
+    def action_mark(self) -> None:
+        """Mark the highlighted run A, then B (again: unmark it)."""
+        run = self.runs.run_at_cursor()
+        if run is None:
+            return
+        ids = [marked.id for marked in self.marked]
+        if run.id in ids:
+            self.marked.pop(ids.index(run.id))
+        elif len(self.marked) < 2:
+            self.marked.append(run)
+        else:
+            self.marked[1] = run
+        self.runs.set_marks({run.id: side for side, run in self._sides()})
+        self._show_hint()
+
+    def _sides(self) -> list[tuple[str, EvalRun]]:
+        """The marked runs with their side: A first, then B."""
+        return list(zip("AB", self.marked, strict=False))
+
+    def action_clear_marks(self) -> None:
+        """Forget the runs marked A and B."""
+        self.marked = []
+        self.runs.set_marks({})
+        self._show_hint()
+
+    def action_diff(self) -> None:
+        """Compare run B with run A (or the highlighted run with A when only A is marked)."""
+        current = self.runs.run_at_cursor()
+        if len(self.marked) == 2:
+            self.open_diff(self.marked[0].id, self.marked[1].id)
+        elif self.marked and current is not None and current.id != self.marked[0].id:
+            self.open_diff(self.marked[0].id, current.id)
+        else:
+            self.notify("Mark two runs with space first (or c: a run against its baseline).")
+
+    def open_diff(self, a_id: int, b_id: int) -> None:
+        """Show the diff of run B against run A."""
+        self.app.push_screen(RunDiffScreen(lambda: self.evals, a_id, b_id))
+
+    def action_compare_baseline(self) -> None:
+        """Compare the highlighted run with its baseline."""
+        run = self.runs.run_at_cursor()
+        if run is not None:
+            self.find_baseline(run)
+
+    @work(thread=True, exclusive=True, group="regressions-baseline", exit_on_error=False)
+    def find_baseline(self, run: EvalRun) -> None:
+        """The run's baseline: the one it was started against, else the pinned run of its
+        model, else the newest pinned run of the suite (thread worker)."""
+        evals = self.evals
+        candidates = [
+            evals.run(run.baseline_run_id) if run.baseline_run_id else None,
+            evals.pinned_baseline(run.suite_name, run.model),
+            *evals.pinned_baselines(run.suite_name),
+        ]
+        found = next((c for c in candidates if c is not None and c.id != run.id), None)
+        if found is not None:
+            self.app.call_from_thread(self.open_diff, found.id, run.id)
+        else:
+            message = f"Run #{run.id} has no baseline: pin one with b, or mark two runs."
+            self.app.call_from_thread(self.notify, message, severity="warning")
+
+    def action_open_run(self) -> None:
+        """Show every result of the highlighted run."""
+        run = self.runs.run_at_cursor()
+        if run is not None:
+            self.app.push_screen(RunResultsScreen(lambda: self.evals, run))
+
+    # -- baselines ------------------------------------------------------------------------
+
+    def action_pin_baseline(self) -> None:
+        """Pin the highlighted run as its model's baseline on this suite (or unpin it)."""
+        run = self.runs.run_at_cursor()
+        if run is None:
+            return
+        if run.is_baseline:
+            question = f"Unpin run #{run.id} as the baseline of {run.model} on {run.suite_name}?"
+            self._confirm(inert(question), "Unpin", partial(self.set_baseline, run, False))
+        elif run.status != "completed":
+            message = f"Run #{run.id} is {run.status}: only a completed run can be the baseline."
+            self.notify(message, severity="warning")
+        else:
+            self.check_pinned(run)
+
+    @work(thread=True, exclusive=True, group="regressions-baseline", exit_on_error=False)
+    def check_pinned(self, run: EvalRun) -> None:
+        """Pin `run`, asking first when it replaces a pinned run (thread worker)."""
+        current = self.evals.pinned_baseline(run.suite_name, run.model)
+        if current is None:
+            self.app.call_from_thread(self.set_baseline, run, True)
+            return
+        question = inert(
+            f"Replace run #{current.id} as the baseline of {run.model} on {run.suite_name}"
+            f" with run #{run.id}?"
+        )
+        pin = partial(self.set_baseline, run, True)
+        self.app.call_from_thread(self._confirm, question, "Replace", pin)
+
+    def _confirm(self, question: str, label: str, then: Callable[[], object]) -> None:
+        def answered(yes: bool | None) -> None:
+            if yes:
+                then()
+
+        self.app.push_screen(ConfirmDialog(question, label), answered)
+
+    @work(thread=True, exclusive=True, group="regressions-pin", exit_on_error=False)
+    def set_baseline(self, run: EvalRun, pinned: bool) -> None:
+        """Pin or unpin a run (thread worker)."""
+        if pinned:
+            self.evals.set_baseline(run.id)
+        else:
+            self.evals.clear_baseline(run.id)
+        self.app.call_from_thread(self._baseline_set, run, pinned)
+
+    def _baseline_set(self, run: EvalRun, pinned: bool) -> None:
+        self.runs.baseline_changed(run, pinned)
+        verb = "is now" if pinned else "is no longer"
+        self.notify(inert(f"Run #{run.id} {verb} the baseline of {run.model} on {run.suite_name}."))
+
+    # -- new runs -------------------------------------------------------------------------
+
+    def action_new_run(self) -> None:
+        """Run a suite file against a model, and watch it progress."""
+        if self.launcher.running:
+            self.notify("A run is going: wait for it to end.", severity="warning")
+            return
+        suite = self.query_one(SuiteTable).suite_at_cursor()
+        settings = self.deck.engine.settings
+        defaults = RunDefaults(
+            suite_path=(suite.path or "") if suite else "",
+            model=self.deck.model_name,
+            profile=self.deck.profile_name,
+            profiles=list(settings.all_profiles()),
+        )
+        self.app.push_screen(StartRunDialog(defaults), self._start_requested)
+
+    def _start_requested(self, request: RunRequest | None) -> None:
+        if request is not None:
+            self.launcher.start(request)
+            self._show_hint()
+
+    def action_stop_run(self) -> None:
+        """Stop the run started here (it is recorded `interrupted`; resume it later)."""
+        if not self.launcher.running:
+            self.notify("No run is going.")
+            return
+        question = "Stop the run? The finished cases stay; `tunedeck eval resume` finishes it."
+        self._confirm(question, "Stop", self.launcher.stop)
+
+    def run_finished(self) -> None:
+        """A run started here ended: read what it changed."""
+        self._show_hint()
+        self.read_if_changed()
+        self.deck.refresh_status()
+
+    def action_refresh(self) -> None:
+        """Read the suites, the runs and the chart again."""
+        self.load_suites()

@@ -1,0 +1,146 @@
+"""Pass rate over time, one line per model, for the selected suite; the legend sits under the
+plot (plotext draws its own legend over the data)."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+
+from rich.text import Text
+from textual.app import ComposeResult, RenderResult
+from textual.containers import Vertical
+from textual.geometry import Region
+from textual.strip import Strip
+from textual.widgets import Static
+from textual_plotext import PlotextPlot
+from textual_plotext.plot import Plot
+
+from storage.eval_records import HistoryPoint
+from tui.text import inert
+
+TICKS = 4  # labels on each axis
+LABEL_WIDTH = 24  # a model's name in the legend
+DAY = 86400.0
+COLORS = (  # plotext's name, Rich's name of the same 256-colour entry
+    ("cyan", "cyan"),
+    ("orange", "dark_orange"),
+    ("magenta", "magenta"),
+    ("green", "green"),
+    ("yellow", "yellow"),
+    ("blue", "blue"),
+    ("red", "red"),
+)
+
+Series = dict[str, list[tuple[float, float]]]
+
+
+class PassRatePlot(PlotextPlot):
+    """A `PlotextPlot` that builds its lines once per size, theme and data: plotext builds the
+    whole plot at every render, and each of its characters has a style of its own (~20 ms a
+    render), while a pane's first frame, or a theme change elsewhere, renders it again."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._generation = 0
+        self._built: tuple[object, RenderResult] | None = None
+        self._lines: tuple[object, list[Strip]] | None = None
+
+    def changed(self) -> None:
+        """The plot's data changed: build it again at the next render."""
+        self._generation += 1
+        self.refresh()
+
+    def _key(self) -> tuple[object, ...]:
+        return (self.size, self.app.theme, self.theme, self._generation)
+
+    def render(self) -> RenderResult:
+        key = self._key()
+        if self._built is None or self._built[0] != key:
+            self._built = (key, super().render())
+        return self._built[1]
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        key = (crop, self._key())
+        if self._lines is None or self._lines[0] != key:
+            self._lines = (key, super().render_lines(crop))
+        return self._lines[1]
+
+
+class PassRateChart(Vertical):
+    """A plotext chart of `EvalStore.pass_rate_history`: x the run's start, y its pass rate."""
+
+    DEFAULT_CSS = """
+    PassRateChart > PassRatePlot { height: 1fr; }
+    PassRateChart > Static { height: 1; padding: 0 1; }
+    """
+
+    def compose(self) -> ComposeResult:
+        yield PassRatePlot()
+        yield Static("", id="chart-legend")
+
+    def show(self, suite: str | None, history: dict[str, list[HistoryPoint]]) -> None:
+        """Plot each model's completed runs of `suite`, oldest first."""
+        plot = self.query_one(PassRatePlot)
+        plt = plot.plt
+        plt.clear_data()
+        plt.clear_figure()
+        series = {model: _points(points) for model, points in sorted(history.items())}
+        series = {model: points for model, points in series.items() if points}
+        self.query_one("#chart-legend", Static).update(legend(series))
+        title = f"Pass rate % by model · {inert(suite)[:40]}" if suite else "No suite"
+        plt.title(title if series or not suite else f"{title}: no completed run yet")
+        if series:
+            _draw(plt, series)
+        plot.changed()
+
+
+def _draw(plt: Plot, series: Series) -> None:
+    for index, points in enumerate(series.values()):
+        xs, ys = zip(*points, strict=True)
+        color = COLORS[index % len(COLORS)][0]
+        plt.plot(list(xs), list(ys), marker="braille", color=color)
+    lowest = min(y for points in series.values() for _, y in points)
+    bottom = max(0.0, math.floor(lowest / 10) * 10 - 10)
+    plt.ylim(bottom, 100)
+    steps = [bottom + (100 - bottom) * k / TICKS for k in range(TICKS + 1)]
+    plt.yticks(steps, [f"{step:.0f}" for step in steps])
+    ticks = _ticks([x for points in series.values() for x, _ in points])
+    plt.xticks(ticks, [_day(tick) for tick in ticks])
+
+
+def legend(series: Series) -> Text:
+    """`━ gpt-4.1  ━ gpt-4o-mini`, each in its line's colour."""
+    text = Text()
+    for index, model in enumerate(series):
+        text.append("━ ", style=f"bold {COLORS[index % len(COLORS)][1]}")
+        text.append(_label(model) + "  ")
+    text.rstrip()
+    return text
+
+
+def _points(points: list[HistoryPoint]) -> list[tuple[float, float]]:
+    """(days since the epoch, pass rate %) of the runs that have a pass rate."""
+    found = []
+    for point in points:
+        if point.pass_rate is not None:
+            moment = datetime.fromisoformat(point.started_at).timestamp() / DAY
+            found.append((moment, point.pass_rate * 100))
+    return found
+
+
+def _ticks(xs: list[float]) -> list[float]:
+    low, high = min(xs), max(xs)
+    if high - low < 1e-9:
+        return [low]
+    step = (high - low) / (TICKS - 1)
+    return [low + step * index for index in range(TICKS)]
+
+
+def _day(x: float) -> str:
+    return datetime.fromtimestamp(x * DAY).astimezone().strftime("%m-%d")
+
+
+def _label(model: str) -> str:
+    """A legend entry: the model's name, inert and short."""
+    name = " ".join(inert(model).split())
+    return name if len(name) <= LABEL_WIDTH else name[: LABEL_WIDTH - 1] + "…"

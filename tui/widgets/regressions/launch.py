@@ -1,0 +1,181 @@
+"""A run started from the Regressions pane: the core runner in an async worker, its progress
+repainted a few times a second (not at every case: a fast run records hundreds a second).
+
+What could block the event loop happens in a thread first: reading and checking the suite
+file, finding the baseline, opening the client (it imports the SDK), loading the tokenizer
+and the prices the runner's estimate needs. The runner itself writes its results on a thread
+of its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from textual.timer import Timer
+from textual.worker import Worker
+
+from tui.text import inert, money
+from tui.widgets.regressions.figures import rate
+from tui.widgets.regressions.progress import RunFigures, RunProgress
+from tui.widgets.regressions.start import RunRequest
+
+if TYPE_CHECKING:
+    from core.client import ChatClient
+    from core.evals.estimate import Estimate
+    from core.evals.report import Baseline, RunReport
+    from core.evals.runplan import Progress, RunOutcome
+    from core.evals.suite import Suite
+    from tui.engine import Engine
+    from tui.screens.regressions import RegressionsScreen
+
+REPAINT_EVERY = 0.25
+"""Seconds between two repaints of the progress bar and its counts."""
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """What a run needs before its first request, made off the event loop."""
+
+    suite: Suite
+    baseline: Baseline | None
+    client: ChatClient
+
+
+class RunLauncher:
+    """Runs one suite at a time for a pane; `figures` says how far it is."""
+
+    def __init__(self, pane: RegressionsScreen) -> None:
+        self.pane = pane
+        self.worker: Worker[None] | None = None
+        self.running = False
+        """Whether a run is going (from the dialog's answer to the run's end)."""
+        self.figures: RunFigures | None = None
+        """The latest progress the runner reported (repainted by a timer)."""
+        self.outcome: RunOutcome | None = None
+        """The last run's outcome, once it completed."""
+        self._request: RunRequest | None = None
+        self._suite_name = ""
+        self._timer: Timer | None = None
+
+    def start(self, request: RunRequest) -> None:
+        """Run the suite of `request` in an async worker of the pane."""
+        self._request, self.figures, self.outcome = request, None, None
+        self.running = True
+        self._timer = self.pane.set_interval(REPAINT_EVERY, self.repaint)
+        self.worker = self.pane.run_worker(
+            self._run(request), group="regressions-run", exclusive=True, exit_on_error=False
+        )
+
+    def stop(self) -> None:
+        """Cancel the run: the runner records it `interrupted`, with the cases it finished."""
+        if self.worker is not None:
+            self.worker.cancel()
+
+    async def _run(self, request: RunRequest) -> None:
+        try:
+            engine = self.pane.deck.engine
+            prepared = await asyncio.to_thread(prepare, engine, request)
+            self._suite_name = prepared.suite.name
+            for warning in prepared.suite.warnings:
+                self.pane.notify(inert(f"{request.suite_path}: {warning}"), severity="warning")
+            self.outcome = await self._execute(request, prepared)
+            report = await asyncio.to_thread(self._report, prepared)
+            self.pane.notify(conclusion(self.outcome, report), markup=False)
+        finally:
+            self._ended()
+
+    async def _execute(self, request: RunRequest, prepared: Prepared) -> RunOutcome:
+        from core.evals.runner import run_suite
+        from core.evals.runplan import RunOptions
+
+        baseline = prepared.baseline
+        options = RunOptions(
+            model=request.model,
+            profile=request.profile,
+            concurrency=request.concurrency,
+            baseline_run_id=None if baseline is None else baseline.run.id,
+        )
+        suite = prepared.suite
+        return await run_suite(prepared.client, suite, options, self._progress, self._started)
+
+    def _report(self, prepared: Prepared) -> RunReport:
+        from core.evals.report import build_report
+
+        assert self.outcome is not None
+        return build_report(self.pane.evals, self.outcome.run, prepared.baseline)
+
+    def _started(self, run_id: int, estimate: Estimate) -> None:
+        """The run is recorded, nothing is sent yet: list it, and show the estimate."""
+        self.pane.follow_suite(self._suite_name)
+        cost = money(estimate.cost_usd) if estimate.cost_usd is not None else "unknown"
+        self.pane.notify(f"Run #{run_id}: {estimate.calls:,} calls, estimated cost {cost}.")
+
+    def _progress(self, progress: Progress) -> None:
+        """Called by the runner after each result: keep the figures, repaint later."""
+        request = self._request
+        assert request is not None
+        self.figures = RunFigures(
+            suite=self._suite_name,
+            model=request.model,
+            done=progress.done,
+            total=progress.total,
+            passed=progress.passed,
+            failed=progress.failed,
+            errored=progress.errored,
+            cost_usd=None if progress.cost_usd is None else float(progress.cost_usd),
+            run_id=progress.run_id,
+        )
+
+    def repaint(self) -> None:
+        """Show the latest figures (a timer calls it while the run goes)."""
+        if self.figures is not None:
+            self.pane.query_one(RunProgress).show(self.figures)
+
+    def _ended(self) -> None:
+        self.running = False
+        if self._timer is not None:
+            self._timer.stop()
+        self.repaint()
+        self.pane.query_one(RunProgress).finish()
+        self.pane.run_finished()
+
+
+def prepare(engine: Engine, request: RunRequest) -> Prepared:
+    """Load and check the suite, find the baseline, open the client, load the tokenizer and
+    prices (in a thread: each can take from milliseconds to a second).
+
+    Raises:
+        BadInput: a bad suite file, or a baseline that does not exist.
+    """
+    from core.evals.loader import load_suite
+    from core.evals.report import find_baseline
+    from core.prices import known_price
+    from core.tokens import count_text
+    from storage.evals import EvalStore
+
+    suite = load_suite(request.suite_path)
+    spec = None if request.baseline is None else str(request.baseline)
+    evals = EvalStore(engine.store)
+    baseline = find_baseline(evals, suite.name, suite.version, request.model, spec)
+    client = engine.client
+    count_text("warm up", request.model)
+    _, profile = engine.settings.resolve_profile(request.profile)
+    known_price(request.model, profile)
+    return Prepared(suite, baseline, client)
+
+
+def conclusion(outcome: RunOutcome, report: RunReport) -> str:
+    """`Run #12 completed: pass rate 87.5% (7/8); against run #9: REGRESSION, 1 broke.`"""
+    run, summary = outcome.run, outcome.run.summary
+    text = f"Run #{run.id} {run.status}"
+    if summary is not None:
+        text += f": pass rate {rate(summary.pass_rate)} ({summary.passed}/{summary.recorded})"
+    comparison = report.comparison
+    if report.baseline is not None:
+        text += f"; against run #{report.baseline.run.id}: {comparison.verdict.upper()}"
+        text += f", {len(comparison.broke)} broke, {len(comparison.fixed)} fixed"
+    elif comparison.critical_failures:
+        text += f"; {len(comparison.critical_failures)} critical case(s) failing"
+    return inert(text + ".")

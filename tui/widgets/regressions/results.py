@@ -1,0 +1,165 @@
+"""One run's case results, paged from SQL by case id, and the highlighted case's answer and
+scorer verdicts below them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical, VerticalScroll
+from textual.widgets import DataTable, Footer, Header, Label, Static
+from textual.worker import get_current_worker
+
+from storage.eval_records import EvalRun, RecordedResult, RunSummary
+from tui.text import money
+from tui.widgets.paging import Direction, PagedTable
+from tui.widgets.regressions.columns import FlexTable
+from tui.widgets.regressions.diff import run_title
+from tui.widgets.regressions.figures import ms, rate, result_status, run_status, score
+from tui.widgets.regressions.outputs import describe_results
+from tui.widgets.regressions.view import RegressionsView
+from tui.widgets.usage.figures import one_line
+
+if TYPE_CHECKING:
+    from storage.evals import EvalStore
+
+COLUMNS = (  # key, label, width (0: the answer column takes what is left)
+    ("case", "case", 20),
+    ("repeat", "rep", 3),
+    ("status", "status", 6),
+    ("score", "score", 5),
+    ("latency", "latency", 8),
+    ("cost", "cost", 8),
+    ("answer", "answer", 0),
+)
+FILTERS: tuple[str | None, ...] = (None, "fail", "error")
+"""What `x` cycles through: every result, the failures, the errors."""
+
+
+class ResultTable(FlexTable[RecordedResult]):
+    """A run's results by case id and repeat, keyset-paged from SQL (see `PagedTable`)."""
+
+    COLUMNS = COLUMNS
+    RIGHT = frozenset({"repeat", "score", "latency", "cost"})
+
+    def __init__(self, read_evals: Callable[[], EvalStore], run_id: int) -> None:
+        super().__init__(id="result-table")
+        self.read_evals = read_evals
+        self.run_id = run_id
+        self.status: str | None = None
+        """Only the results with this status (None: every result)."""
+
+    def row_key(self, row: RecordedResult) -> str:
+        return str(row.id)
+
+    def row_cells(self, row: RecordedResult) -> list[Text]:
+        return [
+            one_line(row.case_id, COLUMNS[0][2]),
+            Text(str(row.repeat_index + 1), justify="right", style="dim"),
+            result_status(row.status),
+            Text(score(row.score), justify="right"),
+            Text(ms(row.latency_ms), justify="right"),
+            Text(money(row.cost_usd), justify="right"),
+            one_line(row.error or row.output_text or "", self.flex_width),
+        ]
+
+    def read_page(
+        self, direction: Direction | None, anchor: RecordedResult | None
+    ) -> list[RecordedResult]:
+        evals, size = self.read_evals(), self.window.page_size
+        where = (anchor.case_id, anchor.repeat_index) if anchor is not None else None
+        if direction == "before":
+            return evals.results(self.run_id, self.status, limit=size, before=where)
+        return evals.results(self.run_id, self.status, limit=size, after=where)
+
+
+class RunResultsScreen(RegressionsView):
+    """Every case result of one run; escape goes back to the pane."""
+
+    SUB_TITLE = "Regressions · run"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q", "close", "Back"),
+        Binding("x", "cycle_filter", "Failures / errors"),
+        Binding("o", "focus_answer", "Answer"),
+    ]
+
+    def __init__(self, read_evals: Callable[[], EvalStore], run: EvalRun) -> None:
+        super().__init__()
+        self.read_evals = read_evals
+        self.run = run
+
+    def compose(self) -> ComposeResult:
+        yield Header(show_clock=False, icon="≡")
+        with Vertical(id="results-pane"):
+            yield Static(heading(self.run), id="results-heading")
+            yield Label("every result", id="results-hint")
+            yield ResultTable(self.read_evals, self.run.id)
+            with VerticalScroll(id="result-detail"):
+                yield Static("", id="result-text")
+        yield Footer()
+
+    @property
+    def table(self) -> ResultTable:
+        """The table of results."""
+        return self.query_one(ResultTable)
+
+    def on_mount(self) -> None:
+        self.table.restart()
+        self.table.focus()
+        self.load_run()
+
+    @work(thread=True, exclusive=True, group="results-run", exit_on_error=False)
+    def load_run(self) -> None:
+        """Read the run again: its summary so far while it runs (thread worker)."""
+        evals = self.read_evals()
+        run = evals.run(self.run.id)
+        progress = evals.progress(self.run.id) if run and run.summary is None else None
+        if run is not None and not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._show_heading, heading(run, progress))
+
+    def _show_heading(self, text: Text) -> None:
+        self.query_one("#results-heading", Static).update(text)
+
+    @on(DataTable.RowHighlighted, "#result-table")
+    @on(PagedTable.RowsChanged, "#result-table")
+    def _result_highlighted(self) -> None:
+        result = self.table.row_at_cursor()
+        detail = self.query_one("#result-text", Static)
+        if result is None:
+            detail.update(Text("no result matches", style="dim"))
+            return
+        detail.update(describe_results(f"{result.case_id}", [result]))
+        self.query_one("#result-detail", VerticalScroll).scroll_home(animate=False)
+
+    def action_cycle_filter(self) -> None:
+        """Show every result, then only the failures, then only the errors."""
+        table = self.table
+        table.status = FILTERS[(FILTERS.index(table.status) + 1) % len(FILTERS)]
+        table.restart()
+        shown = {None: "every result", "fail": "failures only", "error": "errors only"}
+        self.query_one("#results-hint", Label).update(f"{shown[table.status]} (x cycles)")
+
+    def action_focus_answer(self) -> None:
+        """Scroll the answer (tab goes back and forth too)."""
+        self.query_one("#result-detail").focus()
+
+
+def heading(run: EvalRun, progress: RunSummary | None = None) -> Text:
+    """The run: model, start, version, status, pass rate, score, cost, latency (`progress`:
+    the summary so far of a run without one)."""
+    text = run_title("run", run)
+    text.append(" · ")
+    text.append(run_status(run.status))
+    summary = run.summary or progress
+    if summary is not None:
+        text.append(
+            f"\n{summary.passed:,} pass · {summary.failed:,} fail · {summary.errored:,} error"
+            f" of {run.cases_total:,} · pass rate {rate(summary.pass_rate)}"
+            f" · score {score(summary.mean_score)} · cost {money(summary.cost_usd)}"
+            f" · p50 {ms(summary.latency_p50_ms)} · p95 {ms(summary.latency_p95_ms)}"
+        )
+    return text

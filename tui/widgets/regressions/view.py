@@ -1,0 +1,30 @@
+"""What the Regressions pane's full-screen views share (a run's results, a diff)."""
+
+from __future__ import annotations
+
+from contextlib import suppress
+
+from textual.screen import Screen
+from textual.types import NoActiveAppError
+from textual.worker import Worker
+
+from tui.failures import notify_failure
+
+
+class RegressionsView(Screen[None]):
+    """A screen pushed over the pane; escape (its `close` action) goes back to it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        # As `PaneScreen`: a new Screen would re-parse the whole stylesheet and restyle every
+        # widget of the app when it opens (~0.1-0.3 s); the app read this view's styles at
+        # start (tui/styles/regressions.tcss is in its CSS_PATH).
+        with suppress(NoActiveAppError):
+            self._css_update_count = self.app._css_update_count
+
+    def action_close(self) -> None:
+        """Back to the Regressions pane."""
+        self.dismiss()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        notify_failure(self, event)
