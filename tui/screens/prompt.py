@@ -25,6 +25,9 @@ from tui.widgets.prompt.field import FieldInput
 from tui.widgets.prompt.params import ParamsForm
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
+    from core.evals.saving import SavedCase
     from core.params import ChatRequest
     from core.results import CacheMode
 
@@ -37,6 +40,10 @@ class PromptScreen(PaneScreen):
     SUB_TITLE = "Prompt"
     AUTO_FOCUS = "#prompt"  # focus the editor at once: each focus change rebuilds the footer
     _started = False
+    sent_request: ChatRequest | None = None
+    """The last request sent (to the first model): what "save as eval case" saves."""
+    suite_path: Path | None = None
+    """The suite file the last case was saved to in this session."""
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "send", "Send", priority=True),
         Binding("ctrl+enter", "send", "Send", show=False, priority=True),
@@ -44,6 +51,8 @@ class PromptScreen(PaneScreen):
         Binding("ctrl+r", "rerun", "Re-run (no cache)", priority=True),
         Binding("ctrl+o", "send_over_budget", "Send over budget", priority=True),
         Binding("ctrl+y", "copy_answer", "Copy answer", priority=True),
+        # ctrl+t: free in Input and TextArea (ctrl+e is their end-of-line).
+        Binding("ctrl+t", "save_case", "Save as eval case", priority=True),
         Binding("ctrl+l", "focus_prompt", "Prompt", show=False),
     ]
 
@@ -143,6 +152,7 @@ class PromptScreen(PaneScreen):
             self.notify(str(error), severity="error", markup=False)
             return
         self.query_one(PromptEditor).remember(requests[0].messages[-1].content or "")
+        self.sent_request = requests[0]
         views = [self.query_one("#answer-a", AnswerView), self.query_one("#answer-b", AnswerView)]
         views[1].display = len(requests) > 1
         for request, view in zip(requests, views, strict=False):
@@ -166,6 +176,32 @@ class PromptScreen(PaneScreen):
             return
         self.app.copy_to_clipboard(text)
         self.notify(f"copied {len(text)} characters")
+
+    def action_save_case(self) -> None:
+        """Save the prompt sent and its answer (as the expected one, editable) to a suite."""
+        from tui.dialogs.save_case import SaveCaseDialog  # not needed to start
+
+        view = self.query_one("#answer-a", AnswerView)
+        if view.state == "streaming":
+            self.notify("the answer is still streaming (escape stops it)", severity="warning")
+            return
+        if self.sent_request is None or not view.text.strip():
+            self.notify("no answer to save yet: send the prompt first", severity="warning")
+            return
+        path = self.suite_path or self.deck.engine.settings.home / "suites" / "prompts.jsonl"
+        dialog = SaveCaseDialog(
+            self.sent_request, view.text, path, cursor_blink=self.deck.cursor_blink
+        )
+        self.app.push_screen(dialog, self._case_saved)
+
+    def _case_saved(self, saved: SavedCase | None) -> None:
+        if saved is None:
+            return
+        from tui.widgets.data.paths import display_path
+
+        self.suite_path = saved.path
+        where = display_path(saved.path)
+        self.notify(f"saved case {saved.case_id} to {where} ({saved.cases} cases)", markup=False)
 
     def workers_busy(self) -> bool:
         """Whether an answer is still streaming."""
