@@ -58,7 +58,7 @@ from core.evals.cases import (
     text_list,
 )
 from core.evals.promptfoo import read_config as read_promptfoo_config
-from core.evals.sources import Sources, SuiteProblem
+from core.evals.sources import Sources, SuiteProblem, jsonl_lines
 from core.evals.suite import Case, MessageTemplate, PromptTemplate, Suite
 from core.evals.yamlfile import Located, line_of, read_json, read_yaml
 from core.params import Message
@@ -114,7 +114,7 @@ def _load(path: Path) -> Suite:
 def _jsonl(sources: Sources) -> tuple[dict[str, Any], list[Any]]:
     header: dict[str, Any] = {}
     cases: list[Any] = []
-    for number, text in enumerate(sources.text().splitlines(), start=1):
+    for number, text in enumerate(jsonl_lines(sources.text()), start=1):
         if not text.strip():
             continue
         try:

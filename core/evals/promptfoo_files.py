@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from core.evals.checks import supported_types
-from core.evals.sources import Sources, SuiteProblem
+from core.evals.sources import Sources, SuiteProblem, jsonl_lines
 from core.evals.yamlfile import Located, line_of, read_json, read_yaml
 
 _SCRIPT = re.compile(r"\.(?:py|js|ts|mjs|cjs)(?::\w+)?$", re.IGNORECASE)
@@ -72,7 +72,7 @@ def prompt_texts(path: Path, sources: Sources) -> list[str | list[Any]]:
     if suffix in (".yaml", ".yml"):
         return [_chat(read_yaml(text, name), name)]
     if suffix == ".jsonl":
-        return [_chat(read_json(line, name), name) for line in text.splitlines() if line.strip()]
+        return [_chat(read_json(line, name), name) for line in jsonl_lines(text) if line.strip()]
     parts = [part.strip("\n") for part in _PROMPT_SEPARATOR.split(text)]
     return [part for part in parts if part.strip()] or [text]
 
@@ -107,7 +107,7 @@ def _test(value: Any, name: str, line: int | None) -> dict[str, Any]:
 
 
 def _jsonl_tests(text: str, name: str) -> Iterator[RawTest]:
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(jsonl_lines(text), start=1):
         if line.strip():
             yield RawTest(_test(read_json(line, name), name, number), number, name)
 

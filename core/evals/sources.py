@@ -154,3 +154,9 @@ class Sources:
             raise SuiteProblem("no such file", file=name) from None
         except OSError as error:
             raise SuiteProblem(f"cannot be read ({error.strerror})", file=name) from None
+
+
+def jsonl_lines(text: str) -> list[str]:
+    """The lines of a JSONL text: split at line feeds only. `str.splitlines` also splits at
+    U+2028, U+2029, NEL and other separators that JSON allows unescaped inside a string."""
+    return text.split("\n")

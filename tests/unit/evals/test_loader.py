@@ -139,6 +139,20 @@ def test_a_jsonl_suite_without_header_is_named_after_its_file(tmp_path: Path) ->
     assert suite.name == "greetings" and suite.cases[0].messages is not None
 
 
+@pytest.mark.parametrize("separator", ["\u2028", "\u2029", "\x85", "\x0b", "\x1c"])
+def test_a_jsonl_case_may_hold_line_separators_that_json_leaves_unescaped(
+    tmp_path: Path, separator: str
+) -> None:
+    """JSON writes U+2028, NEL and the like raw (ensure_ascii=False): only line feeds end a
+    line of a JSONL suite, or a held-out split with such an answer could not be read back."""
+    case = {"id": "a", "input": f"one{separator}two", "expected": f"x{separator}y"}
+    other = {"id": "b", "input": "z"}
+    text = json.dumps(case, ensure_ascii=False) + "\n" + json.dumps(other) + "\n"
+    suite = load_suite(write(tmp_path, "seps.jsonl", text))
+    assert [c.id for c in suite.cases] == ["a", "b"] and [c.line for c in suite.cases] == [1, 2]
+    assert suite.cases[0].expected == f"x{separator}y"
+
+
 def test_a_native_json_suite(tmp_path: Path) -> None:
     data = {"cases": [{"input": "hi", "assert": [{"type": "starts-with", "value": "H"}]}]}
     suite = load_suite(write(tmp_path, "s.json", json.dumps(data)))
