@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -12,6 +12,7 @@ from textual.geometry import Region
 from textual.message import Message
 from textual.notifications import Notify
 from textual.pilot import Pilot
+from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import Input, Label, Static
 
@@ -61,6 +62,14 @@ async def settle(pilot: Pilot[None]) -> None:
     await pilot.pause()
     await pilot.app.workers.wait_for_complete()
     await pilot.pause()
+
+
+async def wait_for(pilot: Pilot[None], condition: Callable[[], bool], seconds: float = 10) -> None:
+    """Let the app run until `condition` holds (idle-time work: no worker to wait for)."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        await pilot.pause(0.01)
 
 
 async def open_cache(pilot: Pilot[None]) -> CacheScreen:
@@ -344,7 +353,7 @@ async def test_paging_keeps_at_most_two_pages_and_never_loses_the_cursor() -> No
 
 async def test_a_page_key_that_slides_the_window_reads_nothing_from_sql() -> None:
     app = make_app(seeded=False)
-    for number in range(450):
+    for number in range(1000):
         store_of(app).cache.put(entry(number, NOW - timedelta(minutes=number)))
     reads: list[str] = []
     async with app.run_test(size=SIZE) as pilot:
@@ -364,7 +373,7 @@ async def test_a_page_key_that_slides_the_window_reads_nothing_from_sql() -> Non
             return slide(direction)
 
         table.window.slide = noted  # type: ignore[method-assign]
-        for _ in range(12):
+        for _ in range(20):
             await pilot.press("pagedown")
             await settle(pilot)
         slides = [n for n, what in enumerate(reads) if what == "slide"]
@@ -372,6 +381,38 @@ async def test_a_page_key_that_slides_the_window_reads_nothing_from_sql() -> Non
         for n in slides:  # a slide is followed by the read of the page past the new end
             assert reads[n + 1 : n + 2] in (["read after"], [])
         assert reads.count("read after") == len(slides)
+
+
+async def test_a_page_key_finds_the_rows_it_shows_rendered_ahead() -> None:
+    """Rendering a screen of new rows is most of a page key's frame: the cells of the screens
+    next to the one on show are rendered while the user is idle, so the key's frame renders
+    none (DataTable's cell cache does not grow in it), slides of the window included."""
+    app = make_app(seeded=False)
+    for number in range(500):
+        store_of(app).cache.put(entry(number, NOW - timedelta(minutes=number)))
+    async with app.run_test(size=SIZE) as pilot:
+        await open_cache(pilot)
+        table = table_of(pilot)
+        table.focus()
+        rendered: list[int] = []
+        original = table.render_lines
+
+        def counting(crop: Region) -> list[Strip]:
+            before = len(table._cell_render_cache)
+            lines = original(crop)
+            rendered.append(len(table._cell_render_cache) - before)
+            return lines
+
+        table.render_lines = counting  # type: ignore[method-assign]
+        for _ in range(10):
+            await settle(pilot)
+            await wait_for(pilot, lambda: table.warmed)
+            rendered.clear()
+            await pilot.press("pagedown")
+            await pilot.pause()
+            assert rendered, "no frame after the key"
+            assert rendered[0] == 0, f"the key's frame rendered {rendered[0]} cells"
+        assert table.window.before.rows, "the walk slid the window"
 
 
 # -- failures -------------------------------------------------------------------------------

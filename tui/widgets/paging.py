@@ -1,10 +1,15 @@
 """Tables paged from SQL: a window of at most two pages of rows slides over a long listing.
 
 The page past each end of the window is read ahead in a thread worker, so moving the cursor
-never waits for SQL; when less than a screen of rows lies past the screen, the page past that
+never waits for SQL; when less than two screens of rows lie past the screen, the page past that
 end is added to the table and the farthest page dropped, whole (not row by row, and without
-rebuilding the rest). A dropped page is kept as the page past that end: scrolling back
-reads nothing.
+rebuilding the rest), when the user is idle. A dropped page is kept as the page past that end:
+scrolling back reads nothing.
+
+Drawing a screen of new rows costs a frame ~50-70 ms (each cell rendered by Rich): in idle time,
+the table renders ahead the cells of the screens a page key would show next, so the frame after
+the key only assembles lines. A slide renumbers the rows (their cells carry their index for the
+mouse), which throws that work away: that is why slides happen in idle time, a screen early.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from typing import Generic, Literal, TypeVar
 
 from rich.text import Text
 from textual._two_way_dict import TwoWayDict
+from textual.coordinate import Coordinate
 from textual.geometry import Size
 from textual.message import Message
 from textual.widgets import DataTable
@@ -170,6 +176,10 @@ class PagedTable(DataTable[Text], Generic[Row]):
 
     PAGE_SIZE = 100
     """Rows a read returns, at least: more on a tall screen (see `_page_size`)."""
+    IDLE_SLIDE_DELAY = 0.05
+    """Seconds after a key before the window slides (see `keep_up`)."""
+    WARM_ROWS_PER_STEP = 3
+    """Rows whose cells are rendered ahead in one go (~2 ms a row): a key waits no longer."""
 
     @dataclass
     class RowsChanged(Message):
@@ -189,6 +199,10 @@ class PagedTable(DataTable[Text], Generic[Row]):
         self._generation = 0
         self._reading: set[Direction] = set()
         self._slide_planned = False
+        self._warming = 0
+        """The generation of the rendering ahead under way (a newer one supersedes it)."""
+        self.warmed = True
+        """Whether the rows a page key would show next are rendered ahead."""
         self.loaded = False
         """Whether the first page of the current listing is in (its rows are on show)."""
 
@@ -237,10 +251,11 @@ class PagedTable(DataTable[Text], Generic[Row]):
         """Slide the window if what is on screen calls for it, and read what lies past its
         ends."""
         if not self._slide_planned and self.loaded:
-            # After the frame: a page key's own scroll is applied after the next refresh,
-            # and a slide must shift the rows and the scroll together.
+            # Once the key's frame is on screen (a slide re-renders every row on show), and
+            # after a refresh: a page key's own scroll is applied then, and a slide must
+            # shift the rows and the scroll together.
             self._slide_planned = True
-            self.call_after_refresh(self._slide)
+            self.set_timer(self.IDLE_SLIDE_DELAY, lambda: self.call_after_refresh(self._slide))
         for direction in DIRECTIONS:
             if self.loaded and self.window.wants(direction) and direction not in self._reading:
                 anchor = self.window.anchor(direction)
@@ -257,16 +272,18 @@ class PagedTable(DataTable[Text], Generic[Row]):
         return max(1, self.scrollable_content_region.height - header)
 
     def _due(self) -> Direction | None:
-        """The slide due now: a page key must never meet an end of the rows (but the
-        listing's), so a page comes in while more than a screen of rows lies past the screen."""
+        """The slide due now, in idle time: a page key must never meet an end of the rows (but
+        the listing's), nor slide the window itself (see the module's docstring), so a page
+        comes in while more than two screens of rows lie past the screen."""
         top = int(self.scroll_y)
         visible = self._visible()
-        return self.window.due(top, top + visible, lookahead=visible + 4)
+        return self.window.due(top, top + visible, lookahead=2 * visible + 4)
 
     def _page_size(self) -> int:
         """PAGE_SIZE, or more on a tall screen: a full page slid in one way must leave more
-        than `lookahead` rows the other way, or the next page key would slide it back."""
-        return max(self.PAGE_SIZE, 3 * self._visible() + 8)
+        than `lookahead` (`_due`) rows the other way beyond the screen, or the next page key
+        would slide it back."""
+        return max(self.PAGE_SIZE, 5 * self._visible() + 12)
 
     def _read(self, request: PageRead[Row], anchor: Row | None) -> None:
         # Not exclusive: a read is never asked twice, and one of an older listing is dropped
@@ -312,22 +329,58 @@ class PagedTable(DataTable[Text], Generic[Row]):
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         if event.data_table is self:
             self.keep_up()
+            self.warm_ahead()
 
-    def action_page_down(self) -> None:
-        self._slide_before_page("after")
-        super().action_page_down()
+    # -- rendering ahead -----------------------------------------------------------------
 
-    def action_page_up(self) -> None:
-        self._slide_before_page("before")
-        super().action_page_up()
+    def on_focus(self) -> None:
+        self.warm_ahead()
 
-    def _slide_before_page(self, direction: Direction) -> None:
-        """Slide first when the screen a page key moves to calls for it: then one frame shows
-        both (after it, the slide would cost a second full frame)."""
-        visible = self._visible()
-        top = int(self.scroll_y) + (visible if direction == "after" else -visible)
-        if self.window.due(top, top + visible, lookahead=visible + 4) == direction:
-            self._apply_slide(direction)
+    def notify_style_update(self) -> None:
+        super().notify_style_update()  # DataTable drops its rendered cells here
+        self.warm_ahead()
+
+    def warm_ahead(self) -> None:
+        """After the next frame, render the cells of the screens above and below the one on
+        show (and of the rows a page key would put the cursor on), a few rows at a time."""
+        self._warming += 1
+        self.warmed = False
+        self.call_after_refresh(self._warm_step, self._warming, None)
+
+    def _rows_to_warm(self) -> list[tuple[int, int]]:
+        """The rows a page key would show next, nearest first, each with the row the cursor
+        would then be on."""
+        top, visible, cursor = int(self.scroll_y), self._visible(), self.cursor_row
+        below = [(row, cursor + visible) for row in range(top + visible, top + 2 * visible)]
+        above = [(row, cursor - visible) for row in range(top - 1, top - visible - 1, -1)]
+        rows = [pair for pairs in zip(below, above, strict=True) for pair in pairs]
+        return [(row, then) for row, then in rows if 0 <= row < self.row_count]
+
+    def _warm_step(self, generation: int, rows: list[tuple[int, int]] | None) -> None:
+        if generation != self._warming or not self.is_mounted or not self.columns:
+            return  # the cursor moved again (a newer warming started), or the rows went
+        # Focus changes how cells look (and is part of their cache keys): as render_lines does.
+        self._pseudo_class_state = self.get_pseudo_class_state()
+        pending = self._rows_to_warm() if rows is None else rows
+        step, rest = pending[: self.WARM_ROWS_PER_STEP], pending[self.WARM_ROWS_PER_STEP :]
+        for row, cursor in step:
+            self._warm_row(row, cursor)
+        if rest:
+            self.call_later(self._warm_step, generation, rest)
+        else:
+            self.warmed = True
+
+    def _warm_row(self, row: int, cursor: int) -> None:
+        """Render a row, with the cursor on row `cursor`, as a frame would (DataTable
+        internals, Textual 8): its cells, then its line, which the frame finds in the caches."""
+        style = self._get_row_style(row, self.rich_style)
+        for index, column in enumerate(self.ordered_columns):
+            width = column.get_render_width(self)
+            self._render_cell(row, index, style, width, cursor=row == cursor, hover=False)
+        key = self._row_locations.get_key(row)
+        if key is not None:
+            place = Coordinate(cursor, self.cursor_coordinate.column)
+            self._render_line_in_row(key, 0, self.rich_style, place, self.hover_coordinate)
 
     # -- the rows in the widget ----------------------------------------------------------
 
@@ -340,6 +393,7 @@ class PagedTable(DataTable[Text], Generic[Row]):
             self.move_cursor(row=min(max(cursor, 0), self.row_count - 1), scroll=False)
         self.scroll_to(y=scroll_y, animate=False, immediate=True)
         self.post_message(self.RowsChanged(self, self.row_count))
+        self.warm_ahead()
 
     def _slide(self) -> None:
         self._slide_planned = False
@@ -359,6 +413,7 @@ class PagedTable(DataTable[Text], Generic[Row]):
         self.move_cursor(row=cursor + shift, scroll=False)
         self.post_message(self.RowsChanged(self, self.row_count))
         self.keep_up()
+        self.warm_ahead()
 
     def _add(self, rows: list[Row]) -> None:
         keys = [self.add_row(*self.row_cells(row), key=self.row_key(row)) for row in rows]
