@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import logging
 import time
 from collections.abc import Callable, Iterable
 from typing import ClassVar
@@ -10,6 +11,7 @@ from typing import ClassVar
 from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.css.query import NoMatches
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.worker import Worker
@@ -20,6 +22,8 @@ from tui.failures import notify_failure
 from tui.screens.prebuild import prebuild_panes
 from tui.screens.prompt import PromptScreen
 from tui.widgets.status import StatusFigures, read_status
+
+_log = logging.getLogger("tunedeck.console")
 
 PANES = {
     "prompt": "Prompt",
@@ -217,6 +221,14 @@ class TunedeckApp(App[None]):
         """Switch to a pane."""
         if self.current_mode != name:
             self.switch_mode(name)
+
+    def _handle_exception(self, error: Exception) -> None:
+        if isinstance(error, NoMatches) and not self.is_running:
+            # Closing: a pane still being built ahead, or a late result of a worker, looked
+            # for a widget its screen had already removed. Nothing is on show any more.
+            _log.debug("ignored while closing: %s", error)
+            return
+        super()._handle_exception(error)
 
     def action_help(self) -> None:
         """Show every binding of the current pane."""

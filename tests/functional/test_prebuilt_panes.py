@@ -11,6 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from textual.css.query import NoMatches
 from textual.css.stylesheet import Stylesheet
 from textual.pilot import Pilot
 
@@ -163,3 +164,19 @@ async def test_a_pane_due_to_be_built_once_the_app_is_closing_is_not(
     prebuild._build(app, ["cache"])
     assert not is_built(app, "cache")
     app.engine.close()
+
+
+async def test_a_widget_gone_while_closing_is_no_error_but_one_missing_while_running_is() -> None:
+    """A pane still being built ahead when the console quits (or a worker's late result) may
+    look for a widget its screen already removed: ignored once closing, a crash before."""
+    app = make_app(seeded=False)
+    async with app.run_test() as pilot:
+        await pilot.pause()
+    app._handle_exception(NoMatches("No nodes match '#run-table' on RegressionsScreen()"))
+    assert app.return_code in (0, None) and app._exception is None
+
+    running = make_app(seeded=False)
+    with pytest.raises(NoMatches):
+        async with running.run_test() as pilot:
+            running.call_later(lambda: running.screen.query_one("#no-such-widget"))
+            await pilot.pause()
