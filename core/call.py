@@ -80,6 +80,32 @@ class ChatCall:
         entry = self.store.cache.lookup(self.key, iso(self.clock()))
         if entry is None:
             return None
+        saved = self._take_entry(entry)
+        self.begin(start_timer=False)
+        return self._finish_ok(cost=Decimal(0), saved=saved, cache_hit=True)
+
+    @property
+    def reads_cache(self) -> bool:
+        """Whether this call may be answered from the cache (`from_cache` looks it up)."""
+        return self.eligible and self.options.cache == "use"
+
+    def hit_records(self, entry: CacheEntry) -> tuple[CallStart, CallOutcome, ChatResult]:
+        """What answering this call from `entry` logs, without writing anything: the log
+        row's start and outcome (what `from_cache` writes) and the result, whose `call_id`
+        is 0 until the row is inserted. For bulk lookups that record many hits in one
+        transaction; whoever inserts the row also counts the entry's hit."""
+        saved = self._take_entry(entry)
+        start = self._call_start()
+        usage = self._usage or Usage()
+        latency = (time.perf_counter() - self._started) * 1000
+        cost = Decimal(0)
+        outcome = self._outcome(
+            status="ok", usage=usage, cost=cost, saved=saved, cache_hit=True, latency=latency
+        )
+        return start, outcome, self._ok_result(usage, cost, saved, True, latency)
+
+    def _take_entry(self, entry: CacheEntry) -> Decimal | None:
+        """Take a cached answer as this call's; returns the cost it saves (None: unpriced)."""
         response = entry.response
         self._parts = [response.get("text", "")]
         self._finish = response.get("finish_reason")
@@ -88,15 +114,17 @@ class ChatCall:
         self._usage = Usage(**response.get("usage", {}))
         if self.options.on_text and self._parts[0]:
             self.options.on_text(self._parts[0])
-        self.begin(start_timer=False)
-        saved = None if entry.cost_usd is None else Decimal(str(entry.cost_usd))
-        return self._finish_ok(cost=Decimal(0), saved=saved, cache_hit=True)
+        return None if entry.cost_usd is None else Decimal(str(entry.cost_usd))
 
     def begin(self, *, start_timer: bool = True) -> None:
         """Write the log row (status `pending`) just before the request is sent."""
         if start_timer:
             self._started = time.perf_counter()
-        start = CallStart(
+        self.call_id = self.store.calls.start(self._call_start())
+
+    def _call_start(self) -> CallStart:
+        """The log row's start, stamped now."""
+        return CallStart(
             started_at=iso(self.clock()),
             profile=self.profile_name,
             endpoint=self.profile.base_url,
@@ -107,7 +135,6 @@ class ChatCall:
             request_key=self.key,
             cache_eligible=self.eligible,
         )
-        self.call_id = self.store.calls.start(start)
 
     def sdk_arguments(self) -> dict[str, Any]:
         """Keyword arguments for `chat.completions.create`."""
@@ -190,10 +217,9 @@ class ChatCall:
         usage = self._usage or self._estimated_usage()
         self._usage = usage
         cost = price_of(self.request.model, usage, self.profile)
-        result = self._finish_ok(cost=cost, saved=None, cache_hit=False)
-        if self.eligible:
-            self._store_in_cache(result)
-        return result
+        # The log row and the cache entry in one transaction: one commit less per answer.
+        entry = self._cache_entry(usage, cost) if self.eligible else None
+        return self._finish_ok(cost=cost, saved=None, cache_hit=False, cache_entry=entry)
 
     def fail(self, error: BaseException) -> RequestFailed:
         """Log a failed call (keeping any partial answer); return the error to raise."""
@@ -216,12 +242,32 @@ class ChatCall:
         return max(self.attempts - 1, 0)
 
     def _finish_ok(
-        self, *, cost: Decimal | None, saved: Decimal | None, cache_hit: bool
+        self,
+        *,
+        cost: Decimal | None,
+        saved: Decimal | None,
+        cache_hit: bool,
+        cache_entry: CacheEntry | None = None,
     ) -> ChatResult:
         usage = self._usage or Usage()
         latency = self._log_outcome(
-            status="ok", usage=usage, cost=cost, saved=saved, cache_hit=cache_hit
+            status="ok",
+            usage=usage,
+            cost=cost,
+            saved=saved,
+            cache_hit=cache_hit,
+            cache_entry=cache_entry,
         )
+        return self._ok_result(usage, cost, saved, cache_hit, latency)
+
+    def _ok_result(
+        self,
+        usage: Usage,
+        cost: Decimal | None,
+        saved: Decimal | None,
+        cache_hit: bool,
+        latency: float,
+    ) -> ChatResult:
         return ChatResult(
             call_id=self.call_id,
             profile=self.profile_name,
@@ -249,12 +295,40 @@ class ChatCall:
         cache_hit: bool = False,
         error_type: str | None = None,
         error_message: str | None = None,
+        cache_entry: CacheEntry | None = None,
     ) -> float:
+        """Write how the call ended (and `cache_entry`, in the same transaction)."""
         latency = (time.perf_counter() - self._started) * 1000
         self._partial_save_done()
         if not self.call_id:
             self.begin(start_timer=False)
-        outcome = CallOutcome(
+        outcome = self._outcome(
+            status=status,
+            usage=usage,
+            cost=cost,
+            saved=saved,
+            cache_hit=cache_hit,
+            latency=latency,
+            error_type=error_type,
+            error_message=error_message,
+        )
+        self.store.calls.finish(self.call_id, outcome, cache_entry=cache_entry)
+        return latency
+
+    def _outcome(
+        self,
+        *,
+        status: str,
+        usage: Usage,
+        cost: Decimal | None,
+        saved: Decimal | None,
+        cache_hit: bool,
+        latency: float,
+        error_type: str | None = None,
+        error_message: str | None = None,
+    ) -> CallOutcome:
+        """The log row's outcome, stamped now."""
+        return CallOutcome(
             finished_at=iso(self.clock()),
             status=status,
             response_text="".join(self._parts),
@@ -271,16 +345,15 @@ class ChatCall:
             error_type=error_type,
             error_message=error_message,
         )
-        self.store.calls.finish(self.call_id, outcome)
-        return latency
 
-    def _store_in_cache(self, result: ChatResult) -> None:
+    def _cache_entry(self, usage: Usage, cost: Decimal | None) -> CacheEntry:
+        """The cache entry of this call's answer (written with its finished log row)."""
         now = self.clock()
-        usage = result.usage
+        text = "".join(self._parts)
         response = {
-            "text": result.text,
-            "finish_reason": result.finish_reason,
-            "tool_calls": result.tool_calls,
+            "text": text,
+            "finish_reason": self._finish,
+            "tool_calls": self._tool_list(),
             "model": self._response_model,
             "usage": {
                 "prompt_tokens": usage.prompt_tokens,
@@ -291,7 +364,7 @@ class ChatCall:
             },
         }
         components = key_components(self.profile.base_url, self.request)
-        entry = CacheEntry(
+        return CacheEntry(
             key=self.key,
             endpoint=self.profile.base_url,
             model=self.request.model,
@@ -300,13 +373,12 @@ class ChatCall:
             prompt_excerpt=_excerpt(self.request),
             prompt_tokens=usage.prompt_tokens,
             completion_tokens=usage.completion_tokens,
-            cost_usd=None if result.cost_usd is None else float(result.cost_usd),
-            size_bytes=len(result.text.encode("utf-8")),
+            cost_usd=None if cost is None else float(cost),
+            size_bytes=len(text.encode("utf-8")),
             created_at=iso(now),
             expires_at=iso_after(now, self.settings.cache.ttl_seconds),
             source_call_id=self.call_id,
         )
-        self.store.cache.put(entry)
 
     def _add_text(self, text: str) -> None:
         if self._first_token is None and text:

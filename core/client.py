@@ -10,19 +10,20 @@ from __future__ import annotations
 import contextvars
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from core.budget_hook import BudgetHook
 from core.budgets import Reservation
 from core.call import ChatCall
-from core.clock import Clock, utc_now
+from core.clock import Clock, iso, utc_now
 from core.errors import ConfigError
 from core.params import ChatRequest
 from core.results import CallOptions, ChatResult
 from core.settings import Profile, Settings
+from storage.calls import CacheHitRow
 from storage.store import Store
 
 if TYPE_CHECKING:
@@ -33,6 +34,16 @@ _current_call: contextvars.ContextVar[ChatCall | None] = contextvars.ContextVar(
 )
 _log = logging.getLogger("tunedeck.client")
 _NO_KEY = "unused"  # the SDK insists on a key; self-hosted servers ignore it
+
+
+@dataclass(frozen=True)
+class CachedAnswer:
+    """A request answered from the cache by `ChatClient.cached_answers`, not yet recorded."""
+
+    row: CacheHitRow
+    """The log row and the entry's hit to record (`storage.calls.insert_hits`)."""
+    result: ChatResult
+    """The answer, as `acomplete` would give it; its `call_id` is 0 until `row` is inserted."""
 
 
 class ChatClient:
@@ -129,6 +140,38 @@ class ChatClient:
             _current_call.reset(token)
         return self._settled(held, result)
 
+    def cached_answers(
+        self,
+        requests: Sequence[ChatRequest],
+        profile: str | None = None,
+        options: CallOptions | None = None,
+    ) -> list[CachedAnswer | None]:
+        """Look many requests up in the cache in a few queries, writing nothing.
+
+        For each request, in order: its `CachedAnswer` (the log row, the entry's hit and the
+        result that `acomplete` would write and give for this cache hit), or None when it
+        must be sent (not cached, expired, or not read from the cache under `options`). The
+        caller records the hits, in one transaction with its own rows if it likes; until it
+        does, nothing of them is in the database.
+
+        Raises:
+            ConfigError: the profile's key is missing.
+        """
+        chosen = options or CallOptions()
+        resolved = self._resolved(profile)
+        calls = [self._call(*resolved, request, chosen) for request in requests]
+        now = iso(self.clock())
+        entries = self.store.cache.live_entries([c.key for c in calls if c.reads_cache], now)
+        answers: list[CachedAnswer | None] = []
+        for call in calls:
+            entry = entries.get(call.key) if call.reads_cache else None
+            if entry is None:
+                answers.append(None)
+                continue
+            start, outcome, result = call.hit_records(entry)
+            answers.append(CachedAnswer(CacheHitRow(start, outcome, now), result))
+        return answers
+
     def list_models(self, profile: str | None = None) -> list[str]:
         """Model ids the endpoint offers (`GET /models`), sorted."""
         name, _ = self.settings.resolve_profile(profile, self.environ)
@@ -208,8 +251,24 @@ class ChatClient:
         return replace(result, alerts=tuple(alerts)) if alerts else result
 
     def _prepare(self, request: ChatRequest, profile: str | None, options: CallOptions) -> ChatCall:
+        return self._call(*self._resolved(profile), request, options)
+
+    def _resolved(self, profile: str | None) -> tuple[str, Profile, str | None]:
+        """The profile's name, settings and key (resolved once, not once more for the key)."""
         name, chosen = self.settings.resolve_profile(profile, self.environ)
-        _, key = self._profile_and_key(name)
+        try:
+            return name, chosen, chosen.api_key(self.environ)
+        except ConfigError as error:
+            raise ConfigError(f"profile '{name}': {error}") from None
+
+    def _call(
+        self,
+        name: str,
+        chosen: Profile,
+        key: str | None,
+        request: ChatRequest,
+        options: CallOptions,
+    ) -> ChatCall:
         return ChatCall(
             settings=self.settings,
             store=self.store,

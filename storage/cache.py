@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
+import sqlite3
+from collections.abc import Iterable, Sequence
+from dataclasses import fields
 from typing import TYPE_CHECKING, Any
 
 from storage.records import CacheEntry, CacheStats
 
 if TYPE_CHECKING:
     from storage.store import Store
+
+
+_KEYS_PER_QUERY = 500
 
 
 class ResponseCache:
@@ -41,18 +46,25 @@ class ResponseCache:
             )
         return _entry(rows[0])
 
+    def live_entries(self, keys: Sequence[str], now: str) -> dict[str, CacheEntry]:
+        """The live entries among `keys`, by key, in a query per 500 keys; reads only (the
+        caller counts the hits it uses, with `count_hits`)."""
+        found: dict[str, CacheEntry] = {}
+        unique = list(dict.fromkeys(keys))
+        with self._store.read() as db:
+            for first in range(0, len(unique), _KEYS_PER_QUERY):
+                chunk = unique[first : first + _KEYS_PER_QUERY]
+                sql = (
+                    f"SELECT * FROM cache_entries WHERE key IN ({', '.join('?' * len(chunk))})"
+                    " AND (expires_at IS NULL OR expires_at > ?)"
+                )
+                found.update((row["key"], _entry(row)) for row in db.query(sql, [*chunk, now]))
+        return found
+
     def put(self, entry: CacheEntry) -> None:
         """Store (or replace) an entry."""
-        row = asdict(entry)
-        row["components_json"] = json.dumps(row.pop("components"), ensure_ascii=False)
-        row["response_json"] = json.dumps(row.pop("response"), ensure_ascii=False)
-        columns = ", ".join(row)
         with self._store.write() as db:
-            db.conn.execute(
-                f"INSERT OR REPLACE INTO cache_entries ({columns})"
-                f" VALUES ({', '.join('?' * len(row))})",
-                list(row.values()),
-            )
+            put_entry(db.conn, entry)
 
     def get(self, key_prefix: str) -> CacheEntry | None:
         """The entry whose key starts with `key_prefix` (at least 6 characters), if unique."""
@@ -168,6 +180,29 @@ class ResponseCache:
                     [key_prefix, upper],
                 )
             )
+
+
+def put_entry(conn: sqlite3.Connection, entry: CacheEntry) -> None:
+    """Store (or replace) an entry, inside the caller's write transaction."""
+    # Not asdict: it deep-copies the answer and the key's components, only for them to be
+    # serialised (it showed in a profile of an evaluation run, once per answer).
+    row = {item.name: getattr(entry, item.name) for item in fields(entry)}
+    row["components_json"] = json.dumps(row.pop("components"), ensure_ascii=False)
+    row["response_json"] = json.dumps(row.pop("response"), ensure_ascii=False)
+    columns = ", ".join(row)
+    conn.execute(
+        f"INSERT OR REPLACE INTO cache_entries ({columns}) VALUES ({', '.join('?' * len(row))})",
+        list(row.values()),
+    )
+
+
+def count_hits(conn: sqlite3.Connection, hits: Iterable[tuple[str, str]]) -> None:
+    """Count one hit per (key, time) pair, as `lookup` does, inside the caller's write
+    transaction."""
+    conn.executemany(
+        "UPDATE cache_entries SET hits = hits + 1, last_hit_at = ? WHERE key = ?",
+        [(now, key) for key, now in hits],
+    )
 
 
 def _like_escape(text: str) -> str:

@@ -3,14 +3,36 @@
 from __future__ import annotations
 
 import json
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from storage.records import CallFilter, CallOutcome, CallRecord, CallStart, Usage, UsageRow
+from storage.cache import count_hits, put_entry
+from storage.records import (
+    CacheEntry,
+    CallFilter,
+    CallOutcome,
+    CallRecord,
+    CallStart,
+    Usage,
+    UsageRow,
+)
 
 if TYPE_CHECKING:
     from storage.store import Store
 
 _FTS_SPECIALS = str.maketrans({c: " " for c in "\"'*^:()-+{}[]"})
+
+
+@dataclass(frozen=True)
+class CacheHitRow:
+    """A call answered from the cache, to be logged with others at once (`insert_hits`)."""
+
+    start: CallStart
+    outcome: CallOutcome
+    hit_at: str
+    """When its cache entry was read: the entry's `last_hit_at`."""
 
 
 class CallLog:
@@ -21,19 +43,7 @@ class CallLog:
 
     def start(self, call: CallStart) -> int:
         """Log a call about to be sent (status `pending`) and return its id."""
-        row = {
-            "started_at": call.started_at,
-            "profile": call.profile,
-            "endpoint": call.endpoint,
-            "model": call.model,
-            "stream": int(call.stream),
-            "params_json": json.dumps(call.params, ensure_ascii=False),
-            "messages_json": json.dumps(call.messages, ensure_ascii=False),
-            "prompt_text": _prompt_text(call.messages),
-            "request_key": call.request_key,
-            "cache_eligible": int(call.cache_eligible),
-            "status": "pending",
-        }
+        row = _start_row(call)
         with self._store.write() as db:
             cursor = db.conn.execute(
                 f"INSERT INTO calls ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
@@ -48,14 +58,19 @@ class CallLog:
                 "UPDATE calls SET response_text = ?, incomplete = 1 WHERE id = ?", [text, call_id]
             )
 
-    def finish(self, call_id: int, outcome: CallOutcome) -> None:
-        """Record how the call ended."""
+    def finish(
+        self, call_id: int, outcome: CallOutcome, *, cache_entry: CacheEntry | None = None
+    ) -> None:
+        """Record how the call ended, and store (or replace) `cache_entry`, its answer, in
+        the same transaction."""
         values = _outcome_row(outcome)
         assignments = ", ".join(f"{column} = ?" for column in values)
         with self._store.write() as db:
             db.conn.execute(
                 f"UPDATE calls SET {assignments} WHERE id = ?", [*values.values(), call_id]
             )
+            if cache_entry is not None:
+                put_entry(db.conn, cache_entry)
 
     def get(self, call_id: int) -> CallRecord | None:
         """One call by id, or None."""
@@ -124,6 +139,20 @@ class CallLog:
             return int(db.execute("SELECT count(*) FROM calls").fetchone()[0])
 
 
+def insert_hits(conn: sqlite3.Connection, hits: Sequence[CacheHitRow]) -> list[int]:
+    """Log calls answered from the cache, inside the caller's write transaction: each one's
+    finished row (the row `CallLog.start` then `CallLog.finish` leave, the same triggers
+    summing it) and its cache entry's hit. Returns the rows' ids, in order."""
+    ids: list[int] = []
+    sql = ""
+    for hit in hits:
+        row = {**_start_row(hit.start), **_outcome_row(hit.outcome)}
+        sql = sql or f"INSERT INTO calls ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})"
+        ids.append(int(conn.execute(sql, list(row.values())).lastrowid or 0))
+    count_hits(conn, [(hit.start.request_key, hit.hit_at) for hit in hits])
+    return ids
+
+
 def fts_query(text: str) -> str:
     """A user's search words as an FTS5 query matching all of them (no syntax errors)."""
     words = text.translate(_FTS_SPECIALS).split()
@@ -167,6 +196,22 @@ def filtered_calls(
     if query.errors_only:
         clauses.append("calls.status IN ('error', 'incomplete')")
     return source, key, f"WHERE {' AND '.join(clauses)}" if clauses else "", args
+
+
+def _start_row(call: CallStart) -> dict[str, Any]:
+    return {
+        "started_at": call.started_at,
+        "profile": call.profile,
+        "endpoint": call.endpoint,
+        "model": call.model,
+        "stream": int(call.stream),
+        "params_json": json.dumps(call.params, ensure_ascii=False),
+        "messages_json": json.dumps(call.messages, ensure_ascii=False),
+        "prompt_text": _prompt_text(call.messages),
+        "request_key": call.request_key,
+        "cache_eligible": int(call.cache_eligible),
+        "status": "pending",
+    }
 
 
 def _last_user_text(messages: list[dict[str, Any]]) -> str:

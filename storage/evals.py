@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, fields
 from typing import TYPE_CHECKING, Any
 
+from storage.calls import CacheHitRow, insert_hits
 from storage.eval_records import (
     FINAL_RUN_STATUSES,
     CasePair,
@@ -48,6 +49,8 @@ from storage.eval_rows import (
 if TYPE_CHECKING:
     from storage.store import Store
 
+_RESULT_COLUMN_NAMES = [name.strip() for name in RESULT_COLUMNS.split(",")]
+_CALL_ID_INDEX = _RESULT_COLUMN_NAMES.index("call_id")
 _CLEARED_SUMMARY = ", ".join(f"{column} = NULL" for column in SUMMARY_COLUMNS)
 
 
@@ -171,6 +174,40 @@ class EvalStore:
         if cursor.rowcount == 0:
             raise RunStateError(f"run {run_id} is not running: cannot record a result")
         return int(cursor.lastrowid or 0)
+
+    def record_results(self, run_id: int, results: Sequence[CaseResult]) -> None:
+        """Commit case results of a running run together, in one transaction (all or none).
+
+        Raises:
+            ValueError, DuplicateResult, RunStateError: as `record_result`; nothing is
+                written then.
+        """
+        for result in results:
+            check_result(result)
+        with self._store.write() as db:
+            _insert_results(db.conn, run_id, [result_values(result) for result in results])
+
+    def record_cache_hits(
+        self, run_id: int, answered: Sequence[tuple[CacheHitRow, CaseResult]]
+    ) -> list[int]:
+        """Log calls answered from the cache and commit the case results they answered, all
+        in one transaction: each call's row and its cache entry's hit as a lone cache hit
+        logs them (`storage.calls.insert_hits`), then each result with its `call_id` set to
+        its call's row. Returns the call ids, in order.
+
+        Raises:
+            ValueError, DuplicateResult, RunStateError: as `record_result`; nothing is
+                written then.
+        """
+        for _, result in answered:
+            check_result(result)
+        with self._store.write() as db:
+            ids = insert_hits(db.conn, [row for row, _ in answered])
+            values = [result_values(result) for _, result in answered]
+            for row, call_id in zip(values, ids, strict=True):
+                row[_CALL_ID_INDEX] = call_id
+            _insert_results(db.conn, run_id, values)
+        return ids
 
     def finished_cases(self, run_id: int) -> set[tuple[str, int]]:
         """The (case id, repeat index) pairs already recorded for a run: what a resumed run
@@ -421,6 +458,30 @@ class EvalStore:
         if found is None:
             raise UnknownRun(f"no evaluation run has id {run_id}")
         return found
+
+
+def _insert_results(conn: sqlite3.Connection, run_id: int, values: list[list[Any]]) -> None:
+    """Insert results (`result_values` each) of a running run, inside a write transaction."""
+    placeholders = ", ".join("?" * len(_RESULT_COLUMN_NAMES))
+    sql = (
+        f"INSERT INTO eval_results (run_id, {RESULT_COLUMNS}) SELECT ?, {placeholders}"
+        " WHERE EXISTS (SELECT 1 FROM eval_runs WHERE id = ? AND status = 'running')"
+    )
+    try:
+        cursor = conn.executemany(sql, [[run_id, *row, run_id] for row in values])
+    except sqlite3.IntegrityError as error:
+        if "UNIQUE" not in str(error):
+            raise
+        raise DuplicateResult(
+            f"run {run_id} already has a result for one of cases {_case_ids(values)}"
+        ) from None
+    if cursor.rowcount != len(values):
+        raise RunStateError(f"run {run_id} is not running: cannot record a result")
+
+
+def _case_ids(values: list[list[Any]]) -> str:
+    shown = ", ".join(repr(row[0]) for row in values[:5])
+    return shown + (f" and {len(values) - 5} more" if len(values) > 5 else "")
 
 
 def _close(conn: sqlite3.Connection, run_id: int, status: str, finished_at: str) -> RunSummary:

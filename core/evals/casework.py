@@ -7,9 +7,9 @@ call and the SDK's retries apply. A failed request is not an exception here: it 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from core.clock import iso
 from core.errors import RequestFailed
@@ -76,22 +76,46 @@ class CaseWork:
 
     async def run(self, case: Case, repeat: int) -> CaseResult:
         """Answer and score one repeat of `case`; request failures become `error` results."""
-        request = ChatRequest(
-            model=self.model, messages=self.suite.messages_for(case), params=self.params
-        )
-        options = CallOptions(
-            cache=self.cache if repeat == 0 else "off", cache_nondeterministic=True
-        )
         try:
-            answer = await self.client.acomplete(request, self.profile, options)
+            answer = await self.client.acomplete(
+                self.request(case), self.profile, self.call_options(repeat)
+            )
         except RequestFailed as failure:
             scored = await score_case(case, Output("", error=str(failure)))
-            unanswered = self._result(case, repeat, scored)
-            return replace(unanswered, error=str(failure), call_id=failure.call_id or None)
+            return self._result(
+                case, repeat, scored, error=str(failure), call_id=failure.call_id or None
+            )
+        return await self.scored(case, repeat, answer)
+
+    def request(self, case: Case) -> ChatRequest:
+        """The request that answers `case`."""
+        return ChatRequest(
+            model=self.model, messages=self.suite.messages_for(case), params=self.params
+        )
+
+    def call_options(self, repeat: int) -> CallOptions:
+        """How a repeat is asked: through the cache for the first one (see `cache`)."""
+        return CallOptions(cache=self.cache if repeat == 0 else "off", cache_nondeterministic=True)
+
+    def answered_through_cache(self, case: Case, repeat: int) -> bool:
+        """Whether this repeat's answer is read from (and put in) the cache, and scoring it
+        calls no judge: what the cache alone can answer again."""
+        return (
+            repeat == 0
+            and self.cache == "use"
+            and self.client.settings.cache.enabled
+            and not needs_judge(case)
+        )
+
+    async def scored(self, case: Case, repeat: int, answer: ChatResult) -> CaseResult:
+        """The result of one repeat of `case` answered with `answer` (its judge called if
+        it has an `llm-rubric` assertion); the answer's cost is added to the spending."""
         self.spending.add(answer.cost_usd)
         scored = await score_case(case, _output(answer), self.judge)
-        return replace(
-            self._result(case, repeat, scored),
+        return self._result(
+            case,
+            repeat,
+            scored,
             score=scored.score,
             output_text=answer.text,
             error=_judge_error(scored),
@@ -111,8 +135,10 @@ class CaseWork:
         self.spending.add(verdict.cost_usd)
         return verdict.text
 
-    def _result(self, case: Case, repeat: int, scored: CaseScore) -> CaseResult:
-        """The verdict part of a result (the answer's figures are added by the caller)."""
+    def _result(
+        self, case: Case, repeat: int, scored: CaseScore, **answer_figures: Any
+    ) -> CaseResult:
+        """A result: the verdict, and the answer's figures the caller gives."""
         return CaseResult(
             case_id=case.id,
             repeat_index=repeat,
@@ -121,7 +147,13 @@ class CaseWork:
             critical=case.critical,
             tags=tuple(case.tags),
             scores=[item.as_dict() for item in scored.assertions],
+            **answer_figures,
         )
+
+
+def needs_judge(case: Case) -> bool:
+    """Whether scoring `case` calls the judge model (an `llm-rubric` assertion)."""
+    return any(item.base_type == "llm-rubric" for item in case.assertions)
 
 
 def _output(answer: ChatResult) -> Output:

@@ -5,8 +5,10 @@ records the suite version and the run, then answers every (case, repeat) pair wi
 pool of `concurrency` worker tasks pulling from one shared queue of pairs (so a 100k-case
 suite costs 100k small tuples, not 100k tasks). Each answer goes through
 `ChatClient.acomplete` (cache, request log, the SDK's retries), is scored, and its result is
-committed on its own (one transaction) as soon as it is scored. The run then ends `completed`
-with its summary.
+committed as soon as it is scored: on its own, or in a batch when its answer is in the cache
+(`core.evals.recorder` says what a kill -9 may lose, and why resume sends none of it again).
+Before the pool starts, the cache pass (`core.evals.cachepass`) answers from the cache, in
+bulk, every pending pair it can. The run then ends `completed` with its summary.
 
 Interruptions: a cancelled run (Ctrl-C, a cancelled worker) ends `interrupted` with the
 results it recorded; an error that stops every case (a missing key, a budget refusal) ends it
@@ -31,9 +33,11 @@ from typing import TYPE_CHECKING, Any, cast
 
 from core.clock import iso
 from core.errors import BadInput, ConfigError, TunedeckError
+from core.evals.cachepass import answer_from_cache
 from core.evals.casework import CaseWork
 from core.evals.estimate import Estimate
 from core.evals.loader import load_suite
+from core.evals.recorder import ResultRecorder
 from core.evals.runplan import (
     DEFAULT_CONCURRENCY,
     Progress,
@@ -153,10 +157,11 @@ class _Session:
         on_progress: ProgressCallback | None,
     ) -> None:
         self.work, self.evals, self.run_id = work, evals, run_id
-        self.pending: Iterator[Pair] = iter(pairs)
-        self.workers = min(concurrency, len(pairs)) or 1
+        self.pairs, self.concurrency = pairs, concurrency
+        self.pending: Iterator[Pair] = iter(())
         self.on_progress = on_progress
         self.sent = 0
+        self.recorder = ResultRecorder(evals, run_id, self._recorded)
         recorded = evals.progress(run_id)
         self.progress = Progress(
             run_id=run_id,
@@ -176,11 +181,17 @@ class _Session:
             if on_start is not None:
                 on_start(self.run_id, estimate)
             self._report()
-            await self._run_workers()
+            to_send = await answer_from_cache(
+                self.work, self.evals, self.run_id, self.pairs, self._recorded
+            )
+            await self._run_workers(to_send)
+            self.recorder.flush()
         except (asyncio.CancelledError, KeyboardInterrupt, TunedeckError):
+            self.recorder.flush_before_closing()
             self._close("interrupted")
             raise
         except BaseException:
+            self.recorder.flush_before_closing()
             self._close("failed")
             raise
         self._close("completed")
@@ -189,8 +200,13 @@ class _Session:
         cost = self.work.spending.total_usd
         return RunOutcome(run, estimate, self.sent, cost, warnings)
 
-    async def _run_workers(self) -> None:
-        tasks = [asyncio.create_task(self._worker()) for _ in range(self.workers)]
+    async def _run_workers(self, pairs: list[Pair]) -> None:
+        if not pairs:
+            return
+        self.pending = iter(pairs)
+        workers = min(self.concurrency, len(pairs))
+        tasks = [asyncio.create_task(self._worker()) for _ in range(workers)]
+        tasks.append(asyncio.create_task(self.recorder.flush_while_running(tasks.copy())))
         try:
             done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
         finally:
@@ -205,14 +221,18 @@ class _Session:
         # One iterator shared by every worker: `next` runs between awaits, so no pair is
         # taken twice, and the pool stays `concurrency` tasks however long the suite.
         for case, repeat in self.pending:
-            self._record(await self.work.run(case, repeat))
+            result = await self.work.run(case, repeat)
+            self.recorder.add(result, answer_cached=self._answer_cached(case, repeat, result))
 
-    def _record(self, result: CaseResult) -> None:
-        # On the event loop, one transaction (~0.15 ms of CPU): a writer thread measured
-        # slower, its every return to Python waiting for the lock the busy loop holds.
-        self.evals.record_result(self.run_id, result)
-        self.sent += 1
-        self.progress = _counted(self.progress, result.status, self.work.spending.total_usd)
+    def _answer_cached(self, case: Case, repeat: int, result: CaseResult) -> bool:
+        """Whether the client put this answer in the cache (or took it from there), so a
+        resume finds it there: see `core.evals.recorder` for what a kill -9 may lose."""
+        return result.status != "error" and self.work.answered_through_cache(case, repeat)
+
+    def _recorded(self, results: list[CaseResult]) -> None:
+        """Count committed results (one, a batch, or a chunk from the cache); report once."""
+        self.progress = _counted(self.progress, results, self.work.spending.total_usd)
+        self.sent += len(results)
         self._report()
 
     def _report(self) -> None:
@@ -223,13 +243,14 @@ class _Session:
         self.evals.finish_run(self.run_id, status, iso(self.work.client.clock()))
 
 
-def _counted(progress: Progress, status: str, cost: Decimal | None) -> Progress:
+def _counted(progress: Progress, results: list[CaseResult], cost: Decimal | None) -> Progress:
+    statuses = [result.status for result in results]
     return replace(
         progress,
-        done=progress.done + 1,
-        passed=progress.passed + (status == "pass"),
-        failed=progress.failed + (status == "fail"),
-        errored=progress.errored + (status == "error"),
+        done=progress.done + len(statuses),
+        passed=progress.passed + statuses.count("pass"),
+        failed=progress.failed + statuses.count("fail"),
+        errored=progress.errored + statuses.count("error"),
         cost_usd=cost,
     )
 

@@ -66,7 +66,8 @@ class RunOptions:
 
 @dataclass(frozen=True, slots=True)
 class Progress:
-    """Where a run stands, given to the progress callback at the start and after each result.
+    """Where a run stands, given to the progress callback at the start and after each commit
+    of results (one result, a batch, or a chunk answered from the cache).
 
     `done` and the counts include results recorded before a resume; `cost_usd` is what this
     process has spent so far (answers and judge calls, cache hits at 0), None when a call's

@@ -15,7 +15,11 @@ would not. Each round uses a new data directory (an empty database and cache):
   wall / re-run wall;
 - SDK baseline, measured in the same round: the same requests sent with a bare
   `AsyncOpenAI.chat.completions.create` by the same number of workers, nothing else (no
-  cache, no log, no scoring): the floor the runner sits on.
+  cache, no log, no scoring): the floor the runner sits on;
+- client baseline, in the same round: the same requests through `ChatClient.acomplete` (cache
+  lookup and fill, the request log) by the same number of workers, in a data directory of
+  its own, without the runner (no scoring, no results): what the client adds to the SDK, and
+  the runner to the client.
 
 Medians of the rounds are reported with every value; the machine is shared, so compare ratios
 measured in one invocation rather than absolute times across invocations.
@@ -143,6 +147,39 @@ def timed_sdk(url: str, cases: int, concurrency: int) -> tuple[float, float]:
     return time.perf_counter() - began, time.process_time() - cpu
 
 
+def timed_client(url: str, cases: int, concurrency: int) -> tuple[float, float]:
+    """Wall and CPU seconds of the same requests through `ChatClient.acomplete`."""
+    from core.client import ChatClient
+    from core.params import ChatRequest, Message, RequestParams
+    from core.settings import load_settings
+    from storage.store import Store
+
+    settings = load_settings(fresh_home(url))
+    store = Store.open(settings.database_path)
+    client = ChatClient(settings, store)
+    params = RequestParams(temperature=0)
+
+    async def send_all() -> None:
+        pending = iter(range(cases))
+
+        async def worker() -> None:
+            for i in pending:
+                text = f"Question number {i}: what is {i} plus one?"
+                messages = [Message(role="user", content=text)]
+                request = ChatRequest(model="gpt-4o-mini", messages=messages, params=params)
+                await client.acomplete(request)
+
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+
+    try:
+        began, cpu = time.perf_counter(), time.process_time()
+        asyncio.run(send_all())
+        return time.perf_counter() - began, time.process_time() - cpu
+    finally:
+        client.close()
+        store.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="200 cases, one round")
@@ -160,6 +197,7 @@ def main() -> None:
     firsts: list[tuple[float, float]] = []
     reruns: list[tuple[float, float]] = []
     sdks: list[tuple[float, float]] = []
+    clients: list[tuple[float, float]] = []
     try:
         suite_path = write_suite(Path(tempfile.mkdtemp(prefix="tunedeck-bench-suite-")), cases)
         timed_run(fresh_home(url), write_suite(Path(tempfile.mkdtemp()), 50), 8, False)  # warm
@@ -167,18 +205,20 @@ def main() -> None:
             home = fresh_home(url)
             os.environ["TUNEDECK_HOME"] = str(home)
             sdks.append(timed_sdk(url, cases, args.concurrency))
+            clients.append(timed_client(url, cases, args.concurrency))
             firsts.append(timed_run(home, suite_path, args.concurrency, args.profile))
             reruns.append(timed_run(home, suite_path, args.concurrency, args.profile))
             print(
-                f"round {number}: sdk {sdks[-1][0]:.2f} s, first run {firsts[-1][0]:.2f} s,"
-                f" cached re-run {reruns[-1][0]:.3f} s (cpu {sdks[-1][1]:.2f} /"
-                f" {firsts[-1][1]:.2f} / {reruns[-1][1]:.3f} s)",
+                f"round {number}: sdk {sdks[-1][0]:.2f} s, client {clients[-1][0]:.2f} s,"
+                f" first run {firsts[-1][0]:.2f} s, cached re-run {reruns[-1][0]:.3f} s"
+                f" (cpu {sdks[-1][1]:.2f} / {clients[-1][1]:.2f} / {firsts[-1][1]:.2f} /"
+                f" {reruns[-1][1]:.3f} s)",
                 flush=True,
             )
     finally:
         server.terminate()
         server.wait(10)
-    report(cases, args.concurrency, args.latency, ideal, firsts, reruns, sdks)
+    report(cases, args.concurrency, args.latency, ideal, firsts, reruns, sdks, clients)
 
 
 def report(
@@ -189,9 +229,12 @@ def report(
     firsts: list[tuple[float, float]],
     reruns: list[tuple[float, float]],
     sdks: list[tuple[float, float]],
+    clients: list[tuple[float, float]],
 ) -> None:
-    first, rerun, sdk = (_median(values, 0) for values in (firsts, reruns, sdks))
-    first_cpu, rerun_cpu, sdk_cpu = (_median(values, 1) for values in (firsts, reruns, sdks))
+    first, rerun, sdk, client = (_median(v, 0) for v in (firsts, reruns, sdks, clients))
+    first_cpu, rerun_cpu, sdk_cpu, client_cpu = (
+        _median(v, 1) for v in (firsts, reruns, sdks, clients)
+    )
     walls = [wall for wall, _ in firsts]
     print(f"\n{cases:,} cases, concurrency {concurrency}, {latency * 1000:.0f} ms a request")
     print(f"ideal wall (cases x latency / concurrency): {ideal:.2f} s")
@@ -200,7 +243,12 @@ def report(
         f"  (aim <= 1.10)   {_all(walls)}"
     )
     print(f"bare SDK:       median {sdk:.2f} s = {sdk / ideal:.2f} x ideal   {_all(sdks, 0)}")
+    print(
+        f"client:         median {client:.2f} s = {client / ideal:.2f} x ideal   {_all(clients, 0)}"
+    )
     print(f"runner / SDK:   {first / sdk:.2f} wall, {first_cpu / sdk_cpu:.2f} CPU")
+    print(f"client / SDK:   {client / sdk:.2f} wall, {client_cpu / sdk_cpu:.2f} CPU")
+    print(f"runner / client: {first / client:.2f} wall, {first_cpu / client_cpu:.2f} CPU")
     print(
         f"cached re-run:  median {rerun:.3f} s, first / re-run = {first / rerun:.1f}x"
         f"  (aim >= 50x)   {_all(reruns, 0)}"
@@ -208,7 +256,8 @@ def report(
     per_case = 1000 / cases
     print(
         f"CPU per case:   first run {first_cpu * per_case:.2f} ms, cached re-run"
-        f" {rerun_cpu * per_case:.3f} ms, bare SDK {sdk_cpu * per_case:.2f} ms"
+        f" {rerun_cpu * per_case:.3f} ms, client {client_cpu * per_case:.2f} ms,"
+        f" bare SDK {sdk_cpu * per_case:.2f} ms"
     )
 
 

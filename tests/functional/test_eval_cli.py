@@ -444,6 +444,50 @@ def test_resume_after_the_process_was_killed_sends_no_finished_case_again(
     assert recorded_results(home) == 20
 
 
+def answered_calls(home: Path) -> int:
+    """Calls logged `ok`: with the cache on, each one's answer is in the cache with it."""
+    if not (home / "tunedeck.db").exists():
+        return 0
+    with sqlite3.connect(home / "tunedeck.db", timeout=10) as db:
+        try:
+            return int(db.execute("SELECT count(*) FROM calls WHERE status = 'ok'").fetchone()[0])
+        except sqlite3.OperationalError:  # not migrated yet
+            return 0
+
+
+def test_killed_with_answers_not_yet_committed_as_results_resume_sends_none_of_them(
+    settings: Settings,
+    fake: FakeOpenAI,
+    tmp_path: Path,
+    home: Path,
+    eval_process: Callable[..., subprocess.Popen[str]],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # With the cache on, results whose answers are cached are committed in batches: the
+    # kill may come before some of the ten answered cases have their result committed.
+    suite = echo_suite(tmp_path, 20)
+    fake.enqueue(Reply.echo(), times=10)
+    fake.set_default(Reply.hang(60))
+    process = eval_process("run", str(suite), "-m", MODEL, "-c", "4")
+    wait_until(lambda: answered_calls(home) == 10 and len(fake.chat_requests) == 14)
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=10)
+    assert recorded_results(home) <= 10
+    answered_before = set(prompts_sent(fake, answered_only=True))
+    in_flight = set(prompts_sent(fake)) - answered_before
+    assert len(answered_before) == 10 and len(in_flight) == 4
+
+    fake.set_default(None)
+    code, out, err = cli(capsys, "eval", "resume", "1")
+    assert code == 0, err
+    assert "completed" in out and "passed 20" in out
+    sent = prompts_sent(fake)
+    assert {p for p, n in sent.items() if n == 2} == in_flight  # only the lost ones, again
+    assert all(sent[prompt] == 1 for prompt in answered_before)
+    assert prompts_sent(fake, answered_only=True) == Counter(f"question {i}" for i in range(20))
+    assert recorded_results(home) == 20
+
+
 def test_ctrl_c_leaves_the_run_interrupted_with_its_finished_cases(
     settings: Settings,
     fake: FakeOpenAI,

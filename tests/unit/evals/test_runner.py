@@ -89,8 +89,11 @@ def bodies(server: FakeOpenAI) -> list[dict[str, Any]]:
     return [request.json for request in server.chat_requests]
 
 
-def last_user_texts(server: FakeOpenAI) -> list[str]:
-    return [body["messages"][-1]["content"] for body in bodies(server)]
+def last_user_texts(server: FakeOpenAI, since: int = 0) -> list[str]:
+    """The last user message of each chat request from the `since`-th on; a request cut
+    before its body (its worker cancelled mid-send) has none."""
+    sent = [request.json for request in server.chat_requests[since:]]
+    return [body["messages"][-1]["content"] for body in sent if body is not None]
 
 
 # -- a run end to end ----------------------------------------------------------------------
@@ -101,7 +104,13 @@ def test_a_run_sends_every_case_scores_it_and_records_it_with_its_logged_call(
 ) -> None:
     suite = load_suite(write_suite(tmp_path))
     seen: list[Progress] = []
-    outcome = run(settings, store, suite, seen.append, concurrency=2)
+    committed: list[int] = []
+
+    def watch(progress: Progress) -> None:  # a report comes after its results are committed
+        seen.append(progress)
+        committed.append(EvalStore(store).progress(progress.run_id).recorded)
+
+    outcome = run(settings, store, suite, watch, concurrency=2)
 
     run_record = outcome.run
     assert run_record.status == "completed" and run_record.finished_at is not None
@@ -140,7 +149,8 @@ def test_a_run_sends_every_case_scores_it_and_records_it_with_its_logged_call(
         logged = store.calls.get(result.call_id or 0)
         assert logged is not None and logged.outcome.response_text == result.output_text
 
-    assert [p.done for p in seen] == [0, 1, 2, 3]
+    done = [p.done for p in seen]
+    assert done == committed and done[0] == 0 and done[-1] == 3 and done == sorted(set(done))
     assert seen[-1] == Progress(run_record.id, 3, 3, 2, 1, 0, seen[-1].cost_usd)
     assert float(seen[-1].cost_usd or 0) == pytest.approx(summary.cost_usd)
 
@@ -200,7 +210,7 @@ def test_a_fixed_pool_of_workers_not_a_task_per_case(
 
     outcome = run(settings, store, suite, count_tasks, concurrency=4)
     assert outcome.run.summary is not None and outcome.run.summary.passed == 120
-    assert max(tasks) <= 1 + 4  # the run's own task and its four workers
+    assert max(tasks) <= 1 + 4 + 1  # the run's own task, its four workers and the committer
 
 
 # -- faults ------------------------------------------------------------------------------------
@@ -398,7 +408,7 @@ def test_a_cancelled_run_is_interrupted_and_resume_sends_only_what_is_missing(
     assert outcome.run.status == "completed" and outcome.run.summary is not None
     assert outcome.run.summary.passed == 30 and outcome.sent == 30 - len(recorded)
     assert seen[0].done == len(recorded) and seen[-1].done == 30
-    resent = last_user_texts(fake)[sent_before:]
+    resent = last_user_texts(fake, sent_before)
     assert len(resent) == 30 - len(recorded)
     assert not {f"question {int(case[1:])}" for case in recorded} & set(resent)
 
