@@ -197,12 +197,13 @@ def count_messages(
 
 
 def count_messages_batch(
-    batch: Sequence[Sequence[Mapping[str, Any]]], model: str
+    batch: Sequence[Sequence[Mapping[str, Any]]], model: str, *, parallel: bool = True
 ) -> list[TokenCount]:
     """Count many conversations at once (as count_messages without tools), for datasets.
 
     The strings are tokenized on two threads over contiguous halves (tiktoken releases the GIL),
-    so the cost is close to tokenizing the raw text; only lengths are kept.
+    so the cost is close to tokenizing the raw text; only lengths are kept. `parallel=False`
+    tokenizes on the calling thread, for a caller that spreads its batches over its own threads.
     """
     scheme = _scheme(model)
     texts: list[str] = []
@@ -211,7 +212,7 @@ def count_messages_batch(
     for messages in batch:
         fixed, exact = _collect(messages, scheme, append)
         spans.append((len(texts), fixed, exact))
-    lengths = _token_lengths(scheme.encoding, texts)
+    lengths = _token_lengths(scheme.encoding, texts, parallel)
     name, counts, start = scheme.encoding.name, [], 0
     for end, fixed, exact in spans:
         counts.append(TokenCount(fixed + sum(lengths[start:end]), exact, name))
@@ -219,7 +220,7 @@ def count_messages_batch(
     return counts
 
 
-def _token_lengths(encoding: Encoding, texts: list[str]) -> list[int]:
+def _token_lengths(encoding: Encoding, texts: list[str], parallel: bool) -> list[int]:
     # Not encode_ordinary_batch: it pays a thread-pool task per text, which costs more than
     # encoding a typical message (measured: 50-60 us a task); two halves pay it twice in all.
     encode = encoding.encode_ordinary
@@ -227,7 +228,7 @@ def _token_lengths(encoding: Encoding, texts: list[str]) -> list[int]:
     def lengths(part: list[str]) -> list[int]:
         return [len(encode(text)) for text in part]
 
-    if len(texts) < _PARALLEL_MIN_TEXTS:
+    if not parallel or len(texts) < _PARALLEL_MIN_TEXTS:
         return lengths(texts)
     middle = len(texts) // 2
     with ThreadPoolExecutor(max_workers=2) as pool:

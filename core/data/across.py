@@ -6,6 +6,8 @@ Each function works from the compact arrays of an `ExampleIndex` and adds to a `
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 import numpy.typing as npt
 
@@ -17,6 +19,7 @@ from core.data.quality import boilerplate, repeats
 from core.data.stats import outliers
 
 Indexes = npt.NDArray[np.int64]
+_VERIFY_PAIRS = 1024  # candidate pairs whose examples are read and hashed together
 
 
 def exact_duplicates(index: ExampleIndex, problems: ProblemList) -> Indexes:
@@ -42,14 +45,35 @@ def near_duplicates(
 ) -> None:
     """Flag each of `members` at least `threshold` similar to an earlier one (LSH, verified)."""
     pairs = within_pairs(index.band_columns(), members)
-    offsets, line_of = index.offsets, index.lines
-    for original, example, similarity in verify(
-        pairs, lambda i: examples.shingles(offsets[i]), threshold
-    ):
+    line_of = index.lines
+    for original, example, similarity in verified(pairs, index, examples, threshold):
         message = f"near-duplicate of line {line_of[original]} (similarity {similarity:.2f})"
         problems.add(
             Problem(line_of[example], "near_duplicate", message, related_line=line_of[original])
         )
+
+
+def verified(
+    pairs: Indexes, index: ExampleIndex, examples: ExampleReader, threshold: float
+) -> list[tuple[int, int, float]]:
+    """`verify` candidate `pairs` (sorted by later example), their examples read and hashed a
+    chunk of pairs at a time: memory stays bounded whatever the number of candidates."""
+    offsets, matches = index.offsets, []
+    for chunk in _chunks_by_example(pairs, _VERIFY_PAIRS):
+        examples.load_shingles(offsets[i] for i in np.unique(chunk).tolist())
+        matches += verify(chunk, lambda i: examples.shingles(offsets[i]), threshold)
+    return matches
+
+
+def _chunks_by_example(pairs: Indexes, size: int) -> Iterator[Indexes]:
+    """About `size` pairs at a time, never splitting the pairs of one later example."""
+    start = 0
+    while start < len(pairs):
+        end = min(start + size, len(pairs))
+        while end < len(pairs) and pairs[end, 1] == pairs[end - 1, 1]:
+            end += 1
+        yield pairs[start:end]
+        start = end
 
 
 def boilerplate_answers(index: ExampleIndex, members: Indexes, problems: ProblemList) -> None:

@@ -1,10 +1,13 @@
 """`check_file`: read a training file once, as a stream, and report every problem by line.
 
-Lines are parsed and validated on the calling thread; each batch of examples is then
-tokenized on one worker thread, and fingerprinted, scanned and MinHashed on another, while the
-next batch is parsed (tiktoken and numpy release the GIL, so both cores work). Duplicates,
+Lines are parsed and validated on the calling thread; each batch of examples then becomes
+three tasks for two worker threads (the token counts of each half, and the fingerprints,
+safety scan and MinHash of the whole), while the next batches are parsed (tiktoken and numpy
+release the GIL, so both cores work). Two batches are in flight, so that a worker that ends
+its part of one batch starts on the next instead of waiting for the other. Duplicates,
 near-duplicates, repeated answers and outliers are found at the end from compact per-example
-arrays. Memory stays flat but for those arrays (about 100 bytes an example).
+arrays. Memory stays flat but for those arrays (38 bytes an example, and the band hashes in a
+temporary file).
 
 Usable from a Textual thread worker: `progress` is called every 1,024 lines and per phase,
 and setting `cancel` stops the check with `CheckCancelled` at the next such point.
@@ -15,7 +18,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -50,7 +53,8 @@ from core.errors import BadInput
 
 DEFAULT_MODEL = "gpt-4o-mini"
 _TICK_LINES = 1024
-_BATCH_BYTES = 8 * 1024 * 1024
+_BATCH_BYTES = 4 * 1024 * 1024  # of lines per batch: three batches are held at once
+_IN_FLIGHT = 2  # batches analysed at once (see the module docstring)
 
 
 class CheckCancelled(Exception):
@@ -156,11 +160,16 @@ class _Analysis:
 
 @dataclass(frozen=True)
 class _Pending:
-    """A batch being analysed: its token counts and the rest, each on a worker thread."""
+    """A batch being analysed on the workers: the token counts of its halves, and the rest."""
 
     batch: list[Example]
-    tokens: Future[BatchTokens]
+    tokens: tuple[Future[BatchTokens], Future[BatchTokens]]
     analysis: Future[_Analysis]
+
+    def cancel(self) -> None:
+        """Drop the tasks that have not started."""
+        for future in (*self.tokens, self.analysis):
+            future.cancel()
 
 
 def _refusals(batch: list[Example]) -> list[Problem]:
@@ -193,6 +202,7 @@ class _Checker:
         self.context = options.max_tokens or training_context(options.model)
         self.tokens_exact = True
         self.timings: dict[str, float] = defaultdict(float)
+        self._timings_lock = threading.Lock()  # workers add their times concurrently
         self._size = 0
         self._lines = 0
 
@@ -217,21 +227,25 @@ class _Checker:
         started = time.perf_counter()
         batch: list[Example] = []
         size = 0
-        pending: _Pending | None = None
-        for raw in reader:
-            self._lines = raw.number
-            example = self._example(raw)
-            if example is not None:
-                batch.append(example)
-                size += raw.size
-            if len(batch) >= self.options.batch_size or size >= _BATCH_BYTES:
-                pending = self._submit(pool, pending, batch)
-                batch, size = [], 0
-            if raw.number % _TICK_LINES == 0:
-                self._tick("reading", reader, raw.number)
-        pending = self._submit(pool, pending, batch)
-        if pending is not None:
-            self._merge(pending)
+        pending: deque[_Pending] = deque()
+        try:
+            for raw in reader:
+                self._lines = raw.number
+                example = self._example(raw)
+                if example is not None:
+                    batch.append(example)
+                    size += raw.size
+                if len(batch) >= self.options.batch_size or size >= _BATCH_BYTES:
+                    self._submit(pool, pending, batch)
+                    batch, size = [], 0
+                if raw.number % _TICK_LINES == 0:
+                    self._tick("reading", reader, raw.number)
+            self._submit(pool, pending, batch)
+            while pending:
+                self._merge(pending.popleft())
+        finally:
+            for left in pending:  # cancelled or failed: do not wait for the rest
+                left.cancel()
         self.timings["read"] = time.perf_counter() - started
 
     def _example(self, raw: RawLine) -> Example | None:
@@ -256,38 +270,53 @@ class _Checker:
         return example
 
     def _submit(
-        self, pool: ThreadPoolExecutor, pending: _Pending | None, batch: list[Example]
-    ) -> _Pending | None:
-        """Start analysing `batch` (tokens and text side by side), after merging the batch
-        before it: one batch in flight, so memory stays bounded."""
-        if pending is not None:
-            self._merge(pending)
+        self, pool: ThreadPoolExecutor, pending: deque[_Pending], batch: list[Example]
+    ) -> None:
+        """Start analysing `batch`, after merging the oldest batches in flight: at most
+        `_IN_FLIGHT` at once, merged in file order, so memory stays bounded."""
+        while len(pending) >= _IN_FLIGHT:
+            self._merge(pending.popleft())
         if not batch:
-            return None
-        return _Pending(batch, pool.submit(self._count, batch), pool.submit(self._analyze, batch))
+            return
+        middle = (len(batch) + 1) // 2
+        first = pool.submit(self._count, batch[:middle])
+        analysis = pool.submit(self._analyze, batch)
+        second = pool.submit(self._count, batch[middle:])
+        pending.append(_Pending(batch, (first, second), analysis))
 
     def _count(self, batch: list[Example]) -> BatchTokens:
         started = time.perf_counter()
-        counted = self.counter.count(batch)
-        self.timings["tokens"] += time.perf_counter() - started
+        counted = self.counter.count(batch, parallel=False)  # the workers are the threads
+        self._add_time("tokens", started)
         return counted
+
+    def _add_time(self, phase: str, started: float) -> None:
+        """Add the time since `started` to `phase` (worker time, summed over the workers)."""
+        elapsed = time.perf_counter() - started
+        with self._timings_lock:
+            self.timings[phase] += elapsed
 
     def _analyze(self, batch: list[Example]) -> _Analysis:
         """Fingerprints, safety and band hashes of a batch (on a worker thread)."""
         started = time.perf_counter()
         prints = fingerprints(batch)
         problems = scan(batch, prints) + _refusals(batch)
-        self.timings["fingerprints_and_safety"] += time.perf_counter() - started
+        self._add_time("fingerprints_and_safety", started)
         bands = None
         if self.hasher is not None:
             started = time.perf_counter()
             signatures = self.hasher.signatures(prints.words, prints.word_counts)
             bands = self.hasher.band_hashes(signatures)
-            self.timings["minhash"] += time.perf_counter() - started
+            self._add_time("minhash", started)
         return _Analysis(prints.exact, prints.answers, bands, problems)
 
     def _merge(self, pending: _Pending) -> None:
-        counted, done = pending.tokens.result(), pending.analysis.result()
+        halves, done = [future.result() for future in pending.tokens], pending.analysis.result()
+        counted = BatchTokens(
+            [tokens for half in halves for tokens in half.tokens],
+            [trained for half in halves for trained in half.trained],
+            all(half.exact for half in halves),
+        )
         index = self.index
         for example, exact, answer in zip(
             pending.batch, done.exact.tolist(), done.answers.tolist(), strict=True

@@ -40,9 +40,11 @@ class TokenCounter:
         self._plain_base = empty.tokens
         self._tools: dict[str, int] = {}
 
-    def count(self, examples: Sequence[Example]) -> BatchTokens:
-        """Tokens and trained tokens of each example (tokenized in one batch)."""
-        counts = count_messages_batch([part for e in examples for part in e.parts], self.model)
+    def count(self, examples: Sequence[Example], *, parallel: bool = True) -> BatchTokens:
+        """Tokens and trained tokens of each example (tokenized in one batch, on two threads
+        unless `parallel` is False)."""
+        conversations = [part for e in examples for part in e.parts]
+        counts = count_messages_batch(conversations, self.model, parallel=parallel)
         exact = all(count.exact for count in counts)
         tokens, trained, start = [], [], 0
         for example in examples:

@@ -1,4 +1,5 @@
-"""Per-example facts of a checked file in compact arrays (about 100 bytes an example).
+"""Per-example facts of a checked file in compact arrays (38 bytes an example in memory, and
+4 bytes a band in a temporary file).
 
 This is what `clean` and `split` work from after a check, and what keeps a check of a
 multi-gigabyte file within a few hundred megabytes: no example is kept, only its numbers.
@@ -10,6 +11,8 @@ from array import array
 
 import numpy as np
 import numpy.typing as npt
+
+from core.data.bands import BandStore
 
 _MAX_MESSAGES = 0xFFFF
 
@@ -23,7 +26,7 @@ class ExampleIndex:
         trained: tokens of its trained assistant messages.
         messages: number of messages (capped at 65,535).
         exact, answers: 64-bit normalised hashes of the example and of its final answer.
-        bands: one array of 32-bit LSH band hashes per band.
+        bands: the 32-bit LSH band hashes, one band at a time (in a temporary file).
         keys: id of the stratification value of each example (`key_names[id]`), when asked.
     """
 
@@ -35,7 +38,7 @@ class ExampleIndex:
         self.messages = array("H")
         self.exact = array("Q")
         self.answers = array("Q")
-        self.bands = [array("I") for _ in range(bands)]
+        self.bands = BandStore(bands)
         self.keys = array("I")
         self.key_names: list[str | None] = []
         self._key_ids: dict[str | None, int] = {}
@@ -68,12 +71,11 @@ class ExampleIndex:
 
     def add_bands(self, bands: npt.NDArray[np.uint32]) -> None:
         """Append the band hashes (examples x bands) of a batch."""
-        for column, store in enumerate(self.bands):
-            store.frombytes(np.ascontiguousarray(bands[:, column]).tobytes())
+        self.bands.append(bands)
 
-    def band_columns(self) -> list[npt.NDArray[np.uint32]]:
-        """Zero-copy numpy views of the band hashes, one array per band."""
-        return [np.frombuffer(store, dtype=np.uint32) for store in self.bands]
+    def band_columns(self) -> BandStore:
+        """The band hashes as a sequence of arrays, one per band, each read when asked for."""
+        return self.bands
 
     def column(self, name: str) -> npt.NDArray[np.generic]:
         """A zero-copy numpy view of one of the arrays (`tokens`, `exact`...)."""

@@ -42,6 +42,9 @@ def check_messages(messages: list[Any], prefix: str, line: int) -> MessageCheck:
     """Validate every message of `messages`; `prefix` names the list (`messages`)."""
     check = MessageCheck()
     for index, message in enumerate(messages):
+        if _plain(message):  # the common case, validated in one test (a third of the time)
+            _add_plain(check, message["role"], message["content"], f"{prefix}[{index}]", index)
+            continue
         where = f"{prefix}[{index}]"
         if not isinstance(message, dict):
             check.problems.append(Problem(line, "bad_message", f"{where} is not an object", where))
@@ -61,6 +64,30 @@ def check_messages(messages: list[Any], prefix: str, line: int) -> MessageCheck:
             check.answer_text = len(check.texts) - 1 if added else None
             _tool_call_texts(message, where, check.texts)
     return check
+
+
+def _plain(message: Any) -> bool:
+    """A valid message of only a known role and a non-blank string content."""
+    return (
+        type(message) is dict
+        and len(message) == 2
+        and type(message.get("role")) is str
+        and message["role"] in ROLES
+        and type(message.get("content")) is str
+        and message["content"] != ""
+        and not message["content"].isspace()  # as `not content.strip()`, without a copy
+    )
+
+
+def _add_plain(check: MessageCheck, role: str, content: str, where: str, index: int) -> None:
+    """Record a `_plain` message, as the general path does."""
+    check.roles.append(role)
+    check.texts.append((f"{where}.content", role, content))
+    if role == "assistant":
+        check.trained.append(index)
+        check.answer = content
+        check.answer_where = f"{where}.content"
+        check.answer_text = len(check.texts) - 1
 
 
 def content_text(content: Any) -> str:

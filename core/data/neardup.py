@@ -1,12 +1,13 @@
 """Near-duplicates: MinHash signatures of word 3-gram shingles, LSH banding, exact verification.
 
 The permutations, the hashing scheme ("affine32") and the LSH band layout (`b` bands of `r`
-rows, chosen for the similarity threshold) are datasketch's: `MinHash` and `MinHashLSH` give
-them, and a unit test checks that the signatures here equal `MinHash.update_batch` on the same
-shingles. Signatures are computed for a batch of examples at once with numpy, about 3x faster
-than one `MinHash` per example, and the buckets are kept as compact arrays of band hashes (8
-bytes a band an example) instead of a `MinHashLSH` index, which was measured at ~3.6 KB an
-example: 3.6 GB for a million examples.
+rows, chosen for the similarity threshold) are datasketch's (2.x `MinHash` and `MinHashLSH`),
+computed here the same way so that a check does not import datasketch, whose LSH module loads
+scipy (~55 MB of memory and ~1 s): unit tests check that the permutations, the band layout
+over a grid of thresholds and the signatures equal datasketch's. Signatures are computed for a
+batch of examples at once with numpy, about 3x faster than one `MinHash` per example, and the
+buckets are kept as compact arrays of band hashes (4 bytes a band an example) instead of a
+`MinHashLSH` index, which was measured at ~3.6 KB an example: 3.6 GB for a million examples.
 
 Candidates sharing a band are verified with the exact Jaccard similarity of their shingle sets,
 so the threshold means what it says and the result does not depend on hashing luck beyond
@@ -15,8 +16,7 @@ recall.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable
 
 import numpy as np
 import numpy.typing as npt
@@ -28,7 +28,9 @@ _EMPTY_BAND = 0
 _PAD = np.zeros(2, dtype=np.uint32)
 _U32 = np.uint32
 _MIX64 = np.uint64(0x9E3779B97F4A7C15)
-_NO_PARTNER = np.iinfo(np.int64).max
+_SHIFT = np.uint64(32)
+_LOW32 = np.uint64(0xFFFFFFFF)
+_HIGH32 = ~_LOW32
 _WEIGHTS = (0.1, 0.9)  # false positives, false negatives
 
 UInt32s = npt.NDArray[np.uint32]
@@ -64,22 +66,53 @@ def jaccard(left: UInt32s, right: UInt32s) -> float:
     return common / (len(left) + len(right) - common)
 
 
+def permutations(num_perm: int, seed: int) -> tuple[UInt32s, UInt32s]:
+    """The affine permutations `a * h + b` (mod 2^32, `a` odd) of datasketch's
+    `MinHash(num_perm, seed, scheme="affine32")`, drawn from the same random stream."""
+    generator = np.random.RandomState(seed)
+    a = generator.randint(0, 1 << 31, num_perm, dtype=np.uint32) * _U32(2) + _U32(1)
+    b = generator.randint(0, 1 << 32, num_perm, dtype=np.uint32)
+    return a, b
+
+
+def lsh_layout(
+    threshold: float, num_perm: int, false_positive_weight: float, false_negative_weight: float
+) -> tuple[int, int]:
+    """Bands and rows minimising the weighted probabilities of false positives and negatives
+    at `threshold`, as datasketch's `MinHashLSH` chooses them.
+
+    The probabilities are integrals of polynomials of degree `b * r <= num_perm`, which
+    Gauss-Legendre quadrature with `num_perm // 2 + 1` nodes computes exactly (datasketch
+    uses scipy's adaptive `quad`); ties go to the first layout in datasketch's order.
+    """
+    layouts = [(b, r) for b in range(1, num_perm + 1) for r in range(1, num_perm // b + 1)]
+    bands = np.array([b for b, _ in layouts], dtype=np.float64)[:, None]
+    rows = np.array([r for _, r in layouts], dtype=np.float64)[:, None]
+    nodes, weights = np.polynomial.legendre.leggauss(num_perm // 2 + 1)
+
+    def missed(low: float, high: float) -> npt.NDArray[np.float64]:
+        """The integral over [low, high] of P(a pair of similarity s shares no band)."""
+        similarity = (high - low) / 2 * nodes + (high + low) / 2
+        never = (1 - similarity[None, :] ** rows) ** bands
+        return never @ weights * ((high - low) / 2)
+
+    false_positives = threshold - missed(0.0, threshold)
+    false_negatives = missed(threshold, 1.0)
+    error = false_positives * false_positive_weight + false_negatives * false_negative_weight
+    return layouts[int(np.argmin(error))]
+
+
 class MinHasher:
     """Band hashes of examples, for a Jaccard `threshold`, with datasketch's parameters."""
 
     def __init__(self, threshold: float, num_perm: int = NUM_PERM, seed: int = SEED) -> None:
-        from datasketch import MinHash, MinHashLSH
-
         # Missing a near-duplicate costs more than a false candidate, which the exact check
         # rejects: weigh false negatives 9 to 1 (at 0.8, 14 bands of 9 rows instead of 9 of 13:
         # a pair at the threshold is found 87% of the time instead of 40%, one at 0.9 99.9%).
-        lsh: Any = MinHashLSH(threshold=threshold, num_perm=num_perm, weights=_WEIGHTS)
         self.threshold = threshold
-        self.bands: int = lsh.b
-        self.rows: int = lsh.r
-        permutations = MinHash(num_perm=num_perm, seed=seed, scheme="affine32").permutations
-        self._a = np.ascontiguousarray(permutations[0], dtype=np.uint32)[:, None]
-        self._b = np.ascontiguousarray(permutations[1], dtype=np.uint32)[:, None]
+        self.bands, self.rows = lsh_layout(threshold, num_perm, *_WEIGHTS)
+        a, b = permutations(num_perm, seed)
+        self._a, self._b = a[:, None], b[:, None]
         self.num_perm = num_perm
 
     def signatures(self, words: UInt32s, counts: Int64s) -> UInt32s:
@@ -135,55 +168,60 @@ class MinHasher:
         return bands
 
 
-def _sorted_buckets(hashes: UInt32s, members: Indexes) -> tuple[Indexes, Indexes]:
-    """`members` ordered by (hash, index), and the bucket number of each."""
-    members = members[hashes[members] != _EMPTY_BAND]
-    ordered = members[np.argsort(hashes[members], kind="stable")]
-    values = hashes[ordered]
-    starts = np.concatenate(([True], values[1:] != values[:-1])) if len(values) else values == 0
-    return ordered, np.cumsum(starts) - 1
+def _band_keys(hashes: UInt32s, members: Indexes) -> npt.NDArray[np.uint64]:
+    """`hash << 32 | example` of each of `members` with words, sorted: by bucket, then by
+    example (8 bytes a member, where an argsort and its gathers would take 20 or more)."""
+    values = hashes[members]
+    kept = values != _EMPTY_BAND
+    keys: npt.NDArray[np.uint64] = values[kept].astype(np.uint64)
+    del values
+    keys <<= _SHIFT
+    keys |= members[kept].astype(np.uint64)
+    keys.sort()
+    return keys
 
 
-def within_pairs(bands: Sequence[UInt32s], members: Indexes) -> Indexes:
-    """Candidate pairs (earlier, later) among `members`: each later example of a bucket is
+def _examples_of(keys: npt.NDArray[np.uint64]) -> Indexes:
+    return (keys & _LOW32).astype(np.int64)
+
+
+def within_pairs(bands: Iterable[UInt32s], members: Indexes) -> Indexes:
+    """Candidate pairs (earliest, later) among `members`: each later example of a bucket is
     paired with the bucket's earliest one, band by band; rows unique, sorted by later."""
     found = []
     for hashes in bands:
-        ordered, bucket = _sorted_buckets(hashes, members)
-        if not len(ordered):
-            continue
-        first = np.concatenate(([0], np.flatnonzero(np.diff(bucket)) + 1))
-        earliest = ordered[first][bucket]
-        later = ordered != earliest
-        found.append(np.stack((earliest[later], ordered[later]), axis=1))
+        keys = _band_keys(hashes, members)
+        buckets = keys >> _SHIFT
+        later = np.flatnonzero(buckets[1:] == buckets[:-1]) + 1
+        del buckets
+        if len(later):
+            earliest = np.searchsorted(keys, keys[later] & _HIGH32)  # first key of the bucket
+            found.append(np.stack((_examples_of(keys[earliest]), _examples_of(keys[later])), 1))
     return _unique_pairs(found)
 
 
-def cross_pairs(bands: Sequence[UInt32s], left: Indexes, right: Indexes) -> Indexes:
+def cross_pairs(bands: Iterable[UInt32s], left: Indexes, right: Indexes) -> Indexes:
     """Candidate pairs (left, right): each `right` example of a bucket is paired with the
     earliest `left` example of that bucket, band by band; rows unique, sorted by right."""
     found = []
-    side = np.zeros(len(bands[0]) if bands else 0, dtype=np.int8)
-    side[right] = 1
-    members = np.sort(np.concatenate((left, right)))
     for hashes in bands:
-        ordered, bucket = _sorted_buckets(hashes, members)
-        if not len(ordered):
+        keys = _band_keys(hashes, left)
+        if not len(keys):
             continue
-        is_left = side[ordered] == 0
-        # The earliest left member of each bucket (buckets without one keep the sentinel).
-        first_left = np.full(bucket[-1] + 1, _NO_PARTNER, dtype=np.int64)
-        np.minimum.at(first_left, bucket[is_left], ordered[is_left])
-        partner = first_left[bucket]
-        keep = ~is_left & (partner != _NO_PARTNER)
-        found.append(np.stack((partner[keep], ordered[keep]), axis=1))
+        values = hashes[right]
+        kept = values != _EMPTY_BAND
+        probes, examples = values[kept].astype(np.uint64) << _SHIFT, right[kept]
+        at = np.minimum(np.searchsorted(keys, probes), len(keys) - 1)
+        partner = keys[at]
+        shared = (partner & _HIGH32) == probes
+        found.append(np.stack((_examples_of(partner[shared]), examples[shared]), 1))
     return _unique_pairs(found)
 
 
 def _unique_pairs(found: list[Indexes]) -> Indexes:
     if not found:
         return np.empty((0, 2), dtype=np.int64)
-    pairs = np.unique(np.concatenate(found), axis=0)
+    pairs = np.unique(np.concatenate(found).astype(np.int64, copy=False), axis=0)
     return pairs[np.lexsort((pairs[:, 0], pairs[:, 1]))]
 
 

@@ -36,22 +36,21 @@ def repeats(hashes: Hashes, members: Indexes | None = None) -> tuple[Indexes, In
     """Examples whose hash an earlier example has.
 
     Returns three aligned arrays: the repeating example, the first example with that hash,
-    and how many examples share it. Only `members` take part when given; hash 0 never does.
+    and how many examples share it (ordered by hash, then example). Only `members` take part
+    when given; hash 0 never does. Memory: an argsort and one sorted copy of the hashes.
     """
     if members is None:
-        members = np.arange(len(hashes), dtype=np.int64)
-    members = members[hashes[members] != 0]
-    ordered = members[np.argsort(hashes[members], kind="stable")]
-    values = hashes[ordered]
-    if not len(values):
-        empty = np.empty(0, dtype=np.int64)
-        return empty, empty, empty
-    starts = np.concatenate(([True], values[1:] != values[:-1]))
-    group = np.cumsum(starts) - 1
-    first = ordered[starts][group]
-    sizes = np.bincount(group)[group]
-    later = ~starts
-    return ordered[later], first[later], sizes[later]
+        order = np.argsort(hashes, kind="stable")
+    else:
+        order = members[np.argsort(hashes[members], kind="stable")]
+    values = hashes[order]
+    unhashed = int(np.searchsorted(values, 0, side="right"))  # 0 sorts first
+    values, order = values[unhashed:], order[unhashed:]
+    later = np.flatnonzero(values[1:] == values[:-1]) + 1
+    repeated = values[later]
+    first = np.searchsorted(values, repeated, side="left")
+    sizes = np.searchsorted(values, repeated, side="right") - first
+    return order[later], order[first], sizes.astype(np.int64)
 
 
 def boilerplate(answers: Hashes, members: Indexes) -> tuple[Indexes, Indexes, Indexes]:

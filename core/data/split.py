@@ -20,9 +20,10 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from core.data.across import verified
 from core.data.check import CheckOptions, ProgressCallback, check_file, open_input
 from core.data.examples import ExampleReader, parse_object
-from core.data.neardup import cross_pairs, verify
+from core.data.neardup import cross_pairs
 from core.data.reader import LineReader
 from core.data.report import CheckReport, Summary, summarize
 from core.data.suite import suite_case
@@ -218,9 +219,9 @@ def _near_leaks(
     held = np.flatnonzero(heldout)
     held = held[~np.isin(exact[held], exact[train])]  # exact leaks are reported as such
     pairs = cross_pairs(report.index.band_columns(), train, held)
-    offsets, lines = report.index.offsets, report.index.lines
+    lines = report.index.lines
     with ExampleReader(Path(report.path), report.format, options.max_line_bytes) as examples:
-        matches = verify(pairs, lambda i: examples.shingles(offsets[i]), options.near_threshold)
+        matches = verified(pairs, report.index, examples, options.near_threshold)
     return [
         Leak(lines[example], lines[partner], "near_duplicate", similarity)
         for partner, example, similarity in matches

@@ -15,8 +15,9 @@ Not collected by pytest. Files are generated in /tmp and deleted afterwards.
   so a child forked from a big parent reports the parent's peak: the memory children run
   first, while this script is still small, and VmHWM (reset at exec) is shown beside it.
 - Near-duplicates: 1% of the examples are planted near-copies (one word changed); the report
-  gives how many were found, and the time of the signatures (worker thread) and of the LSH
-  buckets plus exact verification.
+  gives how many were found, and the time of the signatures (worker time, during the read) and
+  of the LSH buckets plus exact verification (after the read). Phase times of the workers are
+  summed over both workers, so they can exceed the wall time.
 """
 
 from __future__ import annotations
@@ -232,7 +233,7 @@ def main() -> None:
         timings = check["timings"]
         print(
             f"near-duplicates: {planted:,} planted, {check['near_duplicates']:,} found; "
-            f"signatures {timings.get('minhash', 0):.2f} s (worker thread, during the read), "
+            f"signatures {timings.get('minhash', 0):.2f} s (worker time, during the read), "
             f"LSH buckets + exact verification {timings.get('near_duplicates', 0):.2f} s"
         )
         print(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -252,3 +253,59 @@ def test_lone_surrogates_escaped_in_json_are_checked_without_error(tmp_path: Pat
     report = check_file(path)
     assert report.summary.examples == 2 and report.summary.tokens is not None
     assert found(report) == Counter({(2, "exact_duplicate"): 1})
+
+
+def report_facts(report: Any) -> tuple[Any, ...]:
+    index = report.index
+    columns = ("lines", "offsets", "tokens", "trained", "messages", "exact", "answers")
+    problems = report.problems.details()
+    return (
+        [(p.line, p.kind, p.message, p.where, p.span, p.related_line) for p in problems],
+        {name: index.column(name).tolist() for name in columns},
+        [band.tolist() for band in index.band_columns()],
+        report.summary,
+    )
+
+
+def test_the_report_does_not_depend_on_batches_in_flight(tmp_path: Path) -> None:
+    """Batches are analysed two at a time on two workers and merged in file order."""
+    corpus, _ = broken_chat_corpus()
+    path = corpus.write(tmp_path / "broken.jsonl")
+    reports = [check_file(path, CheckOptions(batch_size=size)) for size in (1, 3, 1024)]
+    assert report_facts(reports[0]) == report_facts(reports[1]) == report_facts(reports[2])
+    assert len(reports[0].index.band_columns()) == 14
+
+
+def test_near_duplicates_are_verified_in_chunks_without_changing_the_result(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    corpus = Corpus()
+    originals = [corpus.chat(user=corpus.text(40), answer=corpus.text(40)) for _ in range(6)]
+    for copies, original in enumerate(originals):
+        corpus.add(original)
+        for copy in range(copies):  # 0 to 5 near copies each: several pairs per example
+            near = json.loads(json.dumps(original))
+            words = near["messages"][-1]["content"].split()
+            words[copy * 5] = f"changed{copy}"
+            near["messages"][-1]["content"] = " ".join(words)
+            corpus.add(near, "near_duplicate")
+    path = corpus.write(tmp_path / "near.jsonl")
+    whole = check_file(path)
+    monkeypatch.setattr("core.data.across._VERIFY_PAIRS", 2)
+    chunked = check_file(path)
+    assert found(whole) == found(chunked) == corpus.expected
+    assert report_facts(whole) == report_facts(chunked)
+
+
+def test_a_threshold_of_1_finds_the_same_words_told_apart_only_by_messages(
+    tmp_path: Path,
+) -> None:
+    corpus = Corpus()
+    user, answer = corpus.text(20), corpus.text(20)
+    corpus.add(corpus.chat(user=user, answer=answer))
+    words = (user + " " + answer).split()
+    regrouped = corpus.chat(user=" ".join(words[:25]), answer=" ".join(words[25:]))
+    corpus.add(regrouped, "near_duplicate")  # same words in order, split at another place
+    path = corpus.write(tmp_path / "same.jsonl")
+    report = check_file(path, CheckOptions(near_threshold=1.0))
+    assert found(report) == corpus.expected
