@@ -3,6 +3,7 @@ alerts, the budget form (inline checks, save, edit, remove) and alert toasts fro
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 
 import pytest
@@ -152,10 +153,12 @@ async def test_monitors_run_in_the_background_and_their_alerts_become_toasts(
     monkeypatch.setattr(alert_toasts, "FIRST_WATCH_SECONDS", 0.05)
     app = make_app(spent=3.0, limit=5.0)  # a day's cost with no history, half the budget
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await pilot.pause(0.3)
-        await settle(pilot)
-        toasts = [n.message for n in app._notifications]
+        toasts: list[str] = []
+        deadline = time.monotonic() + 20  # the first watch runs in a thread worker: poll
+        while len(toasts) < 2 and time.monotonic() < deadline:
+            await pilot.pause(0.05)
+            await settle(pilot)
+            toasts = [n.message for n in app._notifications]
         assert "budget 'daily' at 50%: $3.00 of $5.00 today" in toasts
         assert any(message.startswith("monitor 'daily-cost'") for message in toasts)
         assert len(AlertBook(app.engine.store).recent()) == 2
