@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import sys
-import time
 from collections.abc import Sequence
-from types import TracebackType
 from typing import TYPE_CHECKING
 
 import typer
 
-from tui.cli.output import excerpt, local_time, print_table, say
+from tui.cli.output import StderrLine, excerpt, local_time, print_table, say
 
 if TYPE_CHECKING:
     from core.data import CheckReport, CleanResult, Progress, SplitResult, Summary
@@ -19,37 +16,19 @@ if TYPE_CHECKING:
 _BAR_WIDTH = 40
 
 
-class ProgressLine:
+class ProgressLine(StderrLine):
     """A progress line on stderr while a file is read, only when stderr is a terminal."""
 
     def __init__(self, label: str) -> None:
+        super().__init__(interval=0.2)
         self._label = label
-        self._shown = 0.0
-        self._live = sys.stderr.isatty()
 
     def __call__(self, progress: Progress) -> None:
-        if not self._live or time.monotonic() - self._shown < 0.2:
-            return
-        self._shown = time.monotonic()
         share = progress.bytes_read / progress.total_bytes if progress.total_bytes else 1
-        sys.stderr.write(
-            f"\r{self._label}: {share:.0%}, {progress.lines:,} lines, "
+        self.show(
+            f"{self._label}: {share:.0%}, {progress.lines:,} lines, "
             f"{progress.examples:,} examples ({progress.phase})"
         )
-        sys.stderr.flush()
-
-    def __enter__(self) -> ProgressLine:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
-        if self._live and self._shown:
-            sys.stderr.write("\r\033[K")
-            sys.stderr.flush()
 
 
 def print_check(report: CheckReport, version_id: int, kinds: Sequence[str], limit: int) -> None:

@@ -6,16 +6,14 @@ from models and users: they are shown inert (no escape sequences, no markup).
 
 from __future__ import annotations
 
-import sys
 import time
 from collections.abc import Sequence
 from datetime import datetime
-from types import TracebackType
 from typing import TYPE_CHECKING
 
 import typer
 
-from tui.cli.output import excerpt, local_time, millis, print_table, say
+from tui.cli.output import StderrLine, excerpt, local_time, millis, print_table, say
 from tui.text import inert, money
 
 if TYPE_CHECKING:
@@ -28,12 +26,11 @@ _SHOWN_IDS = 20
 _BAR = 24
 
 
-class ProgressBar:
+class ProgressBar(StderrLine):
     """One updating line on stderr while a run goes, only when stderr is a terminal."""
 
     def __init__(self, enabled: bool = True) -> None:
-        self._live = enabled and sys.stderr.isatty()
-        self._shown = 0.0
+        super().__init__(interval=0.1, enabled=enabled)
         self._began = time.monotonic()
         self._first_done: int | None = None
         self.last: Progress | None = None
@@ -42,12 +39,7 @@ class ProgressBar:
         self.last = progress
         if self._first_done is None:
             self._first_done = progress.done
-        finished = progress.done == progress.total
-        if not self._live or (not finished and time.monotonic() - self._shown < 0.1):
-            return
-        self._shown = time.monotonic()
-        sys.stderr.write("\r\033[K" + self.line(progress))
-        sys.stderr.flush()
+        self.show(self.line(progress), now=progress.done == progress.total)
 
     def line(self, progress: Progress) -> str:
         """`[#####-----] 120/2,000 pass 100 fail 15 error 5 $0.0123 40/s`."""
@@ -60,24 +52,6 @@ class ProgressBar:
             f"  pass {progress.passed:,} fail {progress.failed:,} error {progress.errored:,}"
             f"  {money(progress.cost_usd)}  {rate:.0f}/s"
         )
-
-    def clear(self) -> None:
-        """Erase the line, if one is shown."""
-        if self._live and self._shown:
-            sys.stderr.write("\r\033[K")
-            sys.stderr.flush()
-            self._shown = 0.0
-
-    def __enter__(self) -> ProgressBar:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
-        self.clear()
 
 
 def say_estimate(run_id: int, model: str, estimate: Estimate) -> None:

@@ -8,10 +8,12 @@ from __future__ import annotations
 import dataclasses
 import json
 import sys
+import time
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from types import TracebackType
+from typing import Any, Self
 
 from rich.console import Console
 from rich.table import Table
@@ -73,3 +75,39 @@ def excerpt(text: str, width: int = 60) -> str:
     """One line of at most `width` characters."""
     flat = " ".join(text.split())
     return flat if len(flat) <= width else flat[: width - 1] + "…"
+
+
+class StderrLine:
+    """One line on stderr that updates in place, at most every `interval` seconds, only when
+    stderr is a terminal; erased on `clear()` and when its `with` block ends."""
+
+    def __init__(self, interval: float, enabled: bool = True) -> None:
+        self._interval = interval
+        self._live = enabled and sys.stderr.isatty()
+        self._shown = 0.0
+
+    def show(self, text: str, *, now: bool = False) -> None:
+        """Replace the line with `text` (`now`: even within `interval` of the last)."""
+        if not self._live or (not now and time.monotonic() - self._shown < self._interval):
+            return
+        self._shown = time.monotonic()
+        sys.stderr.write("\r\033[K" + text)
+        sys.stderr.flush()
+
+    def clear(self) -> None:
+        """Erase the line, if one is shown."""
+        if self._live and self._shown:
+            sys.stderr.write("\r\033[K")
+            sys.stderr.flush()
+            self._shown = 0.0
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self.clear()
