@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from core.async_sdks import AsyncSdks
 from core.budget_hook import BudgetHook
 from core.budgets import Reservation
 from core.call import ChatCall
@@ -66,7 +67,7 @@ class ChatClient:
         self.clock = clock
         self.environ = os.environ if environ is None else environ
         self._sync: dict[str, OpenAI] = {}
-        self._async: dict[str, AsyncOpenAI] = {}
+        self._async = AsyncSdks(self._sdk_options, _count_attempt_async)
         self._saver: ThreadPoolExecutor | None = None
         self.budget = BudgetHook(store, settings, clock)
         """Budgets: paid calls are reserved before sending; `budget.listeners` get alerts."""
@@ -188,15 +189,14 @@ class ChatClient:
         return self._sync[profile_name]
 
     def async_sdk(self, profile_name: str) -> AsyncOpenAI:
-        """The async SDK client for a profile, made once and kept."""
-        if profile_name not in self._async:
-            from openai import AsyncOpenAI, DefaultAsyncHttpxClient
+        """The async SDK client for a profile in the running event loop, made once and kept
+        until the loop ends (see `core.async_sdks`)."""
+        return self._async.get(profile_name)
 
-            options, transport = self._sdk_options(profile_name)
-            hooks = {"request": [_count_attempt_async]}
-            http = DefaultAsyncHttpxClient(event_hooks=hooks, **transport)
-            self._async[profile_name] = AsyncOpenAI(http_client=http, **options)
-        return self._async[profile_name]
+    async def aclose(self) -> None:
+        """Close the async clients' connections of the running loop now, rather than at its
+        end (they are made again if needed)."""
+        await self._async.aclose()
 
     def _sdk_options(self, profile_name: str) -> tuple[dict[str, Any], dict[str, Any]]:
         """Keyword arguments for the SDK client and for its HTTP client."""
@@ -214,7 +214,8 @@ class ChatClient:
         return options, {"transport": demo_transport()}
 
     def close(self) -> None:
-        """Close the HTTP connections of the sync clients (async ones close with their loop)."""
+        """Close the HTTP connections of the sync clients (async ones close at their loop's
+        end, or with `aclose`)."""
         for sdk in self._sync.values():
             sdk.close()
         self._sync.clear()

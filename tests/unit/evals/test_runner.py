@@ -206,11 +206,15 @@ def test_a_fixed_pool_of_workers_not_a_task_per_case(
     tasks: list[int] = []
 
     def count_tasks(_: Progress) -> None:
-        tasks.append(len(asyncio.all_tasks()))
+        # Tasks of tunedeck's code: aiohttp's own (a connection's) are not the runner's.
+        ours = [t for t in asyncio.all_tasks() if "aiohttp" not in _code_file(t)]
+        tasks.append(len(ours))
 
     outcome = run(settings, store, suite, count_tasks, concurrency=4)
     assert outcome.run.summary is not None and outcome.run.summary.passed == 120
-    assert max(tasks) <= 1 + 4 + 1  # the run's own task, its four workers and the committer
+    # the run's own task, its four workers, the committer, and the task that closes the SDK's
+    # connections when the loop ends (core/async_sdks.py)
+    assert max(tasks) <= 1 + 4 + 1 + 1
 
 
 # -- faults ------------------------------------------------------------------------------------
@@ -496,3 +500,8 @@ def _interrupted_run(evals: EvalStore, suite_id: int, finished: set[str]) -> int
         )
     evals.finish_run(run_id, "interrupted", "2026-01-01T00:00:02Z")
     return run_id
+
+
+def _code_file(task: asyncio.Task[Any]) -> str:
+    code = getattr(task.get_coro(), "cr_code", None)
+    return code.co_filename if code is not None else ""

@@ -1,0 +1,133 @@
+"""The async client (the console, evaluation runs) runs the SDK on aiohttp: every fault must be
+retried, logged and described as the sync client (httpx2) does, and its connections closed
+with the event loop that opened them."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import logging
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+from core.client import ChatClient
+from core.errors import RequestFailed
+from core.params import ChatRequest, Message, RequestParams
+from core.results import CallOptions, ChatResult
+from core.settings import load_settings
+from storage.store import Store
+from tests.conftest import TEST_KEY, fake_profile_toml, write_config
+from tests.support.fake_openai import FakeOpenAI, Reply
+
+if TYPE_CHECKING:
+    from openai import AsyncOpenAI
+
+FAULTS: dict[str, tuple[list[Reply], bool]] = {
+    "429 with retry-after, then an answer": ([Reply.rate_limited(), Reply.echo()], False),
+    "500 every time": ([Reply.error(500), Reply.error(500)], False),
+    "no answer in time": ([Reply.hang(2.0), Reply.hang(2.0)], False),
+    "the server hangs up without answering": ([Reply.hang(0.05), Reply.hang(0.05)], False),
+    "a body that is not JSON": ([Reply.bad_json()], False),
+    "a stream cut in the middle": ([Reply.drop_mid_stream(after_chunks=2)], True),
+}
+
+
+@pytest.fixture
+def short_client(
+    home: Path, fake: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
+) -> Callable[[], ChatClient]:
+    """Clients on a profile with one retry and a 0.5 s timeout, on one store."""
+    monkeypatch.setenv("FAKE_API_KEY", TEST_KEY)
+    write_config(home, fake_profile_toml(fake.base_url, max_retries=1, timeout=0.5))
+    settings = load_settings()
+    store = Store.open(settings.database_path)
+    made: list[ChatClient] = []
+
+    def make() -> ChatClient:
+        made.append(ChatClient(settings, store))
+        return made[-1]
+
+    yield make
+    for client in made:
+        client.close()
+    store.close()
+
+
+def ask() -> ChatRequest:
+    messages = [Message(role="user", content="hi there")]
+    return ChatRequest(model="gpt-4o-mini", messages=messages, params=RequestParams(temperature=1))
+
+
+def outcome(send: Callable[[], ChatResult]) -> tuple[str, int, str]:
+    """(error type or "ok", retries, message) of one call."""
+    try:
+        result = send()
+    except RequestFailed as failed:
+        return failed.error_type or "", failed.retries, str(failed)
+    return "ok", result.retries, result.text
+
+
+@pytest.mark.parametrize("fault", list(FAULTS))
+def test_the_async_client_fails_as_the_sync_client_does(
+    fault: str, fake: FakeOpenAI, short_client: Callable[[], ChatClient]
+) -> None:
+    replies, stream = FAULTS[fault]
+    options = CallOptions(stream=stream)
+    fake.enqueue(*replies)
+    sync = outcome(lambda: short_client().complete(ask(), options=options))
+    fake.reset()
+    fake.enqueue(*replies)
+    client = short_client()
+    in_async = outcome(lambda: asyncio.run(client.acomplete(ask(), options=options)))
+
+    assert in_async[:2] == sync[:2]  # the same error type (or answer) and retries
+    if fault == "the server hangs up without answering":
+        # aiohttp's transport calls this a connect timeout; the log must not
+        assert "failed: ServerDisconnectedError" in in_async[2]
+    elif sync[0] != "APIConnectionError":  # the transports word a broken connection apart
+        assert in_async[2] == sync[2]
+
+
+def test_the_connections_close_with_the_loop_and_a_client_serves_the_next_loop(
+    fake: FakeOpenAI, short_client: Callable[[], ChatClient], caplog: pytest.LogCaptureFixture
+) -> None:
+    client = short_client()
+
+    async def send() -> tuple[ChatResult, AsyncOpenAI]:
+        return await client.acomplete(ask()), client.async_sdk("fake")
+
+    with warnings.catch_warnings(record=True) as caught, caplog.at_level(logging.ERROR):
+        warnings.simplefilter("always")
+        first, first_sdk = asyncio.run(send())
+        second, second_sdk = asyncio.run(send())  # a new loop: a new SDK client
+        first_closed, second_closed = first_sdk.is_closed(), second_sdk.is_closed()
+        assert first_sdk is not second_sdk
+        del first_sdk, second_sdk
+        gc.collect()  # an unclosed aiohttp session complains when it is collected
+
+    assert first.text == second.text == "echo: hi there"
+    assert first_closed and second_closed
+    # aiohttp's words for a session or connector collected open
+    leaks = ("Unclosed client session", "Unclosed connector")
+    assert not [w for w in caught if str(w.message).startswith(leaks)]
+    assert not [r for r in caplog.records if r.getMessage().startswith(leaks)]
+
+
+def test_aclose_closes_the_running_loops_connections_now(
+    fake: FakeOpenAI, short_client: Callable[[], ChatClient]
+) -> None:
+    client = short_client()
+
+    async def scenario() -> tuple[bool, bool]:
+        await client.acomplete(ask())
+        sdk = client.async_sdk("fake")
+        await client.aclose()
+        closed = sdk.is_closed()
+        await client.acomplete(ask())  # opens a new one
+        return closed, client.async_sdk("fake") is not sdk
+
+    assert asyncio.run(scenario()) == (True, True)
