@@ -6,7 +6,9 @@ The sync and async clients share this: only sending differs between them.
 from __future__ import annotations
 
 import logging
+import sqlite3
 import time
+from collections.abc import Callable
 from concurrent.futures import Executor, Future
 from decimal import Decimal
 from typing import Any
@@ -20,10 +22,13 @@ from core.prices import price_of
 from core.results import CallOptions, ChatResult
 from core.settings import Profile, Settings
 from core.tokens import count_messages, count_text
+from storage.calls import insert_start, write_outcome
 from storage.records import CacheEntry, CallOutcome, CallStart, Usage
 from storage.store import Store
 
 PARTIAL_SAVE_SECONDS = 0.5
+Write = Callable[[sqlite3.Connection], None]
+"""A write of the log (and cache), made in the caller's transaction."""
 _EXCERPT = 160
 _log = logging.getLogger("tunedeck.call")
 
@@ -82,7 +87,7 @@ class ChatCall:
             return None
         saved = self._take_entry(entry)
         self.begin(start_timer=False)
-        return self._finish_ok(cost=Decimal(0), saved=saved, cache_hit=True)
+        return self._finish_ok(cost=Decimal(0), saved=saved)
 
     @property
     def reads_cache(self) -> bool:
@@ -118,9 +123,18 @@ class ChatCall:
 
     def begin(self, *, start_timer: bool = True) -> None:
         """Write the log row (status `pending`) just before the request is sent."""
+        _write_now(self.store, self.begin_write(start_timer=start_timer))
+
+    def begin_write(self, *, start_timer: bool = True) -> Write:
+        """`begin`'s write, for the caller to make (it sets `call_id` when made)."""
         if start_timer:
             self._started = time.perf_counter()
-        self.call_id = self.store.calls.start(self._call_start())
+        start = self._call_start()
+
+        def write(conn: sqlite3.Connection) -> None:
+            self.call_id = insert_start(conn, start)
+
+        return write
 
     def _call_start(self) -> CallStart:
         """The log row's start, stamped now."""
@@ -212,6 +226,13 @@ class ChatCall:
 
     def succeed(self) -> ChatResult:
         """Log the finished call, fill the cache, and return the result."""
+        result, write = self.success()
+        _write_now(self.store, write)
+        return result
+
+    def success(self) -> tuple[ChatResult, Write]:
+        """`succeed`'s result and its write (the log row and the cache entry), for the
+        caller to make: the async client commits it with other calls' (group commit)."""
         if self.options.stream and self._finish is None:
             raise BadResponse("the stream ended before the answer was finished")
         usage = self._usage or self._estimated_usage()
@@ -219,7 +240,7 @@ class ChatCall:
         cost = price_of(self.request.model, usage, self.profile)
         # The log row and the cache entry in one transaction: one commit less per answer.
         entry = self._cache_entry(usage, cost) if self.eligible else None
-        return self._finish_ok(cost=cost, saved=None, cache_hit=False, cache_entry=entry)
+        return self._ok(cost=cost, saved=None, cache_hit=False, cache_entry=entry)
 
     def fail(self, error: BaseException) -> RequestFailed:
         """Log a failed call (keeping any partial answer); return the error to raise."""
@@ -241,16 +262,21 @@ class ChatCall:
         """Retries the SDK made (requests sent beyond the first)."""
         return max(self.attempts - 1, 0)
 
-    def _finish_ok(
+    def _finish_ok(self, *, cost: Decimal | None, saved: Decimal | None) -> ChatResult:
+        result, write = self._ok(cost=cost, saved=saved, cache_hit=True)
+        _write_now(self.store, write)
+        return result
+
+    def _ok(
         self,
         *,
         cost: Decimal | None,
         saved: Decimal | None,
         cache_hit: bool,
         cache_entry: CacheEntry | None = None,
-    ) -> ChatResult:
+    ) -> tuple[ChatResult, Write]:
         usage = self._usage or Usage()
-        latency = self._log_outcome(
+        latency, write = self._outcome_write(
             status="ok",
             usage=usage,
             cost=cost,
@@ -258,7 +284,7 @@ class ChatCall:
             cache_hit=cache_hit,
             cache_entry=cache_entry,
         )
-        return self._ok_result(usage, cost, saved, cache_hit, latency)
+        return self._ok_result(usage, cost, saved, cache_hit, latency), write
 
     def _ok_result(
         self,
@@ -285,7 +311,12 @@ class ChatCall:
             retries=self.retries,
         )
 
-    def _log_outcome(
+    def _log_outcome(self, **how: Any) -> None:
+        """Write how the call ended now (see `_outcome_write`)."""
+        _, write = self._outcome_write(**how)
+        _write_now(self.store, write)
+
+    def _outcome_write(
         self,
         *,
         status: str,
@@ -296,8 +327,9 @@ class ChatCall:
         error_type: str | None = None,
         error_message: str | None = None,
         cache_entry: CacheEntry | None = None,
-    ) -> float:
-        """Write how the call ended (and `cache_entry`, in the same transaction)."""
+    ) -> tuple[float, Write]:
+        """The call's latency, and the write of how it ended (and of `cache_entry`, in the
+        same transaction)."""
         latency = (time.perf_counter() - self._started) * 1000
         self._partial_save_done()
         if not self.call_id:
@@ -312,8 +344,11 @@ class ChatCall:
             error_type=error_type,
             error_message=error_message,
         )
-        self.store.calls.finish(self.call_id, outcome, cache_entry=cache_entry)
-        return latency
+
+        def write(conn: sqlite3.Connection) -> None:
+            write_outcome(conn, self.call_id, outcome, cache_entry)
+
+        return latency, write
 
     def _outcome(
         self,
@@ -435,3 +470,9 @@ def _excerpt(request: ChatRequest) -> str:
         if message.role == "user" and isinstance(message.content, str):
             return " ".join(message.content.split())[:_EXCERPT]
     return ""
+
+
+def _write_now(store: Store, write: Write) -> None:
+    """Make one write in a transaction of its own."""
+    with store.write() as db:
+        write(db.conn)

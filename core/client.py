@@ -25,6 +25,7 @@ from core.params import ChatRequest
 from core.results import CallOptions, ChatResult
 from core.settings import Profile, Settings
 from storage.calls import CacheHitRow
+from storage.group_commit import GroupCommit
 from storage.store import Store
 
 if TYPE_CHECKING:
@@ -68,6 +69,7 @@ class ChatClient:
         self.environ = os.environ if environ is None else environ
         self._sync: dict[str, OpenAI] = {}
         self._async = AsyncSdks(self._sdk_options, _count_attempt_async)
+        self._commits = GroupCommit(store)
         self._saver: ThreadPoolExecutor | None = None
         self.budget = BudgetHook(store, settings, clock)
         """Budgets: paid calls are reserved before sending; `budget.listeners` get alerts."""
@@ -119,7 +121,7 @@ class ChatClient:
         if cached is not None:
             return cached
         sdk = self.async_sdk(call.profile_name)
-        held = self._reserve_and_begin(call)
+        held = await self._reserve_and_begin_async(call)
         token = _current_call.set(call)
         try:
             response = await sdk.chat.completions.create(**call.sdk_arguments())
@@ -128,7 +130,8 @@ class ChatClient:
                     call.take_chunk(chunk)
             else:
                 call.take_completion(response)
-            result = call.succeed()
+            result, write = call.success()
+            await self._commits.write(write)
         except Exception as error:
             failure = call.fail(error)
             self.budget.release(held)
@@ -237,6 +240,18 @@ class ChatClient:
         )
         try:
             call.begin()
+        except BaseException:
+            self.budget.release(held)
+            raise
+        return held
+
+    async def _reserve_and_begin_async(self, call: ChatCall) -> Reservation | None:
+        """`_reserve_and_begin`, the log row committed with other tasks' writes."""
+        held = self.budget.reserve(
+            call.profile_name, call.profile, call.request, call.options.over_budget
+        )
+        try:
+            await self._commits.write(call.begin_write())
         except BaseException:
             self.budget.release(held)
             raise

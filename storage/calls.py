@@ -43,13 +43,8 @@ class CallLog:
 
     def start(self, call: CallStart) -> int:
         """Log a call about to be sent (status `pending`) and return its id."""
-        row = _start_row(call)
         with self._store.write() as db:
-            cursor = db.conn.execute(
-                f"INSERT INTO calls ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
-                list(row.values()),
-            )
-            return int(cursor.lastrowid or 0)
+            return insert_start(db.conn, call)
 
     def save_partial(self, call_id: int, text: str) -> None:
         """Keep the text streamed so far, so a crash mid-stream leaves it in the log."""
@@ -63,14 +58,8 @@ class CallLog:
     ) -> None:
         """Record how the call ended, and store (or replace) `cache_entry`, its answer, in
         the same transaction."""
-        values = _outcome_row(outcome)
-        assignments = ", ".join(f"{column} = ?" for column in values)
         with self._store.write() as db:
-            db.conn.execute(
-                f"UPDATE calls SET {assignments} WHERE id = ?", [*values.values(), call_id]
-            )
-            if cache_entry is not None:
-                put_entry(db.conn, cache_entry)
+            write_outcome(db.conn, call_id, outcome, cache_entry)
 
     def get(self, call_id: int) -> CallRecord | None:
         """One call by id, or None."""
@@ -137,6 +126,30 @@ class CallLog:
         """Number of calls in the log."""
         with self._store.read() as db:
             return int(db.execute("SELECT count(*) FROM calls").fetchone()[0])
+
+
+def insert_start(conn: sqlite3.Connection, call: CallStart) -> int:
+    """`CallLog.start`, inside the caller's write transaction: returns the row's id."""
+    row = _start_row(call)
+    cursor = conn.execute(
+        f"INSERT INTO calls ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+        list(row.values()),
+    )
+    return int(cursor.lastrowid or 0)
+
+
+def write_outcome(
+    conn: sqlite3.Connection,
+    call_id: int,
+    outcome: CallOutcome,
+    cache_entry: CacheEntry | None = None,
+) -> None:
+    """`CallLog.finish`, inside the caller's write transaction."""
+    values = _outcome_row(outcome)
+    assignments = ", ".join(f"{column} = ?" for column in values)
+    conn.execute(f"UPDATE calls SET {assignments} WHERE id = ?", [*values.values(), call_id])
+    if cache_entry is not None:
+        put_entry(conn, cache_entry)
 
 
 def insert_hits(conn: sqlite3.Connection, hits: Sequence[CacheHitRow]) -> list[int]:
