@@ -150,17 +150,20 @@ class ChatCall:
             cache_eligible=self.eligible,
         )
 
-    def sdk_arguments(self) -> dict[str, Any]:
-        """Keyword arguments for `chat.completions.create`."""
-        arguments: dict[str, Any] = {
+    def request_body(self) -> dict[str, Any]:
+        """The request's JSON body, as `chat.completions.create` would send it (its
+        `extra_body` merged in, over the rest)."""
+        params = self.request.params.as_api()
+        extra = params.pop("extra_body", {})
+        body: dict[str, Any] = {
             "model": self.request.model,
             "messages": self.request.api_messages(),
-            **self.request.params.as_api(),
+            **params,
         }
         if self.options.stream:
-            arguments["stream"] = True
-            arguments["stream_options"] = {"include_usage": True}
-        return arguments
+            body["stream"] = True
+            body["stream_options"] = {"include_usage": True}
+        return {**body, **extra}
 
     # -- while receiving --------------------------------------------------------------------
 

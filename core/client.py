@@ -13,7 +13,7 @@ import os
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from core.async_sdks import AsyncSdks
 from core.budget_hook import BudgetHook
@@ -23,13 +23,15 @@ from core.clock import Clock, iso, utc_now
 from core.errors import ConfigError
 from core.params import ChatRequest
 from core.results import CallOptions, ChatResult
+from core.sending import apost_chat, post_chat
 from core.settings import Profile, Settings
 from storage.calls import CacheHitRow
 from storage.group_commit import GroupCommit
 from storage.store import Store
 
 if TYPE_CHECKING:
-    from openai import AsyncOpenAI, OpenAI
+    from openai import AsyncOpenAI, AsyncStream, OpenAI, Stream
+    from openai.types.chat import ChatCompletionChunk
 
 _current_call: contextvars.ContextVar[ChatCall | None] = contextvars.ContextVar(
     "tunedeck_current_call", default=None
@@ -93,9 +95,9 @@ class ChatClient:
         held = self._reserve_and_begin(call)
         token = _current_call.set(call)
         try:
-            response = sdk.chat.completions.create(**call.sdk_arguments())
+            response = post_chat(sdk, call.request_body())
             if call.options.stream:
-                for chunk in response:
+                for chunk in cast("Stream[ChatCompletionChunk]", response):
                     call.take_chunk(chunk)
             else:
                 call.take_completion(response)
@@ -124,9 +126,9 @@ class ChatClient:
         held = await self._reserve_and_begin_async(call)
         token = _current_call.set(call)
         try:
-            response = await sdk.chat.completions.create(**call.sdk_arguments())
+            response = await apost_chat(sdk, call.request_body())
             if call.options.stream:
-                async for chunk in response:
+                async for chunk in cast("AsyncStream[ChatCompletionChunk]", response):
                     call.take_chunk(chunk)
             else:
                 call.take_completion(response)

@@ -131,3 +131,63 @@ def test_aclose_closes_the_running_loops_connections_now(
         return closed, client.async_sdk("fake") is not sdk
 
     assert asyncio.run(scenario()) == (True, True)
+
+
+REQUESTS = {
+    "plain": (ask(), False),
+    "every parameter": (
+        ChatRequest(
+            model="gpt-4o-mini",
+            messages=[
+                Message(role="system", content="Be brief."),
+                Message(role="user", content="Weather in Paris?"),
+            ],
+            params=RequestParams(
+                temperature=0,
+                top_p=0.5,
+                max_tokens=50,
+                seed=7,
+                stop=["\n\n"],
+                presence_penalty=0.1,
+                frequency_penalty=0.2,
+                response_format={"type": "json_object"},
+                tools=[
+                    {
+                        "type": "function",
+                        "function": {"name": "weather", "parameters": {"type": "object"}},
+                    }
+                ],
+                tool_choice="auto",
+                extra={"top_k": 40, "repetition_penalty": 1.1},
+            ),
+        ),
+        False,
+    ),
+    "streamed": (ask(), True),
+}
+
+
+@pytest.mark.parametrize("name", list(REQUESTS))
+def test_the_client_sends_what_chat_completions_create_sends(
+    name: str, fake: FakeOpenAI, short_client: Callable[[], ChatClient]
+) -> None:
+    """The client posts its JSON body through the SDK's `post` (core/sending.py): the server
+    must see the very request `chat.completions.create` makes, sync and async."""
+    request, stream = REQUESTS[name]
+    client = short_client()
+    client.complete(request, options=CallOptions(stream=stream, cache="off"))
+    asyncio.run(client.acomplete(request, options=CallOptions(stream=stream, cache="off")))
+    arguments = {"model": request.model, "messages": request.api_messages()}
+    arguments |= request.params.as_api()
+    if stream:
+        arguments |= {"stream": True, "stream_options": {"include_usage": True}}
+    sdk = client.sync_sdk("fake")
+    answer = sdk.chat.completions.create(**arguments)
+    if stream:
+        list(answer)  # type: ignore[arg-type]
+
+    ours_sync, ours_async, reference = fake.chat_requests[-3:]
+    assert ours_sync.body == ours_async.body == reference.body
+    for header in ("authorization", "content-type", "accept"):
+        assert ours_sync.headers.get(header) == reference.headers.get(header)
+        assert ours_async.headers.get(header) == reference.headers.get(header)
