@@ -13,6 +13,7 @@ from concurrent.futures import Executor, Future
 from decimal import Decimal
 from typing import Any
 
+from core.answer import Answer
 from core.cache_key import cache_key, key_components
 from core.clock import Clock, iso, iso_after
 from core.errors import RequestFailed
@@ -65,13 +66,9 @@ class ChatCall:
         )
         self.call_id = 0
         self.attempts = 0
-        self._parts: list[str] = []
-        self._tool_calls: dict[int, dict[str, Any]] = {}
-        self._usage: Usage | None = None
-        self._finish: str | None = None
-        self._response_model: str | None = None
+        self.answer = Answer(options.on_text)
+        self._usage: Usage | None = None  # the answer's, or estimated when it has none
         self._started = time.perf_counter()
-        self._first_token: float | None = None
         self._last_save = self._started
         self._saver = saver
         self._saving: Future[None] | None = None
@@ -111,14 +108,8 @@ class ChatCall:
 
     def _take_entry(self, entry: CacheEntry) -> Decimal | None:
         """Take a cached answer as this call's; returns the cost it saves (None: unpriced)."""
-        response = entry.response
-        self._parts = [response.get("text", "")]
-        self._finish = response.get("finish_reason")
-        self._response_model = response.get("model")
-        self._tool_calls = dict(enumerate(response.get("tool_calls") or []))
-        self._usage = Usage(**response.get("usage", {}))
-        if self.options.on_text and self._parts[0]:
-            self.options.on_text(self._parts[0])
+        self.answer.take_cached(entry.response)
+        self._usage = self.answer.usage
         return None if entry.cost_usd is None else Decimal(str(entry.cost_usd))
 
     def begin(self, *, start_timer: bool = True) -> None:
@@ -173,32 +164,13 @@ class ChatCall:
 
     def take_completion(self, completion: Any) -> None:
         """Read a whole (non-streamed) chat completion."""
-        choices = getattr(completion, "choices", None)
-        if not choices:
-            raise BadResponse("no choices in the answer")
-        message = choices[0].message
-        self._add_text(message.content or "")
-        for index, call in enumerate(message.tool_calls or []):
-            self._tool_calls[index] = call.model_dump(exclude_none=True)
-        self._finish = choices[0].finish_reason
-        self._response_model = getattr(completion, "model", None)
-        self._usage = _reported_usage(getattr(completion, "usage", None))
+        self.answer.take_completion(completion)
+        self._usage = self.answer.usage
 
     def take_chunk(self, chunk: Any) -> None:
         """Read one streamed chunk; the text so far is saved to the log now and then."""
-        self._response_model = getattr(chunk, "model", None) or self._response_model
-        if getattr(chunk, "usage", None) is not None:
-            self._usage = _reported_usage(chunk.usage)
-        if not chunk.choices:
-            return
-        choice = chunk.choices[0]
-        delta = choice.delta
-        if delta is not None and delta.content:
-            self._add_text(delta.content)
-        for call in (delta.tool_calls if delta is not None else None) or []:
-            self._merge_tool_call(call)
-        if choice.finish_reason:
-            self._finish = choice.finish_reason
+        self.answer.take_chunk(chunk)
+        self._usage = self.answer.usage
         now = time.perf_counter()
         if now - self._last_save >= PARTIAL_SAVE_SECONDS:
             self._last_save = now
@@ -211,9 +183,9 @@ class ChatCall:
         the newer text.
         """
         if self._saver is None:
-            self.store.calls.save_partial(self.call_id, "".join(self._parts))
+            self.store.calls.save_partial(self.call_id, self.answer.text)
         elif self._saving is None or self._saving.done():
-            text = "".join(self._parts)
+            text = self.answer.text
             self._saving = self._saver.submit(self.store.calls.save_partial, self.call_id, text)
 
     def _partial_save_done(self) -> None:
@@ -236,7 +208,7 @@ class ChatCall:
     def success(self) -> tuple[ChatResult, Write]:
         """`succeed`'s result and its write (the log row and the cache entry), for the
         caller to make: the async client commits it with other calls' (group commit)."""
-        if self.options.stream and self._finish is None:
+        if self.options.stream and self.answer.finish is None:
             raise BadResponse("the stream ended before the answer was finished")
         usage = self._usage or self._estimated_usage()
         self._usage = usage
@@ -248,8 +220,8 @@ class ChatCall:
     def fail(self, error: BaseException) -> RequestFailed:
         """Log a failed call (keeping any partial answer); return the error to raise."""
         kind, message = describe_failure(error, self.profile.base_url, self.secrets)
-        text = "".join(self._parts)
-        status = "incomplete" if text or self._tool_calls else "error"
+        text = self.answer.text
+        status = "incomplete" if text or self.answer.tool_calls else "error"
         usage = self._usage or (self._estimated_usage() if status == "incomplete" else Usage())
         self._log_outcome(
             status=status,
@@ -301,9 +273,9 @@ class ChatCall:
             call_id=self.call_id,
             profile=self.profile_name,
             model=self.request.model,
-            text="".join(self._parts),
-            finish_reason=self._finish,
-            tool_calls=self._tool_list(),
+            text=self.answer.text,
+            finish_reason=self.answer.finish,
+            tool_calls=self.answer.tool_list(),
             usage=usage,
             cost_usd=cost,
             cost_saved_usd=saved,
@@ -369,10 +341,10 @@ class ChatCall:
         return CallOutcome(
             finished_at=iso(self.clock()),
             status=status,
-            response_text="".join(self._parts),
-            response_model=self._response_model,
-            finish_reason=self._finish,
-            tool_calls=self._tool_list(),
+            response_text=self.answer.text,
+            response_model=self.answer.model,
+            finish_reason=self.answer.finish,
+            tool_calls=self.answer.tool_list(),
             usage=usage,
             cost_usd=None if cost is None else float(cost),
             cost_saved_usd=None if saved is None else float(saved),
@@ -387,12 +359,12 @@ class ChatCall:
     def _cache_entry(self, usage: Usage, cost: Decimal | None) -> CacheEntry:
         """The cache entry of this call's answer (written with its finished log row)."""
         now = self.clock()
-        text = "".join(self._parts)
+        text = self.answer.text
         response = {
             "text": text,
-            "finish_reason": self._finish,
-            "tool_calls": self._tool_list(),
-            "model": self._response_model,
+            "finish_reason": self.answer.finish,
+            "tool_calls": self.answer.tool_list(),
+            "model": self.answer.model,
             "usage": {
                 "prompt_tokens": usage.prompt_tokens,
                 "completion_tokens": usage.completion_tokens,
@@ -418,54 +390,18 @@ class ChatCall:
             source_call_id=self.call_id,
         )
 
-    def _add_text(self, text: str) -> None:
-        if self._first_token is None and text:
-            self._first_token = time.perf_counter()
-        self._parts.append(text)
-        if self.options.on_text and text:
-            self.options.on_text(text)
-
-    def _merge_tool_call(self, delta: Any) -> None:
-        call = self._tool_calls.setdefault(
-            delta.index, {"id": "", "type": "function", "function": {"name": "", "arguments": ""}}
-        )
-        if self._first_token is None:
-            self._first_token = time.perf_counter()
-        if delta.id:
-            call["id"] = delta.id
-        function = delta.function
-        if function is not None:
-            call["function"]["name"] += function.name or ""
-            call["function"]["arguments"] += function.arguments or ""
-
-    def _tool_list(self) -> list[dict[str, Any]] | None:
-        return [self._tool_calls[i] for i in sorted(self._tool_calls)] or None
-
     def _ttft_ms(self) -> float | None:
-        if self._first_token is None:
+        if self.answer.first_token_at is None:
             return None
-        return (self._first_token - self._started) * 1000
+        return (self.answer.first_token_at - self._started) * 1000
 
     def _estimated_usage(self) -> Usage:
         params = self.request.params
         prompt = count_messages(self.request.api_messages(), self.request.model, params.tools)
-        completion = count_text("".join(self._parts), self.request.model)
+        completion = count_text(self.answer.text, self.request.model)
         return Usage(
             prompt_tokens=prompt.tokens, completion_tokens=completion.tokens, estimated=True
         )
-
-
-def _reported_usage(usage: Any) -> Usage | None:
-    if usage is None:
-        return None
-    prompt_details = getattr(usage, "prompt_tokens_details", None)
-    completion_details = getattr(usage, "completion_tokens_details", None)
-    return Usage(
-        prompt_tokens=usage.prompt_tokens or 0,
-        completion_tokens=usage.completion_tokens or 0,
-        cached_tokens=getattr(prompt_details, "cached_tokens", None) or 0,
-        reasoning_tokens=getattr(completion_details, "reasoning_tokens", None) or 0,
-    )
 
 
 def _excerpt(request: ChatRequest) -> str:

@@ -1,0 +1,108 @@
+"""An answer as it arrives from a model: its text, tool calls, finish reason, model and usage."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from core.failures import BadResponse
+from storage.records import Usage
+
+
+class Answer:
+    """What a call has received so far, from a whole completion, chunks, or the cache."""
+
+    def __init__(self, on_text: Callable[[str], None] | None = None) -> None:
+        """`on_text` is told each piece of text as it arrives."""
+        self.on_text = on_text
+        self.parts: list[str] = []
+        self.tool_calls: dict[int, dict[str, Any]] = {}
+        self.usage: Usage | None = None
+        """As the server reported it (None: not reported)."""
+        self.finish: str | None = None
+        self.model: str | None = None
+        self.first_token_at: float | None = None
+        """`time.perf_counter()` when the first text or tool call arrived."""
+
+    @property
+    def text(self) -> str:
+        """The text so far."""
+        return "".join(self.parts)
+
+    def tool_list(self) -> list[dict[str, Any]] | None:
+        """The tool calls in their order, or None."""
+        return [self.tool_calls[i] for i in sorted(self.tool_calls)] or None
+
+    def take_completion(self, completion: Any) -> None:
+        """Read a whole (non-streamed) chat completion."""
+        choices = getattr(completion, "choices", None)
+        if not choices:
+            raise BadResponse("no choices in the answer")
+        message = choices[0].message
+        self._add_text(message.content or "")
+        for index, call in enumerate(message.tool_calls or []):
+            self.tool_calls[index] = call.model_dump(exclude_none=True)
+        self.finish = choices[0].finish_reason
+        self.model = getattr(completion, "model", None)
+        self.usage = reported_usage(getattr(completion, "usage", None))
+
+    def take_chunk(self, chunk: Any) -> None:
+        """Read one streamed chunk."""
+        self.model = getattr(chunk, "model", None) or self.model
+        if getattr(chunk, "usage", None) is not None:
+            self.usage = reported_usage(chunk.usage)
+        if not chunk.choices:
+            return
+        choice = chunk.choices[0]
+        delta = choice.delta
+        if delta is not None and delta.content:
+            self._add_text(delta.content)
+        for call in (delta.tool_calls if delta is not None else None) or []:
+            self._merge_tool_call(call)
+        if choice.finish_reason:
+            self.finish = choice.finish_reason
+
+    def take_cached(self, response: dict[str, Any]) -> None:
+        """Take a cache entry's stored answer as this one."""
+        self.parts = [response.get("text", "")]
+        self.finish = response.get("finish_reason")
+        self.model = response.get("model")
+        self.tool_calls = dict(enumerate(response.get("tool_calls") or []))
+        self.usage = Usage(**response.get("usage", {}))
+        if self.on_text and self.parts[0]:
+            self.on_text(self.parts[0])
+
+    def _add_text(self, text: str) -> None:
+        if self.first_token_at is None and text:
+            self.first_token_at = time.perf_counter()
+        self.parts.append(text)
+        if self.on_text and text:
+            self.on_text(text)
+
+    def _merge_tool_call(self, delta: Any) -> None:
+        call = self.tool_calls.setdefault(
+            delta.index, {"id": "", "type": "function", "function": {"name": "", "arguments": ""}}
+        )
+        if self.first_token_at is None:
+            self.first_token_at = time.perf_counter()
+        if delta.id:
+            call["id"] = delta.id
+        function = delta.function
+        if function is not None:
+            call["function"]["name"] += function.name or ""
+            call["function"]["arguments"] += function.arguments or ""
+
+
+def reported_usage(usage: Any) -> Usage | None:
+    """The usage a completion or chunk reports, or None when it has none."""
+    if usage is None:
+        return None
+    prompt_details = getattr(usage, "prompt_tokens_details", None)
+    completion_details = getattr(usage, "completion_tokens_details", None)
+    return Usage(
+        prompt_tokens=usage.prompt_tokens or 0,
+        completion_tokens=usage.completion_tokens or 0,
+        cached_tokens=getattr(prompt_details, "cached_tokens", None) or 0,
+        reasoning_tokens=getattr(completion_details, "reasoning_tokens", None) or 0,
+    )
