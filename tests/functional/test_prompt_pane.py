@@ -6,8 +6,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import pytest
+from textual import events
 from textual.pilot import Pilot
-from textual.widgets import Input, Label
+from textual.widgets import Input, Label, TextArea
 
 from core.settings import Settings
 from storage.records import CallFilter
@@ -206,6 +207,29 @@ async def test_escape_sequences_in_an_answer_are_shown_inert(
         on_screen = "".join(screen_lines(pilot))
         assert "\x1b" not in on_screen and "\x07" not in on_screen
         assert "[bold red]red[/]" in on_screen
+
+
+@pytest.mark.parametrize("field", ["#prompt", "#system"])
+async def test_escape_sequences_pasted_into_the_prompt_are_sent_but_never_drawn(
+    settings: Settings, fake: FakeOpenAI, field: str
+) -> None:
+    hostile = "title \x1b]0;pwned\x07 clear \x1b[2J bell \x07 end"
+    async with console(settings, (120, 60)) as pilot:  # tall: the system prompt on screen
+        editor = pilot.app.screen.query_one(field, TextArea)
+        editor.focus()
+        await pilot.pause()
+        assert pilot.app.focused is editor
+        pilot.app.post_message(events.Paste(hostile))  # as the terminal driver does
+        await pilot.pause()
+        assert editor.text == hostile  # the prompt is what was pasted
+        on_screen = "".join(screen_lines(pilot))
+        assert "title" in on_screen and "pwned" in on_screen
+        assert "\x1b" not in on_screen and "\x07" not in on_screen
+        if field == "#system":
+            await type_prompt(pilot, "hello")
+        await send(pilot)
+    sent = fake.chat_requests[-1].body["messages"]
+    assert hostile in [message["content"] for message in sent]
 
 
 async def test_models_are_offered_from_the_endpoint_and_the_log(

@@ -20,6 +20,7 @@ from core.evals.saving import CHECKS, NewCase, SavedCase, save_case, suggest_cas
 from tui.failures import notify_failure
 from tui.text import inert
 from tui.widgets.data.paths import PathSuggester, display_path
+from tui.widgets.inert_text_area import InertTextArea
 
 if TYPE_CHECKING:
     from core.params import ChatRequest
@@ -117,7 +118,7 @@ class SaveCaseDialog(ModalScreen[SavedCase | None]):
                 yield Label("tags")
                 yield Input("", id="case-tags", compact=True, placeholder="optional: a, b")
             yield Label("expected answer (edit it; enter is a new line)", classes="field")
-            yield TextArea(
+            yield InertTextArea(
                 inert(self.answer), id="case-expected", soft_wrap=True, tab_behavior="focus"
             )
             with Horizontal(id="case-check-row"):

@@ -18,6 +18,7 @@ from textual.worker import get_current_worker
 from core.errors import TunedeckError
 from tui.screens.base import PaneScreen
 from tui.text import money
+from tui.widgets.inert_text_area import InertTextArea
 from tui.widgets.prompt.answer import AnswerView
 from tui.widgets.prompt.budget_note import budget_note, in_console_words
 from tui.widgets.prompt.editor import PromptEditor
@@ -69,7 +70,7 @@ class PromptScreen(PaneScreen):
                 yield FieldInput("", placeholder="second model", id="compare-model")
                 yield ParamsForm(id="params")
                 yield Label("system prompt", classes="muted")
-                yield TextArea(id="system", soft_wrap=True, tab_behavior="focus")
+                yield InertTextArea(id="system", soft_wrap=True, tab_behavior="focus")
             with Vertical(id="work"):
                 yield PromptEditor(id="prompt")
                 yield Label("", id="estimate", classes="figures", markup=False)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from textual import events
-from textual.widgets import TextArea
+
+from tui.widgets.inert_text_area import InertTextArea
 
 
-class PromptEditor(TextArea):
+class PromptEditor(InertTextArea):
     """A TextArea that recalls earlier prompts with up (on the first line) and down (last)."""
 
     def __init__(self, *, id: str | None = None) -> None:  # noqa: A002

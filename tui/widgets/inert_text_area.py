@@ -1,0 +1,29 @@
+"""A TextArea that never draws a control character to the terminal."""
+
+from __future__ import annotations
+
+import re
+
+from rich.segment import Segment
+from textual.strip import Strip
+from textual.widgets import TextArea
+
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+"""C0 and C1 controls and DEL; not tab or newline."""
+
+
+class InertTextArea(TextArea):
+    """A TextArea whose text may hold escape sequences (pasted, or a prompt recalled from the
+    log) without the terminal acting on them: its text stays as given (a prompt is sent as
+    pasted), but its lines are drawn without control characters. They take no cell on screen
+    (Rich counts them zero wide), so leaving them out moves nothing: cursor, selection and
+    wrapping stay where the TextArea puts them."""
+
+    def render_line(self, y: int) -> Strip:
+        strip = super().render_line(y)
+        if not any(_CONTROL.search(segment.text) for segment in strip):
+            return strip
+        segments = [
+            Segment(_CONTROL.sub("", text), style, control) for text, style, control in strip
+        ]
+        return Strip(segments, strip.cell_length)
