@@ -23,7 +23,7 @@ import os
 import re
 import tempfile
 import unicodedata
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -114,6 +114,11 @@ def save_case(path: str | Path, case: NewCase) -> SavedCase:
             answer, or a file that cannot be written. The file is then left as it was.
     """
     target = _target(Path(path))
+    with _folder_locked(target.parent):
+        return _append(target, case)
+
+
+def _append(target: Path, case: NewCase) -> SavedCase:
     original, existing = _existing(target)
     taken = {c.id for c in existing.cases} if existing else set()
     identifier = _case_id(case, taken, target)
@@ -277,6 +282,30 @@ def _is_entry(case: Case, entry: dict[str, Any]) -> bool:
     messages = [message.as_api() for message in case.messages or []]
     written = (entry["id"], entry["messages"], entry["expected"])
     return (case.id, messages, case.expected) == written
+
+
+@contextlib.contextmanager
+def _folder_locked(folder: Path) -> Iterator[None]:
+    """Hold an exclusive advisory lock on the suite's folder (POSIX `flock`), so two tunedeck
+    processes saving to suites there take turns: the second reads the first's case, instead
+    of replacing the file without it. A lock file would be left beside the user's suite (in
+    their repository); a folder can be locked through a descriptor of its own. Editors do not
+    take it: `_unchanged_since_read` still refuses a file changed meanwhile."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: no flock; the changed-meanwhile check remains
+        yield
+        return
+    try:
+        descriptor = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:  # no such folder yet (or not one): saving says what is wrong with it
+        yield
+        return
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)  # closing releases the lock
 
 
 def _unchanged_since_read(target: Path, original: bytes) -> None:

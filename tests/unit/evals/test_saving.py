@@ -317,3 +317,44 @@ def test_suggested_ids_are_short_slugs_made_unique(
     prompt: str, taken: tuple[str, ...], expected: str
 ) -> None:
     assert suggest_case_id(prompt, taken) == expected
+
+
+SAVER = """
+import sys, time
+sys.path.insert(0, {root!r})
+import core.evals.saving as saving
+from core.params import Message
+
+real = saving._checked
+
+def slow_check(*args):
+    time.sleep(0.02)  # widen the window between reading the suite and replacing it
+    return real(*args)
+
+saving._checked = slow_check
+while time.time() < {start}:
+    time.sleep(0.001)
+for number in range(4):
+    asked = [Message(role="user", content="q")]
+    case = saving.NewCase(messages=asked, expected="a", case_id=f"{{sys.argv[1]}}-{{number}}")
+    saving.save_case({path!r}, case)
+"""
+
+
+def test_processes_saving_to_one_suite_at_once_take_turns_and_lose_nothing(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "s.jsonl"
+    save_case(path, new_case(case_id="first"))
+    import time
+
+    root = str(Path(__file__).resolve().parents[3])
+    code = SAVER.format(root=root, start=time.time() + 1.0, path=str(path))
+    savers = [
+        subprocess.Popen([sys.executable, "-c", code, f"p{n}"], stderr=subprocess.PIPE)
+        for n in range(5)
+    ]
+    errors = [saver.communicate(timeout=60)[1].decode() for saver in savers]
+    assert [saver.returncode for saver in savers] == [0] * 5, errors
+    ids = sorted(case.id for case in load_suite(path).cases)
+    assert ids == sorted(["first", *(f"p{n}-{k}" for n in range(5) for k in range(4))])
