@@ -91,21 +91,6 @@ class ChatCall:
         """Whether this call may be answered from the cache (`from_cache` looks it up)."""
         return self.eligible and self.options.cache == "use"
 
-    def hit_records(self, entry: CacheEntry) -> tuple[CallStart, CallOutcome, ChatResult]:
-        """What answering this call from `entry` logs, without writing anything: the log
-        row's start and outcome (what `from_cache` writes) and the result, whose `call_id`
-        is 0 until the row is inserted. For bulk lookups that record many hits in one
-        transaction; whoever inserts the row also counts the entry's hit."""
-        saved = self._take_entry(entry)
-        start = self._call_start()
-        usage = self._usage or Usage()
-        latency = (time.perf_counter() - self._started) * 1000
-        cost = Decimal(0)
-        outcome = self._outcome(
-            status="ok", usage=usage, cost=cost, saved=saved, cache_hit=True, latency=latency
-        )
-        return start, outcome, self._ok_result(usage, cost, saved, True, latency)
-
     def _take_entry(self, entry: CacheEntry) -> Decimal | None:
         """Take a cached answer as this call's; returns the cost it saves (None: unpriced)."""
         self.answer.take_cached(entry.response)

@@ -10,22 +10,21 @@ from __future__ import annotations
 import contextvars
 import logging
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, cast
 
 from core.async_sdks import AsyncSdks
 from core.budget_hook import BudgetHook
 from core.budgets import Reservation
 from core.call import ChatCall
-from core.clock import Clock, iso, utc_now
+from core.clock import Clock, utc_now
 from core.errors import ConfigError
 from core.params import ChatRequest
 from core.results import CallOptions, ChatResult
 from core.sending import apost_chat, post_chat
 from core.settings import Profile, Settings
-from storage.calls import CacheHitRow
 from storage.group_commit import GroupCommit
 from storage.store import Store
 
@@ -38,16 +37,6 @@ _current_call: contextvars.ContextVar[ChatCall | None] = contextvars.ContextVar(
 )
 _log = logging.getLogger("tunedeck.client")
 _NO_KEY = "unused"  # the SDK insists on a key; self-hosted servers ignore it
-
-
-@dataclass(frozen=True)
-class CachedAnswer:
-    """A request answered from the cache by `ChatClient.cached_answers`, not yet recorded."""
-
-    row: CacheHitRow
-    """The log row and the entry's hit to record (`storage.calls.insert_hits`)."""
-    result: ChatResult
-    """The answer, as `acomplete` would give it; its `call_id` is 0 until `row` is inserted."""
 
 
 class ChatClient:
@@ -145,38 +134,6 @@ class ChatClient:
         finally:
             _current_call.reset(token)
         return self._settled(held, result)
-
-    def cached_answers(
-        self,
-        requests: Sequence[ChatRequest],
-        profile: str | None = None,
-        options: CallOptions | None = None,
-    ) -> list[CachedAnswer | None]:
-        """Look many requests up in the cache in a few queries, writing nothing.
-
-        For each request, in order: its `CachedAnswer` (the log row, the entry's hit and the
-        result that `acomplete` would write and give for this cache hit), or None when it
-        must be sent (not cached, expired, or not read from the cache under `options`). The
-        caller records the hits, in one transaction with its own rows if it likes; until it
-        does, nothing of them is in the database.
-
-        Raises:
-            ConfigError: the profile's key is missing.
-        """
-        chosen = options or CallOptions()
-        resolved = self._resolved(profile)
-        calls = [self._call(*resolved, request, chosen) for request in requests]
-        now = iso(self.clock())
-        entries = self.store.cache.live_entries([c.key for c in calls if c.reads_cache], now)
-        answers: list[CachedAnswer | None] = []
-        for call in calls:
-            entry = entries.get(call.key) if call.reads_cache else None
-            if entry is None:
-                answers.append(None)
-                continue
-            start, outcome, result = call.hit_records(entry)
-            answers.append(CachedAnswer(CacheHitRow(start, outcome, now), result))
-        return answers
 
     def list_models(self, profile: str | None = None) -> list[str]:
         """Model ids the endpoint offers (`GET /models`), sorted."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterable, Sequence
-from dataclasses import fields
+from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any
 
 from storage.records import CacheEntry, CacheStats
@@ -15,6 +15,14 @@ if TYPE_CHECKING:
 
 
 _KEYS_PER_QUERY = 500
+
+
+@dataclass(frozen=True, slots=True)
+class CachedResponse:
+    """A live entry's answer (`CacheEntry.response`) and what it cost when it was asked."""
+
+    response: dict[str, Any]
+    cost_usd: float | None
 
 
 class ResponseCache:
@@ -46,19 +54,24 @@ class ResponseCache:
             )
         return _entry(rows[0])
 
-    def live_entries(self, keys: Sequence[str], now: str) -> dict[str, CacheEntry]:
-        """The live entries among `keys`, by key, in a query per 500 keys; reads only (the
-        caller counts the hits it uses, with `count_hits`)."""
-        found: dict[str, CacheEntry] = {}
+    def live_responses(self, keys: Sequence[str], now: str) -> dict[str, CachedResponse]:
+        """The answers of the live entries among `keys`, by key, in a query per 500 keys,
+        without the rest of each entry (its key's components, the largest part). Reads only:
+        the caller counts the hits it uses (`count_hits`)."""
+        found: dict[str, CachedResponse] = {}
         unique = list(dict.fromkeys(keys))
         with self._store.read() as db:
             for first in range(0, len(unique), _KEYS_PER_QUERY):
                 chunk = unique[first : first + _KEYS_PER_QUERY]
                 sql = (
-                    f"SELECT * FROM cache_entries WHERE key IN ({', '.join('?' * len(chunk))})"
+                    "SELECT key, response_json, cost_usd FROM cache_entries"
+                    f" WHERE key IN ({', '.join('?' * len(chunk))})"
                     " AND (expires_at IS NULL OR expires_at > ?)"
                 )
-                found.update((row["key"], _entry(row)) for row in db.query(sql, [*chunk, now]))
+                rows = db.conn.execute(sql, [*chunk, now]).fetchall()
+                found.update(
+                    (key, CachedResponse(json.loads(text), cost)) for key, text, cost in rows
+                )
         return found
 
     def put(self, entry: CacheEntry) -> None:

@@ -6,7 +6,7 @@ import json
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from storage.cache import count_hits, put_entry
 from storage.records import (
@@ -23,16 +23,6 @@ if TYPE_CHECKING:
     from storage.store import Store
 
 _FTS_SPECIALS = str.maketrans({c: " " for c in "\"'*^:()-+{}[]"})
-
-
-@dataclass(frozen=True)
-class CacheHitRow:
-    """A call answered from the cache, to be logged with others at once (`insert_hits`)."""
-
-    start: CallStart
-    outcome: CallOutcome
-    hit_at: str
-    """When its cache entry was read: the entry's `last_hit_at`."""
 
 
 class CallLog:
@@ -152,18 +142,100 @@ def write_outcome(
         put_entry(conn, cache_entry)
 
 
-def insert_hits(conn: sqlite3.Connection, hits: Sequence[CacheHitRow]) -> list[int]:
-    """Log calls answered from the cache, inside the caller's write transaction: each one's
-    finished row (the row `CallLog.start` then `CallLog.finish` leave, the same triggers
-    summing it) and its cache entry's hit. Returns the rows' ids, in order."""
-    ids: list[int] = []
-    sql = ""
-    for hit in hits:
-        row = {**_start_row(hit.start), **_outcome_row(hit.outcome)}
-        sql = sql or f"INSERT INTO calls ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})"
-        ids.append(int(conn.execute(sql, list(row.values())).lastrowid or 0))
-    count_hits(conn, [(hit.start.request_key, hit.hit_at) for hit in hits])
-    return ids
+class HitCall(NamedTuple):
+    """One call of a `HitBatch`: what its row does not share with the others (a tuple:
+    thousands are made at once)."""
+
+    messages: list[dict[str, Any]]
+    request_key: str
+    response_text: str
+    response_model: str | None
+    finish_reason: str | None
+    tool_calls: list[dict[str, Any]] | None
+    usage: Usage
+    cost_saved_usd: float | None
+
+
+@dataclass(frozen=True)
+class HitBatch:
+    """Calls answered from the cache at once, with the same profile, model and parameters
+    and not streamed: their rows are the rows `CallLog.start` then `CallLog.finish` leave for
+    such a cache hit (status `ok`, cost 0, its cache entry's savings)."""
+
+    at: str
+    """When they were answered: their start and end, and their entries' `last_hit_at`."""
+    profile: str
+    endpoint: str
+    model: str
+    params: dict[str, Any]
+    latency_ms: float
+    calls: Sequence[HitCall]
+
+
+_HIT_COLUMNS = (
+    "id, started_at, finished_at, profile, endpoint, model, stream, params_json,"
+    " cache_eligible, status, incomplete, cost_usd, cache_hit, retries, latency_ms,"
+    " messages_json, prompt_text, request_key, response_text, response_model, finish_reason,"
+    " tool_calls_json, prompt_tokens, completion_tokens, cached_tokens, reasoning_tokens,"
+    " usage_estimated, cost_saved_usd"
+)
+"""A hit's row: the columns its batch shares (`id` aside), then its own (`_hit_values`)."""
+_INSERT_HIT = (
+    f"INSERT INTO calls ({_HIT_COLUMNS}) VALUES ({', '.join('?' for _ in _HIT_COLUMNS.split(','))})"
+)
+_LOG_JSON = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps(..., ensure_ascii=False)
+
+
+def insert_hit_batch(conn: sqlite3.Connection, batch: HitBatch) -> list[int]:
+    """Log a batch of calls answered from the cache, inside the caller's write transaction:
+    a finished row each (one statement for all; the usage rollup's triggers sum each one, and
+    the full-text index leaves hits out, m008) and their cache entries' hits. Returns the
+    rows' ids, in order.
+
+    The ids are given, from the largest one up, as SQLite would give them: the caller's
+    transaction holds the write lock, so no other row can take one meanwhile.
+    """
+    first = int(conn.execute("SELECT coalesce(max(id), 0) + 1 FROM calls").fetchone()[0])
+    shared = (
+        batch.at,
+        batch.at,
+        batch.profile,
+        batch.endpoint,
+        batch.model,
+        0,  # not streamed
+        _LOG_JSON(batch.params),
+        1,  # only cache-eligible calls are answered from the cache
+        "ok",
+        0,
+        0.0,  # a hit costs nothing
+        1,
+        0,
+        batch.latency_ms,
+    )
+    rows = [(first + index, *shared, *_hit_values(call)) for index, call in enumerate(batch.calls)]
+    conn.executemany(_INSERT_HIT, rows)
+    count_hits(conn, [(call.request_key, batch.at) for call in batch.calls])
+    return list(range(first, first + len(rows)))
+
+
+def _hit_values(call: HitCall) -> tuple[Any, ...]:
+    """The values of a hit's row that are its own, in `_HIT_COLUMNS` order."""
+    usage = call.usage
+    return (
+        _LOG_JSON(call.messages),
+        _prompt_text(call.messages),
+        call.request_key,
+        call.response_text,
+        call.response_model,
+        call.finish_reason,
+        json.dumps(call.tool_calls) if call.tool_calls else None,
+        usage.prompt_tokens,
+        usage.completion_tokens,
+        usage.cached_tokens,
+        usage.reasoning_tokens,
+        int(usage.estimated),
+        call.cost_saved_usd,
+    )
 
 
 def fts_query(text: str) -> str:

@@ -30,6 +30,10 @@ def open_database(path: Path | str) -> sqlite_utils.Database:
     connection.execute("PRAGMA foreign_keys=ON")
     db = sqlite_utils.Database(connection)
     migrations.apply(db)
+    # Statement journals in memory: a transaction of many statements that fire triggers (a
+    # batch of cache hits, ~6 pages each) otherwise spills them to a temporary file, a
+    # write system call a page. After the migrations: their large sorts may still spill.
+    connection.execute("PRAGMA temp_store=MEMORY")
     return db
 
 

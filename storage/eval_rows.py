@@ -55,6 +55,8 @@ _LATENCIES_SQL = (
     " AND latency_ms IS NOT NULL"
 )
 
+_to_json = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps's, made once, not per call
+
 
 def summarise(conn: sqlite3.Connection, run_id: int) -> RunSummary:
     """The summary of a run's recorded results (see `RunSummary` for what each figure counts).
@@ -131,9 +133,9 @@ def result_values(result: CaseResult) -> list[Any]:
         result.status,
         result.score,
         int(result.critical),
-        json.dumps(list(result.tags), ensure_ascii=False),
+        _to_json(list(result.tags)),
         result.output_text,
-        json.dumps(result.scores, ensure_ascii=False),
+        _to_json(result.scores),
         result.error,
         result.latency_ms,
         result.cost_usd,

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, fields
 from typing import TYPE_CHECKING, Any
 
-from storage.calls import CacheHitRow, insert_hits
+from storage.calls import HitBatch, insert_hit_batch
 from storage.eval_records import (
     FINAL_RUN_STATUSES,
     CasePair,
@@ -51,6 +51,10 @@ if TYPE_CHECKING:
 
 _RESULT_COLUMN_NAMES = [name.strip() for name in RESULT_COLUMNS.split(",")]
 _CALL_ID_INDEX = _RESULT_COLUMN_NAMES.index("call_id")
+_INSERT_RESULT = (
+    f"INSERT INTO eval_results (run_id, {RESULT_COLUMNS})"
+    f" VALUES (?, {', '.join('?' * len(_RESULT_COLUMN_NAMES))})"
+)
 _CLEARED_SUMMARY = ", ".join(f"{column} = NULL" for column in SUMMARY_COLUMNS)
 
 
@@ -188,22 +192,25 @@ class EvalStore:
             _insert_results(db.conn, run_id, [result_values(result) for result in results])
 
     def record_cache_hits(
-        self, run_id: int, answered: Sequence[tuple[CacheHitRow, CaseResult]]
+        self, run_id: int, hits: HitBatch, results: Sequence[CaseResult]
     ) -> list[int]:
         """Log calls answered from the cache and commit the case results they answered, all
-        in one transaction: each call's row and its cache entry's hit as a lone cache hit
-        logs them (`storage.calls.insert_hits`), then each result with its `call_id` set to
-        its call's row. Returns the call ids, in order.
+        in one transaction: the calls' rows and their cache entries' hits as lone cache hits
+        log them (`storage.calls.insert_hit_batch`), then each result (`results[i]` answered
+        by `hits.calls[i]`) with its `call_id` set to its call's row. Returns the call ids,
+        in order.
 
         Raises:
-            ValueError, DuplicateResult, RunStateError: as `record_result`; nothing is
-                written then.
+            ValueError: not one result per call; or as `record_result`.
+            DuplicateResult, RunStateError: as `record_result`; nothing is written then.
         """
-        for _, result in answered:
+        if len(results) != len(hits.calls):
+            raise ValueError(f"{len(results)} results for {len(hits.calls)} cache hits")
+        for result in results:
             check_result(result)
+        values = [result_values(result) for result in results]
         with self._store.write() as db:
-            ids = insert_hits(db.conn, [row for row, _ in answered])
-            values = [result_values(result) for _, result in answered]
+            ids = insert_hit_batch(db.conn, hits)
             for row, call_id in zip(values, ids, strict=True):
                 row[_CALL_ID_INDEX] = call_id
             _insert_results(db.conn, run_id, values)
@@ -461,22 +468,19 @@ class EvalStore:
 
 
 def _insert_results(conn: sqlite3.Connection, run_id: int, values: list[list[Any]]) -> None:
-    """Insert results (`result_values` each) of a running run, inside a write transaction."""
-    placeholders = ", ".join("?" * len(_RESULT_COLUMN_NAMES))
-    sql = (
-        f"INSERT INTO eval_results (run_id, {RESULT_COLUMNS}) SELECT ?, {placeholders}"
-        " WHERE EXISTS (SELECT 1 FROM eval_runs WHERE id = ? AND status = 'running')"
-    )
+    """Insert results (`result_values` each) of a running run, inside a write transaction
+    (which keeps the run running until it ends: its status is read once)."""
+    status = conn.execute("SELECT status FROM eval_runs WHERE id = ?", [run_id]).fetchone()
+    if status is None or status[0] != "running":
+        raise RunStateError(f"run {run_id} is not running: cannot record a result")
     try:
-        cursor = conn.executemany(sql, [[run_id, *row, run_id] for row in values])
+        conn.executemany(_INSERT_RESULT, [[run_id, *row] for row in values])
     except sqlite3.IntegrityError as error:
         if "UNIQUE" not in str(error):
             raise
         raise DuplicateResult(
             f"run {run_id} already has a result for one of cases {_case_ids(values)}"
         ) from None
-    if cursor.rowcount != len(values):
-        raise RunStateError(f"run {run_id} is not running: cannot record a result")
 
 
 def _case_ids(values: list[list[Any]]) -> str:

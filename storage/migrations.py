@@ -537,3 +537,64 @@ _M007_SCHEMA = (
         duration_ms REAL)""",
     "CREATE INDEX idx_alert_deliveries_alert ON alert_deliveries (alert_id)",
 )
+
+
+_M008_FTS_COLUMNS = "prompt_text, response_text"
+
+
+def _m008_fts(action: str, row: str) -> str:
+    """An FTS5 statement adding (`index`) or removing (`delete`) one call's text, for an
+    external-content index: a removal must give the values that were indexed."""
+    if action == "delete":
+        return (
+            f"INSERT INTO calls_fts (calls_fts, rowid, {_M008_FTS_COLUMNS}) "
+            f"SELECT 'delete', {row}.rowid, {row}.prompt_text, {row}.response_text"
+        )
+    return (
+        f"INSERT INTO calls_fts (rowid, {_M008_FTS_COLUMNS}) "
+        f"SELECT {row}.rowid, {row}.prompt_text, {row}.response_text"
+    )
+
+
+def _m008_sent(row: str) -> str:
+    """SQL true for a call sent to a model, false for a cache hit."""
+    return f"coalesce({row}.cache_hit, 0) = 0"
+
+
+@migrations()
+def m008_search_skips_cache_hits(db: sqlite_utils.Database) -> None:
+    """The full-text index of the log holds the calls sent to a model, not cache hits.
+
+    A cache hit's row replays the call that filled its entry: the same prompt and answer.
+    Indexing that text again for every hit was most of what logging a hit cost (an
+    evaluation re-run answered from the cache logs thousands at once), and a search listed
+    each replay of a call as well as the call. The three triggers sqlite-utils made (m001)
+    are made again to skip hits: insert and delete watch the row's `cache_hit`, and an
+    update removes the old text only if it was indexed and adds the new one only for a call
+    sent (a lone cache hit's row is logged `pending`, indexed, then finished as a hit: the
+    update takes it out). Hits already in the index are removed from it with the values
+    they were indexed with (the triggers kept the index equal to the rows): one pass over
+    the log on the first open after the upgrade. The Usage pane's and `tunedeck log`'s
+    search therefore lists the calls sent to a model; the unfiltered log still lists hits.
+
+    The index no longer covers every row, so it must not be filled again with FTS5's
+    `rebuild` (sqlite-utils' `rebuild-fts`): that indexes hits too, and deleting such a hit
+    would then leave its text in the index. A later `transform()` of `calls` drops these
+    triggers: such a migration must create them again.
+    """
+    for name in ("calls_ai", "calls_ad", "calls_au"):
+        db.execute(f"DROP TRIGGER IF EXISTS {name}")
+    db.execute(f"{_m008_fts('delete', 'calls')} FROM calls WHERE NOT {_m008_sent('calls')}")
+    db.execute(
+        f"CREATE TRIGGER calls_ai AFTER INSERT ON calls WHEN {_m008_sent('NEW')} "
+        f"BEGIN {_m008_fts('index', 'NEW')}; END"
+    )
+    db.execute(
+        f"CREATE TRIGGER calls_ad AFTER DELETE ON calls WHEN {_m008_sent('OLD')} "
+        f"BEGIN {_m008_fts('delete', 'OLD')}; END"
+    )
+    db.execute(
+        f"CREATE TRIGGER calls_au AFTER UPDATE OF {_M008_FTS_COLUMNS}, cache_hit ON calls "
+        f"BEGIN {_m008_fts('delete', 'OLD')} WHERE {_m008_sent('OLD')}; "
+        f"{_m008_fts('index', 'NEW')} WHERE {_m008_sent('NEW')}; END"
+    )

@@ -4,10 +4,10 @@ before the worker pool sends the others.
 A pair is looked up only when its request would read the cache in the worker pool too (the
 first repeat of a case, the run's cache on, the cache enabled) and scoring it calls no judge
 (a case with an `llm-rubric` assertion goes to the pool, which asks the judge concurrently):
-`CaseWork.answered_through_cache`. Per chunk of pairs: one query for their cache keys, the
-hits scored, then one transaction that logs each hit's call (the same row, hit
-count and savings a lone cache hit logs) and commits its result. A pair not found (a miss, an
-expired entry) is left for the pool.
+`CaseWork.answered_through_cache`. Per chunk of pairs: one query for their cache keys
+(`core.evals.cachehits`), the hits scored, then one transaction that logs each hit's call
+(the same row, hit count and savings a lone cache hit logs) and commits its result. A pair
+not found (a miss, an expired entry) is left for the pool.
 
 This is also how a resumed run picks up a case answered before a kill -9 but not yet recorded:
 its answer went to the cache with its log row, so the pass takes it from there.
@@ -19,9 +19,9 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import replace
 
+from core.evals.cachehits import RunCache
 from core.evals.casework import CaseWork
 from core.evals.suite import Case
-from storage.calls import CacheHitRow
 from storage.eval_records import CaseResult
 from storage.evals import EvalStore
 
@@ -30,7 +30,7 @@ Pair = tuple[Case, int]
 
 CHUNK = 200
 """Pairs looked up, scored and committed together: a few transactions for a large suite,
-and the event loop (the console's, when the pane runs the suite) held ~50 ms at a time."""
+and the event loop (the console's, when the pane runs the suite) held ~20-40 ms at a time."""
 
 
 async def answer_from_cache(
@@ -46,9 +46,11 @@ async def answer_from_cache(
     candidates = [pair for pair in pairs if work.answered_through_cache(*pair)]
     if not candidates:
         return pairs
+    cache = RunCache(work.client, work.profile, work.model, work.params)
     answered: set[tuple[str, int]] = set()
     for first in range(0, len(candidates), CHUNK):
-        results = await _answer_chunk(work, evals, run_id, candidates[first : first + CHUNK])
+        chunk = candidates[first : first + CHUNK]
+        results = await _answer_chunk(work, cache, evals, run_id, chunk)
         if results:
             answered.update((result.case_id, result.repeat_index) for result in results)
             on_recorded(results)
@@ -57,18 +59,17 @@ async def answer_from_cache(
 
 
 async def _answer_chunk(
-    work: CaseWork, evals: EvalStore, run_id: int, chunk: list[Pair]
+    work: CaseWork, cache: RunCache, evals: EvalStore, run_id: int, chunk: list[Pair]
 ) -> list[CaseResult]:
-    requests = [work.request(case) for case, _ in chunk]
-    answers = work.client.cached_answers(requests, work.profile, work.call_options(0))
-    hits: list[tuple[CacheHitRow, CaseResult]] = []
-    for (case, repeat), answer in zip(chunk, answers, strict=True):
-        if answer is not None:
-            hits.append((answer.row, await work.scored(case, repeat, answer.result)))
-    if not hits:
+    """Look a chunk up, score its hits and commit them with their log rows."""
+    found = cache.look_up([work.api_messages(case) for case, _ in chunk])
+    if not found.hits.calls:
         return []
-    call_ids = evals.record_cache_hits(run_id, hits)
-    return [
-        replace(result, call_id=call_id)
-        for (_, result), call_id in zip(hits, call_ids, strict=True)
+    at = found.hits.at
+    results = [
+        await work.scored(case, repeat, answer, at)
+        for (case, repeat), answer in zip(chunk, found.answers, strict=True)
+        if answer is not None
     ]
+    call_ids = evals.record_cache_hits(run_id, found.hits, results)
+    return [replace(result, call_id=call) for result, call in zip(results, call_ids, strict=True)]

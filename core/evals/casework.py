@@ -93,6 +93,10 @@ class CaseWork:
             model=self.model, messages=self.suite.messages_for(case), params=self.params
         )
 
+    def api_messages(self, case: Case) -> list[dict[str, Any]]:
+        """The messages of `request(case)` as the API, the cache key and the log take them."""
+        return [message.as_api() for message in self.suite.messages_for(case)]
+
     def call_options(self, repeat: int) -> CallOptions:
         """How a repeat is asked: through the cache for the first one (see `cache`)."""
         return CallOptions(cache=self.cache if repeat == 0 else "off", cache_nondeterministic=True)
@@ -107,15 +111,19 @@ class CaseWork:
             and not needs_judge(case)
         )
 
-    async def scored(self, case: Case, repeat: int, answer: ChatResult) -> CaseResult:
+    async def scored(
+        self, case: Case, repeat: int, answer: ChatResult, finished_at: str | None = None
+    ) -> CaseResult:
         """The result of one repeat of `case` answered with `answer` (its judge called if
-        it has an `llm-rubric` assertion); the answer's cost is added to the spending."""
+        it has an `llm-rubric` assertion), finished now or at `finished_at`; the answer's
+        cost is added to the spending."""
         self.spending.add(answer.cost_usd)
         scored = await score_case(case, _output(answer), self.judge)
         return self._result(
             case,
             repeat,
             scored,
+            finished_at,
             score=scored.score,
             output_text=answer.text,
             error=_judge_error(scored),
@@ -136,14 +144,19 @@ class CaseWork:
         return verdict.text
 
     def _result(
-        self, case: Case, repeat: int, scored: CaseScore, **answer_figures: Any
+        self,
+        case: Case,
+        repeat: int,
+        scored: CaseScore,
+        finished_at: str | None = None,
+        **answer_figures: Any,
     ) -> CaseResult:
         """A result: the verdict, and the answer's figures the caller gives."""
         return CaseResult(
             case_id=case.id,
             repeat_index=repeat,
             status="error" if scored.errored else "pass" if scored.passed else "fail",
-            finished_at=iso(self.client.clock()),
+            finished_at=finished_at or iso(self.client.clock()),
             critical=case.critical,
             tags=tuple(case.tags),
             scores=[item.as_dict() for item in scored.assertions],

@@ -131,6 +131,17 @@ def test_log_search_and_show(capsys: pytest.CaptureFixture[str], home: Path) -> 
     assert code == 0 and out.count("tunedeck-demo") == 2
 
 
+def test_log_search_lists_the_call_sent_not_its_cache_hits(
+    capsys: pytest.CaptureFixture[str], home: Path
+) -> None:
+    cli(capsys, "prompt", "tell me about cheese", "-t", "0")
+    cli(capsys, "prompt", "tell me about cheese", "-t", "0")  # answered from the cache
+    logged = json.loads(cli(capsys, "log", "--json")[1])
+    assert [call["outcome"]["cache_hit"] for call in logged] == [True, False]
+    found = json.loads(cli(capsys, "log", "--search", "cheese", "--json")[1])
+    assert [call["id"] for call in found] == [logged[1]["id"]]
+
+
 def test_cache_commands(capsys: pytest.CaptureFixture[str], home: Path) -> None:
     cli(capsys, "prompt", "first", "-t", "0")
     cli(capsys, "prompt", "second", "-t", "0")

@@ -136,8 +136,10 @@ async def test_search_narrows_the_log_and_escape_returns_to_it(home: object) -> 
         await pilot.press(*"haiku")
         await settle(pilot)
 
-        expected = sql_ids(app.engine.store, "prompt_text LIKE '%haiku%'")
-        assert 0 < len(expected) < 40
+        # The calls sent to a model: cache hits, replays of one of them, are not searched.
+        expected = sql_ids(app.engine.store, "prompt_text LIKE '%haiku%' AND cache_hit = 0")
+        hits = sql_ids(app.engine.store, "prompt_text LIKE '%haiku%' AND cache_hit = 1")
+        assert 0 < len(expected) < 40 and hits
         assert log_ids(screen) == expected
         await pilot.press("escape")
         assert app.focused is screen.query_one(CallLogTable)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.cache_key import cache_key, key_components
+from core.cache_key import RequestKeys, cache_key, key_components
 from core.params import ChatRequest, Message, RequestParams
 
 ENDPOINT = "http://127.0.0.1:8000/v1"
@@ -146,3 +148,21 @@ def test_components_show_what_went_into_the_key() -> None:
     assert parts["endpoint"] == ENDPOINT and parts["model"] == "m"
     assert parts["messages"] == [{"role": "user", "content": "hi"}]
     assert parts["params"] == {"temperature": 0.0, "extra": {"top_k": 3}}
+
+
+@settings(max_examples=150, deadline=None)
+@given(requests, endpoints)
+def test_a_key_is_the_sha256_of_the_components_canonical_json_whichever_way_it_is_made(
+    request: ChatRequest, endpoint: str
+) -> None:
+    # The definition every cache entry was keyed by: a key must never change between versions.
+    text = json.dumps(
+        key_components(endpoint, request),
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+    defined = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    assert cache_key(endpoint, request) == defined
+    keys = RequestKeys(endpoint, request.model, request.params)  # once for many requests
+    assert keys.key(request.api_messages()) == defined

@@ -98,6 +98,7 @@ def test_the_file_is_private_in_wal_mode_with_foreign_keys(tmp_path: Path) -> No
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
     assert db.execute("PRAGMA busy_timeout").fetchone()[0] >= 5000
+    assert db.execute("PRAGMA temp_store").fetchone()[0] == 2  # statement journals in memory
 
 
 def test_the_file_opens_in_plain_sqlite_utils(tmp_path: Path) -> None:

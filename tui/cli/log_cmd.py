@@ -21,7 +21,10 @@ def log_list(
     ctx: typer.Context,
     model: Annotated[str | None, typer.Option("--model", "-m")] = None,
     since: Annotated[str | None, typer.Option("--since", help="30m, 24h, 7d or a date.")] = None,
-    search: Annotated[str | None, typer.Option("--search", "-q", help="Full-text search.")] = None,
+    search: Annotated[
+        str | None,
+        typer.Option("--search", "-q", help="Full-text search of the calls sent (not cache hits)."),
+    ] = None,
     errors: Annotated[bool, typer.Option("--errors", help="Failed and cut calls only.")] = False,
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=10_000)] = 20,
     as_json: Annotated[bool, typer.Option("--json")] = False,

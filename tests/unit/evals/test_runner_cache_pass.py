@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from core.client import ChatClient
+from core.evals.cachehits import RunCache
 from core.evals.cachepass import CHUNK
 from core.evals.loader import load_suite
 from core.evals.runner import Progress, RunOptions, _case_work, resume_run, run_suite
@@ -104,8 +105,10 @@ def test_a_cached_rerun_sends_nothing_and_records_what_lone_cache_hits_record(
         key: hits + 2 for key, (hits, _) in hits_before.items()
     }
     assert all(seen_hit for _, seen_hit in entry_hits(store).values())
+    # A search lists the call sent to the model, not its replays (m008).
+    first_ids = [r.call_id for r in EvalStore(store).results(first.run.id)]
     found = store.calls.find(CallFilter(search="question 7"))
-    assert {call.id for call in found} >= {bulk_ids[7], lone_ids[7]}  # full-text indexed
+    assert [call.id for call in found] == [first_ids[7]]
 
     assert bulk.sent == 12 and bulk.cost_usd == 0
     assert bulk.run.summary is not None and first.run.summary is not None
@@ -279,3 +282,88 @@ def test_bulk_result_commits_are_all_or_nothing(
     with pytest.raises(RunStateError):
         evals.record_results(run_id, [replace(done[0], repeat_index=1)])
     assert len(evals.finished_cases(run_id)) == 3
+
+
+# -- the bulk lookup and its log rows ------------------------------------------------------
+
+
+def test_each_hit_is_logged_under_its_own_call_even_for_twice_the_same_request(
+    settings: Settings, store: Store, fake: FakeOpenAI, tmp_path: Path
+) -> None:
+    text = """
+        name: twice
+        params: {temperature: 0}
+        cases:
+          - {id: a, input: "same question", assert: [{type: contains, value: same}]}
+          - {id: b, input: "same question", assert: [{type: icontains, value: SAME}]}
+          - {id: c, input: "another one", assert: [{type: contains, value: another}]}
+    """
+    suite = load_suite(write_suite(tmp_path, text))
+    run(settings, store, suite, concurrency=1)  # one after the other: b is a cache hit
+    assert len(fake.chat_requests) == 2
+    hits_before = entry_hits(store)
+
+    again = run(settings, store, suite)
+    assert len(fake.chat_requests) == 2
+    results = EvalStore(store).results(again.run.id)
+    assert [r.status for r in results] == ["pass"] * 3 and all(r.cache_hit for r in results)
+    assert len({r.call_id for r in results}) == 3
+    for result in results:  # each result points at the row of its own call
+        call = store.calls.get(result.call_id or 0)
+        assert call is not None and call.outcome.cache_hit
+        case = next(case for case in suite.cases if case.id == result.case_id)
+        assert call.start.messages == [m.as_api() for m in suite.messages_for(case)]
+        assert call.outcome.response_text == result.output_text
+    counted = {key: hits - hits_before[key][0] for key, (hits, _) in entry_hits(store).items()}
+    assert sorted(counted.values()) == [1, 2]  # the shared entry answered twice
+
+
+def test_an_expired_entry_is_not_an_answer_and_its_case_is_sent(
+    settings: Settings, store: Store, fake: FakeOpenAI, tmp_path: Path
+) -> None:
+    suite = numbered_suite(tmp_path, 5)
+    run(settings, store, suite)
+    store.db.execute(
+        "UPDATE cache_entries SET expires_at = '2000-01-01T00:00:00.000000Z'"
+        " WHERE prompt_excerpt = 'question 3'"
+    )
+    again = run(settings, store, suite)
+    assert last_user_texts(fake, 5) == ["question 3"]
+    by_case = {r.case_id: r for r in EvalStore(store).results(again.run.id)}
+    assert [by_case[f"n000{i}"].cache_hit for i in range(5)] == [True, True, True, False, True]
+
+
+def test_hits_whose_results_cannot_be_recorded_are_not_logged_either(
+    settings: Settings, store: Store, fake: FakeOpenAI, tmp_path: Path
+) -> None:
+    suite = numbered_suite(tmp_path, 3)
+    first = run(settings, store, suite)
+    evals = EvalStore(store)
+    calls, hits = store.calls.count(), entry_hits(store)
+
+    async def look_up(client: ChatClient) -> tuple[Any, list[CaseResult]]:
+        work = _case_work(client, suite, RunOptions(model=MODEL), "fake")
+        found = RunCache(client, "fake", MODEL, work.params).look_up(
+            [work.api_messages(case) for case in suite.cases]
+        )
+        answers = [answer for answer in found.answers if answer is not None]
+        scored = [await work.scored(c, 0, a) for c, a in zip(suite.cases, answers, strict=True)]
+        return found.hits, scored
+
+    batch, results = in_fresh_client(settings, store, look_up)
+    assert len(batch.calls) == 3
+    with pytest.raises(RunStateError):  # the first run is completed
+        evals.record_cache_hits(first.run.id, batch, results)
+    with pytest.raises(ValueError, match="2 results for 3 cache hits"):
+        evals.record_cache_hits(first.run.id, batch, results[:2])
+    assert (store.calls.count(), entry_hits(store)) == (calls, hits)
+
+    run_id = evals.start_run(
+        RunStart(suite_id=first.run.suite_id, model=MODEL, started_at="t0", pid=1, cases_total=3)
+    )
+    evals.record_result(run_id, results[1])
+    with pytest.raises(DuplicateResult):
+        evals.record_cache_hits(run_id, batch, results)
+    assert (store.calls.count(), entry_hits(store)) == (calls, hits)
+    ids = evals.record_cache_hits(run_id, replace(batch, calls=batch.calls[::2]), results[::2])
+    assert ids == [calls + 1, calls + 2] and store.calls.count() == calls + 2

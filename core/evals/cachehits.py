@@ -1,0 +1,119 @@
+"""Many requests of one run answered from the cache at once, and the log rows of the hits.
+
+`ChatClient.acomplete` answers a request from the cache through a `ChatCall`: its key, its
+log row and its result, each made for that one request. The requests of a run's cache pass
+differ only in their messages, so here what they share is worked out once (the profile, the
+key's other parts, the parameters' JSON, the clock) and a request costs its messages' key, its
+entry's answer and its row. What is logged and returned for a hit is what a lone cache hit
+through `acomplete` logs and returns (tests/unit/evals/test_runner_cache_pass.py compares
+the rows column by column).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from core.cache_key import RequestKeys
+from core.clock import iso
+from core.params import RequestParams
+from core.results import ChatResult
+from storage.cache import CachedResponse
+from storage.calls import HitBatch, HitCall
+from storage.records import Usage
+
+if TYPE_CHECKING:
+    from core.client import ChatClient
+
+_FREE = Decimal(0)
+
+
+@dataclass(frozen=True)
+class CacheLookup:
+    """What one lookup found: each request's answer, in order (None: not in the cache, to
+    be sent), and the log rows of the hits, in the same order, to be recorded (until they
+    are, nothing of them is in the database)."""
+
+    answers: list[ChatResult | None]
+    """As `acomplete` gives a cache hit, but `call_id` 0 until `hits` is logged."""
+    hits: HitBatch
+
+
+class RunCache:
+    """Reads the cache for requests that share a profile, model and parameters, read the
+    cache and are not streamed: the first repeat of a run's cases
+    (`CaseWork.answered_through_cache` says which)."""
+
+    def __init__(self, client: ChatClient, profile: str, model: str, params: RequestParams) -> None:
+        self.client = client
+        self.profile, chosen = client.settings.resolve_profile(profile, client.environ)
+        self.endpoint = chosen.base_url
+        self.model = model
+        self.logged_params = params.as_logged()
+        self.keys = RequestKeys(self.endpoint, model, params)
+
+    def look_up(self, conversations: Sequence[list[dict[str, Any]]]) -> CacheLookup:
+        """Answer each conversation (its API messages) from the cache if a live entry has
+        it. Reads only; one query per 500 distinct requests."""
+        began = time.perf_counter()
+        now = iso(self.client.clock())
+        keys = [self.keys.key(messages) for messages in conversations]
+        found = self.client.store.cache.live_responses(keys, now)
+        latency = (time.perf_counter() - began) * 1000 / max(len(keys), 1)
+        answers: list[ChatResult | None] = []
+        calls: list[HitCall] = []
+        for messages, key in zip(conversations, keys, strict=True):
+            cached = found.get(key)
+            if cached is None:
+                answers.append(None)
+                continue
+            call = _hit_call(messages, key, cached)
+            calls.append(call)
+            answers.append(self._result(call, key, latency))
+        hits = HitBatch(
+            at=now,
+            profile=self.profile,
+            endpoint=self.endpoint,
+            model=self.model,
+            params=self.logged_params,
+            latency_ms=latency,
+            calls=calls,
+        )
+        return CacheLookup(answers, hits)
+
+    def _result(self, call: HitCall, key: str, latency: float) -> ChatResult:
+        saved = call.cost_saved_usd
+        return ChatResult(
+            call_id=0,
+            profile=self.profile,
+            model=self.model,
+            text=call.response_text,
+            finish_reason=call.finish_reason,
+            tool_calls=call.tool_calls,
+            usage=call.usage,
+            cost_usd=_FREE,
+            cost_saved_usd=None if saved is None else Decimal(str(saved)),
+            ttft_ms=None,
+            latency_ms=latency,
+            cache_hit=True,
+            cache_key=key,
+            retries=0,
+        )
+
+
+def _hit_call(messages: list[dict[str, Any]], key: str, cached: CachedResponse) -> HitCall:
+    """A hit's own log values, read from its entry's answer as `ChatCall` reads it."""
+    response = cached.response
+    return HitCall(
+        messages=messages,
+        request_key=key,
+        response_text=response.get("text", ""),
+        response_model=response.get("model"),
+        finish_reason=response.get("finish_reason"),
+        tool_calls=response.get("tool_calls") or None,
+        usage=Usage(**response.get("usage", {})),
+        cost_saved_usd=cached.cost_usd,
+    )
