@@ -110,10 +110,13 @@ class BudgetHook:
         """Refuse a batch of calls (`what`: "evaluation run") whose estimated cost would
         take a budget covering them over; its calls are still guarded one by one.
 
+        A batch estimated at exactly $0 (an evaluation re-run answered from the cache)
+        passes even a budget used up, as a lone cache hit does.
+
         Raises:
             BudgetExceeded: a covering budget is used up or would be exceeded (nothing sent).
         """
-        if is_free(profile) or not self.book.covers(profile_name, model):
+        if cost_usd == 0 or is_free(profile) or not self.book.covers(profile_name, model):
             return
         now = self.clock()
         standings = self.book.standings(windows(now, self.zone), iso(now), profile_name, model)

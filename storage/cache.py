@@ -54,6 +54,20 @@ class ResponseCache:
             )
         return _entry(rows[0])
 
+    def live_keys(self, keys: Sequence[str], now: str) -> set[str]:
+        """Which of `keys` have a live entry, in a query per 500 keys. Reads only."""
+        found: set[str] = set()
+        unique = list(dict.fromkeys(keys))
+        with self._store.read() as db:
+            for first in range(0, len(unique), _KEYS_PER_QUERY):
+                chunk = unique[first : first + _KEYS_PER_QUERY]
+                sql = (
+                    f"SELECT key FROM cache_entries WHERE key IN ({', '.join('?' * len(chunk))})"
+                    " AND (expires_at IS NULL OR expires_at > ?)"
+                )
+                found.update(row[0] for row in db.conn.execute(sql, [*chunk, now]))
+        return found
+
     def live_responses(self, keys: Sequence[str], now: str) -> dict[str, CachedResponse]:
         """The answers of the live entries among `keys`, by key, in a query per 500 keys,
         without the rest of each entry (its key's components, the largest part). Reads only:

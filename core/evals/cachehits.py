@@ -55,6 +55,13 @@ class RunCache:
         self.logged_params = params.as_logged()
         self.keys = RequestKeys(self.endpoint, model, params)
 
+    def in_cache(self, conversations: Sequence[list[dict[str, Any]]]) -> list[bool]:
+        """Whether each conversation has a live entry now (what `look_up` would answer).
+        Reads only the keys."""
+        keys = [self.keys.key(messages) for messages in conversations]
+        live = self.client.store.cache.live_keys(keys, iso(self.client.clock()))
+        return [key in live for key in keys]
+
     def look_up(self, conversations: Sequence[list[dict[str, Any]]]) -> CacheLookup:
         """Answer each conversation (its API messages) from the cache if a live entry has
         it. Reads only; one query per 500 distinct requests."""

@@ -58,6 +58,19 @@ async def answer_from_cache(
     return [pair for pair in pairs if (pair[0].id, pair[1]) not in answered]
 
 
+def cases_to_send(work: CaseWork, pairs: list[Pair]) -> tuple[list[Case], int]:
+    """The case of each of `pairs` the cache pass will not answer (what the run will send,
+    for its estimate), and how many pairs it will answer. A cached answer costs nothing: a
+    re-run of an unchanged suite is estimated at $0 and passes `--max-cost` and budgets."""
+    candidates = [index for index, pair in enumerate(pairs) if work.answered_through_cache(*pair)]
+    if not candidates:
+        return [case for case, _ in pairs], 0
+    cache = RunCache(work.client, work.profile, work.model, work.params)
+    live = cache.in_cache([work.api_messages(pairs[index][0]) for index in candidates])
+    cached = {index for index, hit in zip(candidates, live, strict=True) if hit}
+    return [case for index, (case, _) in enumerate(pairs) if index not in cached], len(cached)
+
+
 async def _answer_chunk(
     work: CaseWork, cache: RunCache, evals: EvalStore, run_id: int, chunk: list[Pair]
 ) -> list[CaseResult]:

@@ -42,6 +42,7 @@ class Estimate:
         judge_calls: `llm-rubric` assertions times repeats.
         judge_input_tokens / judge_output_tokens: 0 unless a judge model was given.
         cost_usd: the whole run, judge included when given; None when a model has no price.
+        cached: pairs the cache answers (counted in none of the above: they cost nothing).
     """
 
     calls: int
@@ -53,6 +54,7 @@ class Estimate:
     judge_input_tokens: int
     judge_output_tokens: int
     cost_usd: Decimal | None
+    cached: int = 0
 
 
 def estimate_suite(

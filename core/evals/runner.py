@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from core.clock import iso
 from core.errors import BadInput, ConfigError, TunedeckError
-from core.evals.cachepass import answer_from_cache
+from core.evals.cachepass import answer_from_cache, cases_to_send
 from core.evals.casework import CaseWork
 from core.evals.estimate import Estimate
 from core.evals.loader import load_suite
@@ -87,7 +87,8 @@ async def run_suite(
     options.check()
     profile_name, profile = _profile(client, options.profile)
     pairs = [(case, repeat) for repeat in range(options.repeats) for case in suite.cases]
-    estimate = preflight(suite, options, profile, [case for case, _ in pairs])
+    work = _case_work(client, suite, options, profile_name)
+    estimate = preflight(suite, options, profile, *cases_to_send(work, pairs))
     check = client.budget.check_spend
     check(profile_name, profile, options.model, estimate.cost_usd, "evaluation run")
     evals = EvalStore(client.store)
@@ -95,7 +96,6 @@ async def run_suite(
     if suite_id is None:  # a new version: its content is stored once, for resumes and history
         suite_id = evals.save_suite(_suite_version(suite, iso(client.clock())))
     run_id = evals.start_run(_run_start(suite, suite_id, options, profile_name, profile, client))
-    work = _case_work(client, suite, options, profile_name)
     session = _Session(work, evals, run_id, pairs, len(pairs), options.concurrency, on_progress)
     return await session.finish(estimate, tuple(suite.warnings), on_start)
 
@@ -129,14 +129,14 @@ async def resume_run(
         for case in suite.cases
         if (case.id, repeat) not in finished
     ]
-    estimate = preflight(suite, options, profile, [case for case, _ in pairs])
+    work = _case_work(client, suite, options, profile_name)
+    estimate = preflight(suite, options, profile, *cases_to_send(work, pairs))
     check = client.budget.check_spend
     check(profile_name, profile, run.model, estimate.cost_usd, "evaluation run")
     try:
         evals.reopen_run(run_id, os.getpid())
     except EvalStorageError as error:
         raise BadInput(str(error)) from None
-    work = _case_work(client, suite, options, profile_name)
     total = len(suite.cases) * run.repeats
     session = _Session(work, evals, run_id, pairs, total, options.concurrency, on_progress)
     warnings = (*suite.warnings, *_file_changes(suite, stored, run_id))

@@ -4,7 +4,7 @@ pre-flight estimate checked against a cost ceiling (`core.evals.runner` runs it)
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from core.errors import BadInput
@@ -107,8 +107,11 @@ class RunOutcome:
     warnings: tuple[str, ...] = ()
 
 
-def preflight(suite: Suite, options: RunOptions, profile: Profile, cases: list[Case]) -> Estimate:
-    """The estimate of sending `cases` (one entry per repeat), checked against the ceiling.
+def preflight(
+    suite: Suite, options: RunOptions, profile: Profile, cases: list[Case], cached: int = 0
+) -> Estimate:
+    """The estimate of sending `cases` (one entry per repeat), checked against the ceiling;
+    `cached` more pairs are answered from the cache, at no cost.
 
     Raises:
         BadInput: the estimate is above `options.max_cost_usd`, or unknown while a ceiling
@@ -122,6 +125,7 @@ def preflight(suite: Suite, options: RunOptions, profile: Profile, cases: list[C
         params=options.params or suite.params,
         judge_model=options.judge_model or options.model,
     )
+    estimate = replace(estimate, cached=cached)
     ceiling = options.max_cost_usd
     if ceiling is None:
         return estimate
@@ -153,4 +157,6 @@ def describe_estimate(estimate: Estimate) -> str:
     )
     if estimate.judge_calls:
         text += f", {estimate.judge_calls:,} judge calls"
+    if estimate.cached:
+        text += f"; {estimate.cached:,} answered from the cache, at no cost"
     return text

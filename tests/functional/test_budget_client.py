@@ -255,3 +255,19 @@ def test_an_evaluation_run_over_a_budget_is_refused_before_it_starts(
     assert float(err.split("may cost $")[1]) > 0.001  # 20 cases of up to 500 tokens
     assert "--over-budget" not in err
     assert cli(capsys, "eval", "runs", "--json")[1].strip() == "[]"
+
+
+def test_an_evaluation_run_answered_from_the_cache_passes_a_budget_used_up(
+    capsys: pytest.CaptureFixture[str], settings: Settings, fake: FakeOpenAI, tmp_path: Path
+) -> None:
+    suite = tmp_path / "suite.yaml"
+    suite.write_text(
+        "name: s\nparams: {temperature: 0}\n"
+        "cases:\n  - {id: q, input: 'question', assert: [{type: icontains, value: q}]}\n",
+        "utf-8",
+    )
+    assert cli(capsys, "eval", "run", str(suite), "--model", "gpt-4o-mini")[0] == 0
+    assert cli(capsys, "budget", "set", "daily", "--limit", "0.0000001", "--period", "day")[0] == 0
+    code, _, err = cli(capsys, "eval", "run", str(suite), "--model", "gpt-4o-mini")
+    assert code == 0, err  # the run costs nothing: a cache hit passes any budget
+    assert len(fake.chat_requests) == 1

@@ -18,6 +18,7 @@ from core.errors import BadInput, ConfigError
 from core.evals.estimate import estimate_suite
 from core.evals.loader import load_suite
 from core.evals.runner import Progress, RunOptions, RunOutcome, resume_run, run_suite
+from core.evals.runplan import describe_estimate
 from core.evals.suite import Suite
 from core.settings import Settings
 from storage.evals import EvalStore
@@ -362,6 +363,24 @@ def test_a_run_estimated_above_the_ceiling_is_refused_with_its_figures(
     )
     assert fake.chat_requests == [] and EvalStore(store).runs() == []
     assert run(settings, store, suite, max_cost_usd=0.01).run.status == "completed"
+
+
+def test_answers_in_the_cache_are_estimated_at_no_cost(
+    settings: Settings, store: Store, fake: FakeOpenAI, tmp_path: Path
+) -> None:
+    suite = load_suite(write_suite(tmp_path))
+    first = run(settings, store, suite, max_cost_usd=0.01)
+    assert (first.estimate.calls, first.estimate.cached) == (3, 0)
+    sent = len(fake.chat_requests)
+
+    again = run(settings, store, suite, max_cost_usd=0.0001)  # refused above when uncached
+    assert (again.estimate.calls, again.estimate.cached) == (0, 3)
+    assert again.estimate.cost_usd == 0 and again.estimate.input_tokens == 0
+    assert len(fake.chat_requests) == sent and again.run.status == "completed"
+    assert "3 answered from the cache, at no cost" in describe_estimate(again.estimate)
+
+    repeated = run(settings, store, suite, repeats=2, max_cost_usd=0.01)
+    assert (repeated.estimate.calls, repeated.estimate.cached) == (3, 3)  # repeats are sent
 
 
 def test_an_unpriced_model_cannot_pass_a_ceiling(

@@ -110,7 +110,9 @@ class RunLauncher:
         """The run is recorded, nothing is sent yet: list it, and show the estimate."""
         self.pane.follow_suite(self._suite_name)
         cost = money(estimate.cost_usd) if estimate.cost_usd is not None else "unknown"
-        self.pane.notify(f"Run #{run_id}: {estimate.calls:,} calls, estimated cost {cost}.")
+        cached = f" ({estimate.cached:,} answered from the cache)" if estimate.cached else ""
+        calls = f"{estimate.calls:,} calls{cached}"
+        self.pane.notify(f"Run #{run_id}: {calls}, estimated cost {cost}.")
 
     def _progress(self, progress: Progress) -> None:
         """Called by the runner after each result: keep the figures, repaint later."""
