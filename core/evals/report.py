@@ -16,7 +16,7 @@ its own. Errored cases (no answer) count as failures, as in `core.evals.stats`.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -132,16 +132,41 @@ def build_report(
     policy: RegressionPolicy | None = None,
 ) -> RunReport:
     """Compare `run` with `baseline` (paired by case id, repeats combined)."""
-    candidate, candidate_hits = _read(evals, run.id)
-    if baseline is None:
-        comparison = compare_runs([], candidate, policy)
+    candidate = _outcomes(all_results(evals, run.id))
+    old = None if baseline is None else _outcomes(all_results(evals, baseline.run.id))
+    return _report(run, baseline, candidate, old, policy)
+
+
+def report_of_results(
+    run: EvalRun,
+    baseline: Baseline,
+    results: Iterable[RecordedResult],
+    baseline_results: Iterable[RecordedResult],
+    policy: RegressionPolicy | None = None,
+) -> RunReport:
+    """`build_report` from results already read, each run's by case id and repeat (the
+    Regressions pane's diff reads both runs' results once, for this and for its lines)."""
+    return _report(run, baseline, _outcomes(results), _outcomes(baseline_results), policy)
+
+
+def _report(
+    run: EvalRun,
+    baseline: Baseline | None,
+    candidate: tuple[list[CaseOutcome], int],
+    old: tuple[list[CaseOutcome], int] | None,
+    policy: RegressionPolicy | None,
+) -> RunReport:
+    """The report from each run's outcomes and count of cached answers (`_outcomes`)."""
+    outcomes, candidate_hits = candidate
+    if baseline is None or old is None:
+        comparison = compare_runs([], outcomes, policy)
         notes = ["no baseline: only failing critical cases make a regression"]
         if comparison.candidate_errored:
             notes.append(f"{comparison.candidate_errored} case(s) errored, counted as failed")
         notes += _cache_notes(("the run", candidate_hits))
         return RunReport(run, None, dataclasses.replace(comparison, notes=()), tuple(notes))
-    old, baseline_hits = _read(evals, baseline.run.id)
-    comparison = compare_runs(old, candidate, policy)
+    old_outcomes, baseline_hits = old
+    comparison = compare_runs(old_outcomes, outcomes, policy)
     notes = list(comparison.notes)
     if baseline.run.suite_version != run.suite_version:
         notes.insert(
@@ -173,10 +198,10 @@ def outcome_of(result: RecordedResult) -> CaseOutcome:
     )
 
 
-def _read(evals: EvalStore, run_id: int) -> tuple[list[CaseOutcome], int]:
-    """A run's outcomes, and how many of its answers came from the cache."""
+def _outcomes(results: Iterable[RecordedResult]) -> tuple[list[CaseOutcome], int]:
+    """Results as outcomes, and how many of their answers came from the cache."""
     found, hits = [], 0
-    for result in all_results(evals, run_id):
+    for result in results:
         found.append(outcome_of(result))
         hits += result.cache_hit
     return found, hits

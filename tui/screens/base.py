@@ -12,11 +12,12 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.types import NoActiveAppError
 from textual.widget import Widget
-from textual.widgets import Footer, Header
+from textual.widgets import Header
 from textual.worker import Worker
 
 from tui.failures import notify_failure
 from tui.screens.prebuild import note_typing
+from tui.widgets.footer import SteadyFooter
 from tui.widgets.status import StatusLine
 
 if TYPE_CHECKING:
@@ -52,7 +53,7 @@ class PaneScreen(Screen[None]):
         yield Header(show_clock=False, icon="≡")
         yield StatusLine()
         yield from self.compose_body()
-        yield Footer()
+        yield SteadyFooter()
 
     def compose_body(self) -> Iterable[Widget]:
         """The pane's own widgets, between the status line and the footer."""

@@ -21,10 +21,10 @@ from tui.screens.base import PaneScreen
 from tui.text import inert
 from tui.widgets.paging import PagedTable
 from tui.widgets.regressions.chart import PassRateChart
-from tui.widgets.regressions.diff import RunDiffScreen
+from tui.widgets.regressions.diff import compare_and_show, open_diff_view
 from tui.widgets.regressions.launch import RunLauncher
 from tui.widgets.regressions.progress import RunProgress
-from tui.widgets.regressions.results import RunResultsScreen
+from tui.widgets.regressions.results import open_results_view
 from tui.widgets.regressions.runs import RunTable
 from tui.widgets.regressions.start import RunDefaults, RunRequest, StartRunDialog
 from tui.widgets.regressions.suites import SuiteTable
@@ -236,8 +236,8 @@ class RegressionsScreen(PaneScreen):
             self.notify("Mark two runs with space first (or c: a run against its baseline).")
 
     def open_diff(self, a_id: int, b_id: int) -> None:
-        """Show the diff of run B against run A."""
-        self.app.push_screen(RunDiffScreen(lambda: self.evals, a_id, b_id))
+        """Show the diff of run B against run A (compared first, in a worker)."""
+        open_diff_view(self, lambda: self.evals, a_id, b_id)
 
     def action_compare_baseline(self) -> None:
         """Compare the highlighted run with its baseline."""
@@ -257,7 +257,7 @@ class RegressionsScreen(PaneScreen):
         ]
         found = next((c for c in candidates if c is not None and c.id != run.id), None)
         if found is not None:
-            self.app.call_from_thread(self.open_diff, found.id, run.id)
+            compare_and_show(self, lambda: self.evals, found.id, run.id)
         else:
             message = f"Run #{run.id} has no baseline: pin one with b, or mark two runs."
             self.app.call_from_thread(self.notify, message, severity="warning")
@@ -266,7 +266,7 @@ class RegressionsScreen(PaneScreen):
         """Show every result of the highlighted run."""
         run = self.runs.run_at_cursor()
         if run is not None:
-            self.app.push_screen(RunResultsScreen(lambda: self.evals, run))
+            open_results_view(self, lambda: self.evals, run)
 
     # -- baselines ------------------------------------------------------------------------
 

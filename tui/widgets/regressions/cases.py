@@ -2,14 +2,16 @@
 
 The lines are computed once for the whole comparison (its flips and verdict need every case);
 the table still holds at most two pages of them, read from that list as `PagedTable` reads
-from SQL.
+from SQL, but at once, without a thread: a worker's round trip would only make the first
+rows wait for the event loop, busy opening the view.
 """
 
 from __future__ import annotations
 
 from rich.text import Text
+from textual import events
 
-from tui.widgets.paging import Direction
+from tui.widgets.paging import Direction, PageRead
 from tui.widgets.regressions.columns import FlexTable
 from tui.widgets.regressions.compare import CaseLine
 from tui.widgets.regressions.figures import RESULT_STYLES, score
@@ -38,6 +40,8 @@ class DiffCaseTable(FlexTable[CaseLine]):
         super().__init__(id=id)
         self.lines: list[CaseLine] = []
         self._places: dict[str, int] = {}
+        self._first_read: PageRead[CaseLine] | None = None
+        """The first page asked before the table was laid out (see `_read`)."""
 
     def show_lines(self, lines: list[CaseLine]) -> None:
         """List `lines` from the first."""
@@ -59,6 +63,21 @@ class DiffCaseTable(FlexTable[CaseLine]):
         if direction == "after":
             return lines[place + 1 : place + 1 + size]
         return lines[max(0, place - size) : place]
+
+    def _read(self, request: PageRead[CaseLine], anchor: CaseLine | None) -> None:
+        # The first page waits for the table's size, which sets the page size and the case
+        # column's width (rows shown before would be laid out again at once).
+        if request.direction is None and not self.size.area:
+            self._first_read = request
+            return
+        rows = self.read_page(request.direction, anchor)
+        self._page_read(PageRead(request.generation, request.direction, request.anchor, rows))
+
+    def on_resize(self, event: events.Resize) -> None:
+        request, self._first_read = self._first_read, None
+        if request is not None and request.generation == self._generation and self.size.area:
+            self.window.page_size = self._page_size()
+            self._read(request, None)
 
     def line_at_cursor(self) -> CaseLine | None:
         """The case under the cursor, if any."""

@@ -3,17 +3,21 @@
 Run A is the baseline, run B the candidate. The comparison is `core.evals.report`'s, so the
 pane and the command line always agree; a case's line combines its repeats as the comparison
 does (`combine_repeats`: majority pass), so its statuses agree with the flips and the verdict.
+Both come from one read of each run's results (`read_diff`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from core.evals.report import RunReport
+from core.evals.report import Baseline, RunReport, outcome_of, report_of_results
 from core.evals.stats import CaseOutcome, Comparison, combine_repeats
 from storage.eval_records import CasePair, EvalRun, PairedResults, RecordedResult
+
+if TYPE_CHECKING:
+    from storage.evals import EvalStore
 
 Flip = Literal["broke", "fixed", ""]
 
@@ -55,23 +59,35 @@ class RunDiff:
         return [line for line in self.lines if line.regression]
 
 
-def outcome(result: RecordedResult) -> CaseOutcome:
-    """A stored result as the comparison takes it (as `core.evals.report.outcomes` makes
-    them): an error counts as a failure, scoring 0."""
-    return CaseOutcome(
-        case_id=result.case_id,
-        passed=result.status == "pass",
-        score=result.score or 0.0,
-        critical=result.critical,
-        errored=result.status == "error",
-        latency_ms=result.latency_ms,
-        cost_usd=result.cost_usd,
+class RunGone(LookupError):
+    """A run of the diff is not in the database (deleted meanwhile): `run #12 is gone`."""
+
+
+def read_diff(evals: EvalStore, a_id: int, b_id: int) -> RunDiff:
+    """Compare run `b_id` with run `a_id` as `tunedeck eval compare A B` does, reading each
+    run's results once (for the comparison and the lines both).
+
+    Raises:
+        RunGone: either run is not in the database.
+    """
+    a, b = evals.run(a_id), evals.run(b_id)
+    if a is None or b is None:
+        missing = [f"#{run_id}" for run_id, run in ((a_id, a), (b_id, b)) if run is None]
+        raise RunGone(f"run {' and '.join(missing)} is gone")
+    results = evals.paired_results(a.id, b.id)
+    pairs = _by_case_id(results)
+    report = report_of_results(
+        b,
+        Baseline(a, f"run {a.id}"),
+        [result for pair in pairs for result in pair.b],
+        [result for pair in pairs for result in pair.a],
     )
+    return diff_runs(a, report, results)
 
 
 def diff_runs(a: EvalRun, report: RunReport, results: PairedResults) -> RunDiff:
     """The diff of `report` (run B against baseline A) with the two runs' `results`."""
-    pairs = sorted([*results.paired, *results.only_a, *results.only_b], key=_case_id)
+    pairs = _by_case_id(results)
     comparison = report.comparison
     broke, fixed = set(comparison.broke), set(comparison.fixed)
     lines = [_line(pair, broke, fixed) for pair in pairs]
@@ -85,6 +101,10 @@ def _status_notes(*runs: EvalRun) -> list[str]:
         for run in runs
         if run.status != "completed"
     ]
+
+
+def _by_case_id(results: PairedResults) -> list[CasePair]:
+    return sorted([*results.paired, *results.only_a, *results.only_b], key=_case_id)
 
 
 def _case_id(pair: CasePair) -> str:
@@ -108,7 +128,7 @@ def _line(pair: CasePair, broke: set[str], fixed: set[str]) -> CaseLine:
 
 
 def _combined(results: Sequence[RecordedResult]) -> CaseOutcome | None:
-    return combine_repeats([outcome(r) for r in results]) if results else None
+    return combine_repeats([outcome_of(r) for r in results]) if results else None
 
 
 def _status(combined: CaseOutcome | None) -> str:

@@ -4,21 +4,28 @@ highlighted case's two answers side by side with the scorers' reasons."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, ClassVar
+from contextlib import suppress
+from functools import partial
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
-from textual import on, work
-from textual.app import ComposeResult
+from textual import on
+from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.widgets import DataTable, Footer, Header, Label, Static
+from textual.geometry import Size
+from textual.screen import Screen
+from textual.types import NoActiveAppError
+from textual.widget import Widget
+from textual.widgets import DataTable, Header, Label, Static
 from textual.worker import get_current_worker
 
 from storage.eval_records import EvalRun
 from tui.text import inert, money
+from tui.widgets.footer import SteadyFooter
 from tui.widgets.paging import PagedTable
 from tui.widgets.regressions.cases import DiffCaseTable
-from tui.widgets.regressions.compare import CaseLine, RunDiff, diff_runs
+from tui.widgets.regressions.compare import CaseLine, RunDiff, RunGone, read_diff
 from tui.widgets.regressions.figures import (
     BASELINE_MARK,
     VERDICT_STYLES,
@@ -31,13 +38,17 @@ from tui.widgets.regressions.figures import (
     started,
 )
 from tui.widgets.regressions.outputs import SideBySide, describe_results
+from tui.widgets.regressions.reuse import KeptScreen, kept_view, push_view
 from tui.widgets.regressions.view import RegressionsView
 
 if TYPE_CHECKING:
     from storage.evals import EvalStore
 
+DIFF_VIEW = "regressions-diff"
+"""The name the console keeps its diff view by (see `reuse`)."""
 
-class RunDiffScreen(RegressionsView):
+
+class RunDiffScreen(KeptScreen, RegressionsView):
     """Run B (the candidate) against run A (the baseline); escape goes back to the pane."""
 
     SUB_TITLE = "Regressions · diff"
@@ -49,45 +60,36 @@ class RunDiffScreen(RegressionsView):
         Binding("o", "focus_outputs", "Outputs"),
     ]
 
-    def __init__(self, read_evals: Callable[[], EvalStore], a_id: int, b_id: int) -> None:
+    def __init__(self, diff: RunDiff) -> None:
+        """`diff`: the comparison, read already (`compare_and_show`, in a worker of the
+        pane): the view opens with it."""
         super().__init__()
-        self.read_evals = read_evals
-        self.a_id, self.b_id = a_id, b_id
-        self.diff: RunDiff | None = None
-        """The comparison on show (None while it is read)."""
+        with suppress(NoActiveAppError):
+            # Textual sets them at the screen's first Resize, after its first frame, and
+            # restyles the whole screen then (~20 ms).
+            self.add_class(*breakpoint_classes(self, self.app.size))
+        self.diff = diff
+        """The comparison on show."""
+        self.a_id, self.b_id = diff.a.id, diff.b.id
         self.regressions_only = False
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False, icon="≡")
         with Vertical(id="diff-pane"):
-            yield Static(f"comparing run #{self.a_id} with run #{self.b_id}…", id="diff-summary")
+            yield Static("", id="diff-summary")
             yield Label("", id="diff-hint")
             yield DiffCaseTable(id="diff-cases")
             yield SideBySide(id="diff-outputs")
-        yield Footer()
+        yield SteadyFooter()
 
     def on_mount(self) -> None:
-        self.load()
+        self._show(self.diff)
 
-    @work(thread=True, exclusive=True, group="diff-load", exit_on_error=False)
-    def load(self) -> None:
-        """Read both runs and their results, and compare them (thread worker)."""
-        evals = self.read_evals()
-        a, b = evals.run(self.a_id), evals.run(self.b_id)
-        missing = [f"#{run_id}" for run_id, run in ((self.a_id, a), (self.b_id, b)) if not run]
-        if missing or a is None or b is None:
-            self.app.call_from_thread(self._gone, " and ".join(missing))
-            return
-        from core.evals.report import Baseline, build_report  # as `eval compare A B`
-
-        report = build_report(evals, b, Baseline(a, f"run {a.id}"))
-        diff = diff_runs(a, report, evals.paired_results(a.id, b.id))
-        if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self._show, diff)
-
-    def _gone(self, missing: str) -> None:
-        self.notify(f"run {missing} is gone", severity="error")
-        self.dismiss()
+    def show_diff(self, diff: RunDiff) -> None:
+        """Show another comparison, as a new view would (this one is kept: see `diff_view`)."""
+        self.a_id, self.b_id = diff.a.id, diff.b.id
+        self.regressions_only = False
+        self._show(diff)
 
     def _show(self, diff: RunDiff) -> None:
         self.diff = diff
@@ -96,13 +98,13 @@ class RunDiffScreen(RegressionsView):
         self.query_one(DiffCaseTable).focus()
 
     def _show_lines(self) -> None:
-        if self.diff is None:
-            return
         lines = self.diff.regressions() if self.regressions_only else self.diff.lines
         self.query_one(DiffCaseTable).show_lines(lines)
         self._show_hint(len(lines))
         if not lines:
             self.query_one(SideBySide).show(Text(""), Text(""))
+        else:  # the first case's answers, now if the table is laid out already (see cases.py)
+            self._case_highlighted()
 
     def _show_hint(self, count: int) -> None:
         label = self.query_one("#diff-hint", Label)
@@ -113,7 +115,7 @@ class RunDiffScreen(RegressionsView):
     @on(DataTable.RowHighlighted, "#diff-cases")
     def _case_highlighted(self) -> None:
         line = self.query_one(DiffCaseTable).line_at_cursor()
-        if line is not None and self.diff is not None:
+        if line is not None:
             self.show_case(line)
 
     @on(PagedTable.RowsChanged, "#diff-cases")
@@ -122,7 +124,6 @@ class RunDiffScreen(RegressionsView):
 
     def show_case(self, line: CaseLine) -> None:
         """Show both runs' answers to the case, with the scorers' reasons."""
-        assert self.diff is not None
         a, b = self.diff.a, self.diff.b
         self.query_one(SideBySide).show(
             describe_results(f"A #{a.id} {inert(a.model)} · {inert(line.case_id)}", line.results_a),
@@ -137,6 +138,53 @@ class RunDiffScreen(RegressionsView):
     def action_focus_outputs(self) -> None:
         """Scroll the answers (tab goes back and forth too)."""
         self.query_one("#side-a").focus()
+
+
+def open_diff_view(pane: Widget, read_evals: Callable[[], EvalStore], a_id: int, b_id: int) -> None:
+    """`compare_and_show` in a thread worker of `pane`."""
+    compare = partial(compare_and_show, pane, read_evals, a_id, b_id)
+    pane.run_worker(
+        compare, thread=True, exclusive=True, group="regressions-diff", exit_on_error=False
+    )
+
+
+def compare_and_show(
+    pane: Widget, read_evals: Callable[[], EvalStore], a_id: int, b_id: int
+) -> None:
+    """Compare run `b_id` with run `a_id`, then push the view of the comparison (`diff_view`):
+    it opens with its figures and cases. Call it in a thread worker of `pane`; a run deleted
+    meanwhile is a notification."""
+    app = pane.app
+    try:
+        diff = read_diff(read_evals(), a_id, b_id)
+    except RunGone as gone:
+        app.call_from_thread(pane.notify, str(gone), severity="error")
+        return
+    if not get_current_worker().is_cancelled:
+        app.call_from_thread(push_view, app, partial(diff_view, app, diff))
+
+
+def diff_view(app: App[Any], diff: RunDiff) -> RunDiffScreen:
+    """The view of `diff`, to push: the console's kept one (see `reuse`), `diff` in its
+    widgets already."""
+    view, new = kept_view(app, DIFF_VIEW, RunDiffScreen, lambda: RunDiffScreen(diff))
+    if not new:
+        view.show_diff(diff)
+    return view
+
+
+def breakpoint_classes(screen: Screen[None], size: Size) -> list[str]:
+    """The classes of `screen`'s own breakpoints at `size` (as Textual's `Screen._on_resize`
+    gives them: the highest breakpoint reached, for the width and for the height)."""
+    classes: list[str] = []
+    for breakpoints, reach in (
+        (screen.HORIZONTAL_BREAKPOINTS, size.width),
+        (screen.VERTICAL_BREAKPOINTS, size.height),
+    ):
+        ordered = sorted(breakpoints or [], reverse=True)
+        reached = [name for point, name in ordered if reach >= point]
+        classes += reached[:1]
+    return classes
 
 
 def run_title(side: str, run: EvalRun) -> Text:

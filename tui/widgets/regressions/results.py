@@ -4,23 +4,28 @@ scorer verdicts below them."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, ClassVar
+from dataclasses import dataclass
+from functools import partial
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual import on, work
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
-from textual.widgets import DataTable, Footer, Header, Label, Static
+from textual.widget import Widget
+from textual.widgets import DataTable, Header, Label, Static
 from textual.worker import get_current_worker
 
 from storage.eval_records import EvalRun, RecordedResult, RunSummary
 from tui.text import money
-from tui.widgets.paging import Direction, PagedTable
+from tui.widgets.footer import SteadyFooter
+from tui.widgets.paging import Direction, PagedTable, PageRead
 from tui.widgets.regressions.columns import FlexTable
 from tui.widgets.regressions.diff import run_title
 from tui.widgets.regressions.figures import ms, rate, result_status, run_status, score
 from tui.widgets.regressions.outputs import describe_results
+from tui.widgets.regressions.reuse import KeptScreen, free_view, kept_view, push_view
 from tui.widgets.regressions.view import RegressionsView
 from tui.widgets.usage.figures import one_line
 
@@ -38,6 +43,17 @@ COLUMNS = (  # key, label, width (0: the answer column takes what is left)
 )
 FILTERS: tuple[str | None, ...] = (None, "fail", "error")
 """What `x` cycles through: every result, the failures, the errors."""
+RESULTS_VIEW = "regressions-results"
+"""The name the console keeps its results view by (see `reuse`)."""
+
+
+@dataclass(frozen=True)
+class FirstPage:
+    """A run's first results, read before its view opens (`ResultTable.first_page_size`
+    of them at most, `size`: the window's page size then)."""
+
+    size: int
+    rows: list[RecordedResult]
 
 
 class ResultTable(FlexTable[RecordedResult]):
@@ -52,6 +68,27 @@ class ResultTable(FlexTable[RecordedResult]):
         self.run_id = run_id
         self.status: str | None = None
         """Only the results with this status (None: every result)."""
+        self._first: FirstPage | None = None
+
+    def show_run(self, run_id: int, first: FirstPage | None = None) -> None:
+        """List every result of another run from the first (the view is shown again);
+        `first`: its first page, read already (else it is read in a worker)."""
+        self.run_id, self.status = run_id, None
+        self._first = first
+        self.clear()
+        self.window.reset([])
+        self.restart()
+
+    def first_page_size(self) -> int:
+        """The rows a first page read now must hold (see `FirstPage`)."""
+        return self._page_size()
+
+    def _read(self, request: PageRead[RecordedResult], anchor: RecordedResult | None) -> None:
+        first, self._first = self._first, None
+        if request.direction is None and first and first.size == self.window.page_size:
+            self._page_read(PageRead(request.generation, None, None, first.rows))
+        else:  # read in a worker; also if the screen's height changed the page size since
+            super()._read(request, anchor)
 
     def row_key(self, row: RecordedResult) -> str:
         return str(row.id)
@@ -77,7 +114,7 @@ class ResultTable(FlexTable[RecordedResult]):
         return evals.results(self.run_id, self.status, limit=size, after=where)
 
 
-class RunResultsScreen(RegressionsView):
+class RunResultsScreen(KeptScreen, RegressionsView):
     """Every case result of one run; escape goes back to the pane."""
 
     SUB_TITLE = "Regressions · run"
@@ -100,7 +137,7 @@ class RunResultsScreen(RegressionsView):
             yield ResultTable(self.read_evals, self.run.id)
             with VerticalScroll(id="result-detail"):
                 yield Static("", id="result-text")
-        yield Footer()
+        yield SteadyFooter()
 
     @property
     def table(self) -> ResultTable:
@@ -109,6 +146,18 @@ class RunResultsScreen(RegressionsView):
 
     def on_mount(self) -> None:
         self.table.restart()
+        self.table.focus()
+        self.load_run()
+
+    def show_run(self, run: EvalRun, first: FirstPage | None = None) -> None:
+        """Show another run, as a new view would (this one is kept: see `results_view`);
+        `first`: its first page of results, read already."""
+        self.run = run
+        self._show_heading(heading(run))
+        self.query_one("#results-hint", Label).update("every result")
+        self.query_one("#result-text", Static).update("")
+        self.table.read_evals = self.read_evals
+        self.table.show_run(run.id, first)
         self.table.focus()
         self.load_run()
 
@@ -146,6 +195,48 @@ class RunResultsScreen(RegressionsView):
     def action_focus_answer(self) -> None:
         """Scroll the answer (tab goes back and forth too)."""
         self.query_one("#result-detail").focus()
+
+
+def open_results_view(pane: Widget, read_evals: Callable[[], EvalStore], run: EvalRun) -> None:
+    """Push the view of `run`'s results (`results_view`). The console's kept view gets its
+    first page read in a thread worker of `pane` first, and opens with it; the first time, a
+    new view opens at once and reads it itself."""
+    app = pane.app
+    kept = free_view(app, RESULTS_VIEW, RunResultsScreen)
+    if kept is None:
+        app.push_screen(results_view(app, read_evals, run))
+        return
+    size = kept.table.first_page_size()
+
+    def read_first_page() -> None:
+        first = FirstPage(size, read_evals().results(run.id, limit=size))
+        if not get_current_worker().is_cancelled:
+            app.call_from_thread(push_view, app, partial(results_view, app, read_evals, run, first))
+
+    pane.run_worker(
+        read_first_page,
+        thread=True,
+        exclusive=True,
+        group="regressions-results",
+        exit_on_error=False,
+    )
+
+
+def results_view(
+    app: App[Any],
+    read_evals: Callable[[], EvalStore],
+    run: EvalRun,
+    first: FirstPage | None = None,
+) -> RunResultsScreen:
+    """The view of `run`'s results, to push: the console's kept one (see `reuse`), with
+    `first` (the first page, read already) in its table."""
+    view, new = kept_view(
+        app, RESULTS_VIEW, RunResultsScreen, lambda: RunResultsScreen(read_evals, run)
+    )
+    if not new:
+        view.read_evals = read_evals
+        view.show_run(run, first)
+    return view
 
 
 def heading(run: EvalRun, progress: RunSummary | None = None) -> Text:

@@ -1,0 +1,105 @@
+"""The Regressions pane's diff (`read_diff`) reads each run's results once, and its report is
+the one `tunedeck eval compare A B` prints (`build_report`): the same comparison and notes,
+across suite versions, with repeats, errors, cache hits and cases only one run has."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from core.clock import iso
+from core.evals.report import Baseline, build_report
+from storage.eval_records import CaseResult, RunStart
+from storage.evals import EvalStore
+from storage.store import Store
+from tests.support.eval_seed import seed_evals, suite_version
+from tui.widgets.regressions.compare import RunGone, read_diff
+
+NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+FLIPS = ("broke", "fixed")
+
+
+@pytest.fixture
+def evals(store: Store) -> EvalStore:
+    return EvalStore(store)
+
+
+def counted(evals: EvalStore, calls: list[str]) -> None:
+    """Note the name of each read of results `evals` makes."""
+    for name in ("results", "paired_results"):
+        original: Callable[..., Any] = getattr(evals, name)
+
+        def read(
+            *args: Any, _name: str = name, _read: Callable[..., Any] = original, **kwargs: Any
+        ) -> Any:
+            calls.append(_name)
+            return _read(*args, **kwargs)
+
+        setattr(evals, name, read)
+
+
+def repeated_runs(evals: EvalStore) -> tuple[int, int]:
+    """Two runs of a new version, three repeats a case: errors, cache hits, a case only A has
+    and one only B has."""
+    suite = evals.save_suite(suite_version("qa", "9z", 4, iso(NOW)))
+    statuses = {  # case: statuses in A, statuses in B (None: no result)
+        "crit": (["pass"] * 3, ["pass", "fail", "error"]),
+        "flaky": (["fail", "pass", "pass"], ["pass", "fail", "fail"]),
+        "gone": (["pass"] * 3, None),
+        "new": (None, ["fail"] * 3),
+    }
+    runs = []
+    for side in (0, 1):
+        start = RunStart(suite_id=suite, model=f"m{side}", started_at=iso(NOW), pid=os.getpid(),
+                         cases_total=12, repeats=3)  # fmt: skip
+        run_id = evals.start_run(start)
+        for case, both in statuses.items():
+            for repeat, status in enumerate(both[side] or []):
+                evals.record_result(run_id, CaseResult(
+                    case_id=case, status=status, finished_at=iso(NOW), repeat_index=repeat,
+                    score=None if status == "error" else 0.25 * (repeat + 1),
+                    critical=case == "crit", cache_hit=repeat == 1 and side == 1,
+                    latency_ms=100.0 + 10 * repeat, cost_usd=0.001 * (repeat + side),
+                ))  # fmt: skip
+        evals.finish_run(run_id, "completed", iso(NOW))
+        runs.append(run_id)
+    return runs[0], runs[1]
+
+
+def test_the_diff_reads_each_run_once_and_reports_as_eval_compare(
+    store: Store, evals: EvalStore
+) -> None:
+    seed_evals(store, NOW)  # two suites, versions 1 and 2 of qa-capitals
+    pairs = [(3, 6), (3, 1), (2, 5), (7, 8), (1, 7), repeated_runs(evals)]
+    for a_id, b_id in pairs:
+        calls: list[str] = []
+        counted(evals, calls)
+        diff = read_diff(evals, a_id, b_id)
+        del evals.results, evals.paired_results  # the counting wrappers
+        assert calls == ["paired_results"]
+
+        a, b = evals.run(a_id), evals.run(b_id)
+        assert a is not None and b is not None
+        report = build_report(evals, b, Baseline(a, f"run {a_id}"))
+        assert diff.comparison == report.comparison
+        assert diff.notes[: len(report.notes)] == report.notes
+        lines = {line.case_id: line for line in diff.lines}
+        assert [line.case_id for line in diff.lines] == sorted(lines)
+        flips = {flip: {c for c, line in lines.items() if line.flip == flip} for flip in FLIPS}
+        assert flips == {
+            "broke": set(report.comparison.broke),
+            "fixed": set(report.comparison.fixed),
+        }
+
+
+def test_a_deleted_run_is_named(store: Store, evals: EvalStore) -> None:
+    seed_evals(store, NOW)
+    evals.delete_run(6)
+    with pytest.raises(RunGone, match=r"^run #6 is gone$"):
+        read_diff(evals, 3, 6)
+    with pytest.raises(RunGone, match=r"#60 and #61"):
+        read_diff(evals, 60, 61)
