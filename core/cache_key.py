@@ -30,11 +30,6 @@ def key_components(endpoint: str, request: ChatRequest) -> dict[str, Any]:
     }
 
 
-def canonical_json(value: Any) -> str:
-    """JSON with sorted keys and no spaces: equal values give equal text."""
-    return _CANONICAL.encode(value)
-
-
 def cache_key(endpoint: str, request: ChatRequest) -> str:
     """SHA-256 (hex) of the canonical JSON of `key_components`."""
     return RequestKeys(endpoint, request.model, request.params).key(request.api_messages())

@@ -23,11 +23,12 @@ from core.prices import price_of
 from core.results import CallOptions, ChatResult
 from core.settings import Profile, Settings
 from core.tokens import count_messages, count_text
-from storage.calls import insert_start, write_outcome
+from storage.calls import insert_finished, insert_start, write_outcome
 from storage.records import CacheEntry, CallOutcome, CallStart, Usage
 from storage.store import Store
 
 PARTIAL_SAVE_SECONDS = 0.5
+_FREE = Decimal(0)
 Write = Callable[[sqlite3.Connection], None]
 """A write of the log (and cache), made in the caller's transaction."""
 _EXCERPT = 160
@@ -76,20 +77,26 @@ class ChatCall:
     # -- before sending ---------------------------------------------------------------------
 
     def from_cache(self) -> ChatResult | None:
-        """The cached answer, logged as a cache hit; None when the call must be sent."""
+        """The cached answer, logged as a cache hit (its finished row, inserted at once);
+        None when the call must be sent."""
         if not self.eligible or self.options.cache != "use":
             return None
         entry = self.store.cache.lookup(self.key, iso(self.clock()))
         if entry is None:
             return None
         saved = self._take_entry(entry)
-        self.begin(start_timer=False)
-        return self._finish_ok(cost=Decimal(0), saved=saved)
+        start = self._call_start()
+        usage = self._usage or Usage()
+        latency = (time.perf_counter() - self._started) * 1000
+        outcome = self._outcome(
+            status="ok", usage=usage, cost=_FREE, saved=saved, cache_hit=True, latency=latency
+        )
 
-    @property
-    def reads_cache(self) -> bool:
-        """Whether this call may be answered from the cache (`from_cache` looks it up)."""
-        return self.eligible and self.options.cache == "use"
+        def write(conn: sqlite3.Connection) -> None:
+            self.call_id = insert_finished(conn, start, outcome)
+
+        _write_now(self.store, write)
+        return self._ok_result(usage, _FREE, saved, True, latency)
 
     def _take_entry(self, entry: CacheEntry) -> Decimal | None:
         """Take a cached answer as this call's; returns the cost it saves (None: unpriced)."""
@@ -200,7 +207,8 @@ class ChatCall:
         cost = price_of(self.request.model, usage, self.profile)
         # The log row and the cache entry in one transaction: one commit less per answer.
         entry = self._cache_entry(usage, cost) if self.eligible else None
-        return self._ok(cost=cost, saved=None, cache_hit=False, cache_entry=entry)
+        latency, write = self._outcome_write(status="ok", usage=usage, cost=cost, cache_entry=entry)
+        return self._ok_result(usage, cost, None, False, latency), write
 
     def fail(self, error: BaseException) -> RequestFailed:
         """Log a failed call (keeping any partial answer); return the error to raise."""
@@ -221,30 +229,6 @@ class ChatCall:
     def retries(self) -> int:
         """Retries the SDK made (requests sent beyond the first)."""
         return max(self.attempts - 1, 0)
-
-    def _finish_ok(self, *, cost: Decimal | None, saved: Decimal | None) -> ChatResult:
-        result, write = self._ok(cost=cost, saved=saved, cache_hit=True)
-        _write_now(self.store, write)
-        return result
-
-    def _ok(
-        self,
-        *,
-        cost: Decimal | None,
-        saved: Decimal | None,
-        cache_hit: bool,
-        cache_entry: CacheEntry | None = None,
-    ) -> tuple[ChatResult, Write]:
-        usage = self._usage or Usage()
-        latency, write = self._outcome_write(
-            status="ok",
-            usage=usage,
-            cost=cost,
-            saved=saved,
-            cache_hit=cache_hit,
-            cache_entry=cache_entry,
-        )
-        return self._ok_result(usage, cost, saved, cache_hit, latency), write
 
     def _ok_result(
         self,

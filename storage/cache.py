@@ -56,37 +56,29 @@ class ResponseCache:
 
     def live_keys(self, keys: Sequence[str], now: str) -> set[str]:
         """Which of `keys` have a live entry, in a query per 500 keys. Reads only."""
-        found: set[str] = set()
-        unique = list(dict.fromkeys(keys))
-        with self._store.read() as db:
-            for first in range(0, len(unique), _KEYS_PER_QUERY):
-                chunk = unique[first : first + _KEYS_PER_QUERY]
-                sql = (
-                    f"SELECT key FROM cache_entries WHERE key IN ({', '.join('?' * len(chunk))})"
-                    " AND (expires_at IS NULL OR expires_at > ?)"
-                )
-                found.update(row[0] for row in db.conn.execute(sql, [*chunk, now]))
-        return found
+        return {key for (key,) in self._live_rows("key", keys, now)}
 
     def live_responses(self, keys: Sequence[str], now: str) -> dict[str, CachedResponse]:
         """The answers of the live entries among `keys`, by key, in a query per 500 keys,
         without the rest of each entry (its key's components, the largest part). Reads only:
         the caller counts the hits it uses (`count_hits`)."""
-        found: dict[str, CachedResponse] = {}
+        rows = self._live_rows("key, response_json, cost_usd", keys, now)
+        return {key: CachedResponse(json.loads(text), cost) for key, text, cost in rows}
+
+    def _live_rows(self, columns: str, keys: Sequence[str], now: str) -> list[tuple[Any, ...]]:
+        """`columns` of the live entries among `keys` (each key once), a query per 500."""
         unique = list(dict.fromkeys(keys))
+        rows: list[tuple[Any, ...]] = []
         with self._store.read() as db:
             for first in range(0, len(unique), _KEYS_PER_QUERY):
                 chunk = unique[first : first + _KEYS_PER_QUERY]
                 sql = (
-                    "SELECT key, response_json, cost_usd FROM cache_entries"
+                    f"SELECT {columns} FROM cache_entries"
                     f" WHERE key IN ({', '.join('?' * len(chunk))})"
                     " AND (expires_at IS NULL OR expires_at > ?)"
                 )
-                rows = db.conn.execute(sql, [*chunk, now]).fetchall()
-                found.update(
-                    (key, CachedResponse(json.loads(text), cost)) for key, text, cost in rows
-                )
-        return found
+                rows.extend(db.conn.execute(sql, [*chunk, now]).fetchall())
+        return rows
 
     def put(self, entry: CacheEntry) -> None:
         """Store (or replace) an entry."""

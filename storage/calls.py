@@ -43,13 +43,10 @@ class CallLog:
                 "UPDATE calls SET response_text = ?, incomplete = 1 WHERE id = ?", [text, call_id]
             )
 
-    def finish(
-        self, call_id: int, outcome: CallOutcome, *, cache_entry: CacheEntry | None = None
-    ) -> None:
-        """Record how the call ended, and store (or replace) `cache_entry`, its answer, in
-        the same transaction."""
+    def finish(self, call_id: int, outcome: CallOutcome) -> None:
+        """Record how the call ended."""
         with self._store.write() as db:
-            write_outcome(db.conn, call_id, outcome, cache_entry)
+            write_outcome(db.conn, call_id, outcome)
 
     def get(self, call_id: int) -> CallRecord | None:
         """One call by id, or None."""
@@ -121,6 +118,17 @@ class CallLog:
 def insert_start(conn: sqlite3.Connection, call: CallStart) -> int:
     """`CallLog.start`, inside the caller's write transaction: returns the row's id."""
     row = _start_row(call)
+    cursor = conn.execute(
+        f"INSERT INTO calls ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+        list(row.values()),
+    )
+    return int(cursor.lastrowid or 0)
+
+
+def insert_finished(conn: sqlite3.Connection, call: CallStart, outcome: CallOutcome) -> int:
+    """A call's finished row at once (a lone cache hit), inside the caller's write
+    transaction: the row `insert_start` then `write_outcome` leave. Returns its id."""
+    row = {**_start_row(call), **_outcome_row(outcome)}
     cursor = conn.execute(
         f"INSERT INTO calls ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
         list(row.values()),

@@ -571,10 +571,10 @@ def m008_search_skips_cache_hits(db: sqlite_utils.Database) -> None:
     each replay of a call as well as the call. The three triggers sqlite-utils made (m001)
     are made again to skip hits: insert and delete watch the row's `cache_hit`, and an
     update removes the old text only if it was indexed and adds the new one only for a call
-    sent (a lone cache hit's row is logged `pending`, indexed, then finished as a hit: the
-    update takes it out). Hits already in the index are removed from it with the values
-    they were indexed with (the triggers kept the index equal to the rows): one pass over
-    the log on the first open after the upgrade. The Usage pane's and `tunedeck log`'s
+    sent (a row logged `pending`, indexed, then finished as a hit would be taken out).
+    Hits already in the index are removed from it with the values they were indexed with
+    (the triggers kept the index equal to the rows): one pass over the log on the first
+    open after the upgrade. The Usage pane's and `tunedeck log`'s
     search therefore lists the calls sent to a model; the unfiltered log still lists hits.
 
     The index no longer covers every row, so it must not be filled again with FTS5's

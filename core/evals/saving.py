@@ -161,7 +161,8 @@ def case_entry(case: NewCase, identifier: str, where: Path) -> dict[str, Any]:
 
 def jsonl_line(value: dict[str, Any]) -> str:
     """`value` as one JSONL line. Line separators other than `\\n` (U+2028, U+2029, NEL) are
-    escaped: Python's `splitlines`, which the suite loader uses, breaks lines at them."""
+    escaped: tunedeck's loader splits at `\\n` only, but other readers of the file (an
+    editor, `str.splitlines`) break lines at them."""
     text = json.dumps(value, ensure_ascii=False)
     for char in ("\x85", "\u2028", "\u2029"):
         text = text.replace(char, f"\\u{ord(char):04x}")
