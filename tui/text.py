@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 from rich.text import Text
@@ -16,6 +17,12 @@ def inert(text: str) -> str:
     return text.translate(_VISIBLE)
 
 
+def uninert(text: str) -> str:
+    """`text` with the `\\xNN` codes `inert` writes turned back into their characters
+    (other `\\x..` text, such as `\\x0a` or `\\x41`, is left as it is)."""
+    return _SHOWN_CODE.sub(lambda match: _CONTROL_OF[match.group(0)], text)
+
+
 def plain(text: str) -> Text:
     """A Rich `Text` showing `text` exactly: no markup, no escape sequences interpreted."""
     return Text(inert(text), no_wrap=False)
@@ -25,6 +32,10 @@ _CONTROLS = [*range(32), 127, *range(0x80, 0xA0)]
 _VISIBLE = {code: f"\\x{code:02x}" for code in _CONTROLS if chr(code) not in "\n\t"}
 """The C0 and C1 controls and DEL but newline and tab, each as its `\\xNN` code (for
 `str.translate`: ~20x faster than going through the text a character at a time)."""
+_CONTROL_OF = {shown: chr(code) for code, shown in _VISIBLE.items()}
+_SHOWN_CODE = re.compile("|".join(re.escape(shown) for shown in _CONTROL_OF))
+CONTROL_CHARACTERS = re.compile("[" + "".join(re.escape(chr(c)) for c in _VISIBLE) + "]")
+"""Matches any character `inert` shows as a code."""
 
 
 def money(value: Decimal | float | None) -> str:

@@ -14,6 +14,7 @@ from core.settings import Settings
 from tests.functional.test_prompt_pane import console, screen_lines, send, type_prompt
 from tests.support.fake_openai import FakeOpenAI, Reply
 from tui.dialogs.save_case import SaveCaseDialog, expected_text
+from tui.widgets.data.paths import display_path
 from tui.widgets.prompt.answer import AnswerView
 
 ANSWER = "Paris is the capital.\n\x1b[31mred[/red] [bold]x"
@@ -65,7 +66,8 @@ async def test_a_prompt_and_its_edited_answer_are_saved_as_a_case(
         await save(pilot)
         assert not isinstance(pilot.app.screen, SaveCaseDialog)
         path = settings.home / "suites" / "prompts.jsonl"
-        assert any(f"saved case what-is-the-capital-of-france to {path}" in n for n in notes(pilot))
+        saved_to = f"saved case what-is-the-capital-of-france to {display_path(path)}"
+        assert any(saved_to in note for note in notes(pilot))
         suite = load_suite(path)
         assert suite.params.temperature == 0 and suite.params.max_tokens == 512
         (case,) = suite.cases

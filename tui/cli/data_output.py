@@ -24,8 +24,11 @@ class ProgressLine(StderrLine):
         self._label = label
 
     def __call__(self, progress: Progress) -> None:
+        self.show(lambda: self._line(progress))
+
+    def _line(self, progress: Progress) -> str:
         share = progress.bytes_read / progress.total_bytes if progress.total_bytes else 1
-        self.show(
+        return (
             f"{self._label}: {share:.0%}, {progress.lines:,} lines, "
             f"{progress.examples:,} examples ({progress.phase})"
         )

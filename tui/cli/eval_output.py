@@ -39,7 +39,7 @@ class ProgressBar(StderrLine):
         self.last = progress
         if self._first_done is None:
             self._first_done = progress.done
-        self.show(self.line(progress), now=progress.done == progress.total)
+        self.show(lambda: self.line(progress), now=progress.done == progress.total)
 
     def line(self, progress: Progress) -> str:
         """`[#####-----] 120/2,000 pass 100 fail 15 error 5 $0.0123 40/s`."""

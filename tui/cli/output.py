@@ -9,7 +9,7 @@ import dataclasses
 import json
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from decimal import Decimal
 from types import TracebackType
@@ -86,12 +86,13 @@ class StderrLine:
         self._live = enabled and sys.stderr.isatty()
         self._shown = 0.0
 
-    def show(self, text: str, *, now: bool = False) -> None:
-        """Replace the line with `text` (`now`: even within `interval` of the last)."""
+    def show(self, text: Callable[[], str], *, now: bool = False) -> None:
+        """Replace the line with `text()` (`now`: even within `interval` of the last); the
+        text is made only when it is shown (progress comes once a result)."""
         if not self._live or (not now and time.monotonic() - self._shown < self._interval):
             return
         self._shown = time.monotonic()
-        sys.stderr.write("\r\033[K" + text)
+        sys.stderr.write("\r\033[K" + text())
         sys.stderr.flush()
 
     def clear(self) -> None:

@@ -18,7 +18,7 @@ from textual.worker import Worker, WorkerState
 from core.errors import BadInput, TunedeckError
 from core.evals.saving import CHECKS, NewCase, SavedCase, save_case, suggest_case_id
 from tui.failures import notify_failure
-from tui.text import inert
+from tui.text import inert, uninert
 from tui.widgets.data.paths import PathSuggester, display_path
 from tui.widgets.inert_text_area import InertTextArea
 
@@ -46,13 +46,7 @@ def expected_text(edited: str, answer: str) -> str:
         return answer
     if shown == answer or _SHOWN_CONTROL.search(answer):
         return edited
-    return _SHOWN_CONTROL.sub(_control_character, edited)
-
-
-def _control_character(match: re.Match[str]) -> str:
-    code = int(match.group(1), 16)
-    control = code < 32 or code == 127 or 0x80 <= code < 0xA0
-    return chr(code) if control else match.group(0)
+    return uninert(edited)
 
 
 class SaveCaseDialog(ModalScreen[SavedCase | None]):

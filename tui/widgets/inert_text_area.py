@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import re
-
 from rich.segment import Segment
 from textual.strip import Strip
 from textual.widgets import TextArea
 
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-"""C0 and C1 controls and DEL; not tab or newline."""
+from tui.text import CONTROL_CHARACTERS
 
 
 class InertTextArea(TextArea):
@@ -21,9 +18,10 @@ class InertTextArea(TextArea):
 
     def render_line(self, y: int) -> Strip:
         strip = super().render_line(y)
-        if not any(_CONTROL.search(segment.text) for segment in strip):
+        if not any(CONTROL_CHARACTERS.search(segment.text) for segment in strip):
             return strip
         segments = [
-            Segment(_CONTROL.sub("", text), style, control) for text, style, control in strip
+            Segment(CONTROL_CHARACTERS.sub("", text), style, control)
+            for text, style, control in strip
         ]
         return Strip(segments, strip.cell_length)

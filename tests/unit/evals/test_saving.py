@@ -320,7 +320,7 @@ def test_suggested_ids_are_short_slugs_made_unique(
 
 
 SAVER = """
-import sys, time
+import pathlib, sys, time
 sys.path.insert(0, {root!r})
 import core.evals.saving as saving
 from core.params import Message
@@ -332,7 +332,10 @@ def slow_check(*args):
     return real(*args)
 
 saving._checked = slow_check
-while time.time() < {start}:
+ready = pathlib.Path({ready!r})
+(ready / sys.argv[1]).touch()  # ready: all start together, once every one has started
+deadline = time.time() + 60
+while len(list(ready.iterdir())) < {savers} and time.time() < deadline:
     time.sleep(0.001)
 for number in range(4):
     asked = [Message(role="user", content="q")]
@@ -346,10 +349,10 @@ def test_processes_saving_to_one_suite_at_once_take_turns_and_lose_nothing(
 ) -> None:
     path = tmp_path / "s.jsonl"
     save_case(path, new_case(case_id="first"))
-    import time
-
+    ready = tmp_path / "ready"
+    ready.mkdir()
     root = str(Path(__file__).resolve().parents[3])
-    code = SAVER.format(root=root, start=time.time() + 1.0, path=str(path))
+    code = SAVER.format(root=root, ready=str(ready), savers=5, path=str(path))
     savers = [
         subprocess.Popen([sys.executable, "-c", code, f"p{n}"], stderr=subprocess.PIPE)
         for n in range(5)

@@ -14,7 +14,6 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.geometry import Size
-from textual.screen import Screen
 from textual.types import NoActiveAppError
 from textual.widget import Widget
 from textual.widgets import DataTable, Header, Label, Static
@@ -67,11 +66,16 @@ class RunDiffScreen(KeptScreen, RegressionsView):
         with suppress(NoActiveAppError):
             # Textual sets them at the screen's first Resize, after its first frame, and
             # restyles the whole screen then (~20 ms).
-            self.add_class(*breakpoint_classes(self, self.app.size))
+            self.add_class(*self._breakpoint_classes(self.app.size))
         self.diff = diff
         """The comparison on show."""
         self.a_id, self.b_id = diff.a.id, diff.b.id
         self.regressions_only = False
+
+    def _breakpoint_classes(self, size: Size) -> set[str]:
+        """The classes of this screen's breakpoints at `size`, as its first Resize sets them."""
+        width = self._get_breakpoint_classes(size.width, self.HORIZONTAL_BREAKPOINTS or [])
+        return width | self._get_breakpoint_classes(size.height, self.VERTICAL_BREAKPOINTS or [])
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False, icon="≡")
@@ -171,20 +175,6 @@ def diff_view(app: App[Any], diff: RunDiff) -> RunDiffScreen:
     if not new:
         view.show_diff(diff)
     return view
-
-
-def breakpoint_classes(screen: Screen[None], size: Size) -> list[str]:
-    """The classes of `screen`'s own breakpoints at `size` (as Textual's `Screen._on_resize`
-    gives them: the highest breakpoint reached, for the width and for the height)."""
-    classes: list[str] = []
-    for breakpoints, reach in (
-        (screen.HORIZONTAL_BREAKPOINTS, size.width),
-        (screen.VERTICAL_BREAKPOINTS, size.height),
-    ):
-        ordered = sorted(breakpoints or [], reverse=True)
-        reached = [name for point, name in ordered if reach >= point]
-        classes += reached[:1]
-    return classes
 
 
 def run_title(side: str, run: EvalRun) -> Text:
