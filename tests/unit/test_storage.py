@@ -92,6 +92,22 @@ def test_a_blank_database_migrates_to_the_expected_columns(tmp_path: Path) -> No
     assert db["_sqlite_migrations"].count == len(applied)
 
 
+def test_m009_drops_the_index_on_request_keys_and_keeps_the_log(tmp_path: Path) -> None:
+    """No query reads the log by request key, and a hash-keyed index is the costly kind
+    (each row's entry lands on a random page)."""
+    old = sqlite_utils.Database(tmp_path / "t.db")
+    migrations.apply(old, stop_before="m009_calls_without_request_key_index")
+    ids = [Store(old).calls.start(start(prompt=f"p{n}")) for n in range(3)]
+    assert "idx_calls_request_key" in {index.name for index in old["calls"].indexes}
+    old.close()
+
+    store = Store(open_database(tmp_path / "t.db"))
+    indexed = [index.columns for index in store.db["calls"].indexes]
+    assert indexed and not any("request_key" in columns for columns in indexed)
+    assert [call.id for call in store.calls.find(CallFilter(limit=10))] == ids[::-1]
+    store.close()
+
+
 def test_the_file_is_private_in_wal_mode_with_foreign_keys(tmp_path: Path) -> None:
     db = open_database(tmp_path / "deep" / "t.db")
     assert stat.S_IMODE(os.stat(tmp_path / "deep" / "t.db").st_mode) == 0o600
