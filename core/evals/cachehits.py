@@ -30,6 +30,9 @@ if TYPE_CHECKING:
 
 _FREE = Decimal(0)
 
+Conversation = tuple[str, list[dict[str, Any]]]
+"""A case's id and its request's API messages (`CaseWork.api_messages`)."""
+
 
 @dataclass(frozen=True)
 class CacheLookup:
@@ -45,7 +48,8 @@ class CacheLookup:
 class RunCache:
     """Reads the cache for requests that share a profile, model and parameters, read the
     cache and are not streamed: the first repeat of a run's cases
-    (`CaseWork.answered_through_cache` says which)."""
+    (`CaseWork.answered_through_cache` says which). One serves a whole run: a case's key is
+    computed once (the estimate looks the cases up before the cache pass answers them)."""
 
     def __init__(self, client: ChatClient, profile: str, model: str, params: RequestParams) -> None:
         self.client = client
@@ -54,25 +58,34 @@ class RunCache:
         self.model = model
         self.logged_params = params.as_logged()
         self.keys = RequestKeys(self.endpoint, model, params)
+        self._known: dict[str, str] = {}
 
-    def in_cache(self, conversations: Sequence[list[dict[str, Any]]]) -> list[bool]:
+    def key(self, case_id: str, messages: list[dict[str, Any]]) -> str:
+        """The cache key of the request of case `case_id`, whose API messages are
+        `messages` (they are the same whenever a run asks for the same case)."""
+        known = self._known.get(case_id)
+        if known is None:
+            known = self._known[case_id] = self.keys.key(messages)
+        return known
+
+    def in_cache(self, conversations: Sequence[Conversation]) -> list[bool]:
         """Whether each conversation has a live entry now (what `look_up` would answer).
         Reads only the keys."""
-        keys = [self.keys.key(messages) for messages in conversations]
+        keys = [self.key(*conversation) for conversation in conversations]
         live = self.client.store.cache.live_keys(keys, iso(self.client.clock()))
         return [key in live for key in keys]
 
-    def look_up(self, conversations: Sequence[list[dict[str, Any]]]) -> CacheLookup:
-        """Answer each conversation (its API messages) from the cache if a live entry has
-        it. Reads only; one query per 500 distinct requests."""
+    def look_up(self, conversations: Sequence[Conversation]) -> CacheLookup:
+        """Answer each conversation from the cache if a live entry has it. Reads only; one
+        query per 500 distinct requests."""
         began = time.perf_counter()
         now = iso(self.client.clock())
-        keys = [self.keys.key(messages) for messages in conversations]
+        keys = [self.key(*conversation) for conversation in conversations]
         found = self.client.store.cache.live_responses(keys, now)
         latency = (time.perf_counter() - began) * 1000 / max(len(keys), 1)
         answers: list[ChatResult | None] = []
         calls: list[HitCall] = []
-        for messages, key in zip(conversations, keys, strict=True):
+        for (_, messages), key in zip(conversations, keys, strict=True):
             cached = found.get(key)
             if cached is None:
                 answers.append(None)

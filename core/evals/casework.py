@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from core.clock import iso
 from core.errors import RequestFailed
+from core.evals.cachehits import Conversation, RunCache
 from core.evals.scorers import Output
 from core.evals.scoring import CaseScore, score_case
 from core.evals.suite import Case, Suite
@@ -96,6 +98,15 @@ class CaseWork:
     def api_messages(self, case: Case) -> list[dict[str, Any]]:
         """The messages of `request(case)` as the API, the cache key and the log take them."""
         return [message.as_api() for message in self.suite.messages_for(case)]
+
+    def conversation(self, case: Case) -> Conversation:
+        """What `run_cache` looks `case` up by: its id and `api_messages(case)`."""
+        return case.id, self.api_messages(case)
+
+    @cached_property
+    def run_cache(self) -> RunCache:
+        """The cache as the run's cache pass reads it (see `answered_through_cache`)."""
+        return RunCache(self.client, self.profile, self.model, self.params)
 
     def call_options(self, repeat: int) -> CallOptions:
         """How a repeat is asked: through the cache for the first one (see `cache`)."""
