@@ -4,10 +4,43 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from core.failures import BadResponse
 from storage.records import Usage
+
+
+@dataclass(frozen=True)
+class StoredAnswer:
+    """An answer as the response cache keeps it: a cache entry's `response`."""
+
+    text: str
+    finish_reason: str | None
+    model: str | None
+    tool_calls: list[dict[str, Any]] | None
+    usage: Usage
+
+    @classmethod
+    def read(cls, response: dict[str, Any]) -> StoredAnswer:
+        """The answer a cache entry's `response` holds."""
+        return cls(
+            text=response.get("text", ""),
+            finish_reason=response.get("finish_reason"),
+            model=response.get("model"),
+            tool_calls=response.get("tool_calls") or None,
+            usage=Usage(**response.get("usage", {})),
+        )
+
+    def as_response(self) -> dict[str, Any]:
+        """This answer as a cache entry's `response` (what `read` takes back)."""
+        return {
+            "text": self.text,
+            "finish_reason": self.finish_reason,
+            "tool_calls": self.tool_calls,
+            "model": self.model,
+            "usage": asdict(self.usage),
+        }
 
 
 class Answer:
@@ -63,13 +96,13 @@ class Answer:
         if choice.finish_reason:
             self.finish = choice.finish_reason
 
-    def take_cached(self, response: dict[str, Any]) -> None:
+    def take_cached(self, stored: StoredAnswer) -> None:
         """Take a cache entry's stored answer as this one."""
-        self.parts = [response.get("text", "")]
-        self.finish = response.get("finish_reason")
-        self.model = response.get("model")
-        self.tool_calls = dict(enumerate(response.get("tool_calls") or []))
-        self.usage = Usage(**response.get("usage", {}))
+        self.parts = [stored.text]
+        self.finish = stored.finish_reason
+        self.model = stored.model
+        self.tool_calls = dict(enumerate(stored.tool_calls or []))
+        self.usage = stored.usage
         if self.on_text and self.parts[0]:
             self.on_text(self.parts[0])
 

@@ -13,7 +13,7 @@ from concurrent.futures import Executor, Future
 from decimal import Decimal
 from typing import Any
 
-from core.answer import Answer
+from core.answer import Answer, StoredAnswer
 from core.cache_key import cache_key, key_components
 from core.clock import Clock, iso, iso_after
 from core.errors import RequestFailed
@@ -100,7 +100,7 @@ class ChatCall:
 
     def _take_entry(self, entry: CacheEntry) -> Decimal | None:
         """Take a cached answer as this call's; returns the cost it saves (None: unpriced)."""
-        self.answer.take_cached(entry.response)
+        self.answer.take_cached(StoredAnswer.read(entry.response))
         self._usage = self.answer.usage
         return None if entry.cost_usd is None else Decimal(str(entry.cost_usd))
 
@@ -329,26 +329,16 @@ class ChatCall:
         """The cache entry of this call's answer (written with its finished log row)."""
         now = self.clock()
         text = self.answer.text
-        response = {
-            "text": text,
-            "finish_reason": self.answer.finish,
-            "tool_calls": self.answer.tool_list(),
-            "model": self.answer.model,
-            "usage": {
-                "prompt_tokens": usage.prompt_tokens,
-                "completion_tokens": usage.completion_tokens,
-                "cached_tokens": usage.cached_tokens,
-                "reasoning_tokens": usage.reasoning_tokens,
-                "estimated": usage.estimated,
-            },
-        }
+        stored = StoredAnswer(
+            text, self.answer.finish, self.answer.model, self.answer.tool_list(), usage
+        )
         components = key_components(self.profile.base_url, self.request)
         return CacheEntry(
             key=self.key,
             endpoint=self.profile.base_url,
             model=self.request.model,
             components=components,
-            response=response,
+            response=stored.as_response(),
             prompt_excerpt=_excerpt(self.request),
             prompt_tokens=usage.prompt_tokens,
             completion_tokens=usage.completion_tokens,

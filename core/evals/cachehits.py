@@ -17,13 +17,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from core.answer import StoredAnswer
 from core.cache_key import RequestKeys
 from core.clock import iso
 from core.params import RequestParams
 from core.results import ChatResult
 from storage.cache import CachedResponse
 from storage.calls import HitBatch, HitCall
-from storage.records import Usage
 
 if TYPE_CHECKING:
     from core.client import ChatClient
@@ -125,15 +125,15 @@ class RunCache:
 
 
 def _hit_call(messages: list[dict[str, Any]], key: str, cached: CachedResponse) -> HitCall:
-    """A hit's own log values, read from its entry's answer as `ChatCall` reads it."""
-    response = cached.response
+    """A hit's own log values, from its entry's answer (`ChatCall` reads it the same way)."""
+    stored = StoredAnswer.read(cached.response)
     return HitCall(
         messages=messages,
         request_key=key,
-        response_text=response.get("text", ""),
-        response_model=response.get("model"),
-        finish_reason=response.get("finish_reason"),
-        tool_calls=response.get("tool_calls") or None,
-        usage=Usage(**response.get("usage", {})),
+        response_text=stored.text,
+        response_model=stored.model,
+        finish_reason=stored.finish_reason,
+        tool_calls=stored.tool_calls,
+        usage=stored.usage,
         cost_saved_usd=cached.cost_usd,
     )
