@@ -18,7 +18,7 @@ from core.cache_key import cache_key, key_components
 from core.clock import Clock, iso, iso_after
 from core.errors import RequestFailed
 from core.failures import BadResponse, describe_failure
-from core.params import ChatRequest
+from core.params import ChatRequest, RequestParams
 from core.prices import price_of
 from core.results import CallOptions, ChatResult
 from core.settings import Profile, Settings
@@ -33,6 +33,21 @@ Write = Callable[[sqlite3.Connection], None]
 """A write of the log (and cache), made in the caller's transaction."""
 _EXCERPT = 160
 _log = logging.getLogger("tunedeck.call")
+
+
+def cache_eligible(settings: Settings, options: CallOptions, params: RequestParams) -> bool:
+    """Whether a request's answer goes to the cache (and a hit of it may answer it): the
+    cache is on, the call does not turn it off, and the request is deterministic or
+    non-deterministic answers are cached too."""
+    if not settings.cache.enabled or options.cache == "off":
+        return False
+    return params.deterministic or options.cache_nondeterministic or settings.cache.nondeterministic
+
+
+def reads_cache(settings: Settings, options: CallOptions, params: RequestParams) -> bool:
+    """Whether a request is answered from the cache when a live entry has its key (rather
+    than sent, its answer then cached: `options.cache == "refresh"`)."""
+    return options.cache == "use" and cache_eligible(settings, options, params)
 
 
 class ChatCall:
@@ -56,15 +71,7 @@ class ChatCall:
         self.profile_name, self.profile, self.secrets = profile_name, profile, secrets
         self.request, self.options = request, options
         self.key = cache_key(profile.base_url, request)
-        self.eligible = (
-            settings.cache.enabled
-            and options.cache != "off"
-            and (
-                request.params.deterministic
-                or options.cache_nondeterministic
-                or settings.cache.nondeterministic
-            )
-        )
+        self.eligible = cache_eligible(settings, options, request.params)
         self.call_id = 0
         self.attempts = 0
         self.answer = Answer(options.on_text)
@@ -79,7 +86,7 @@ class ChatCall:
     def from_cache(self) -> ChatResult | None:
         """The cached answer, logged as a cache hit (its finished row, inserted at once);
         None when the call must be sent."""
-        if not self.eligible or self.options.cache != "use":
+        if not reads_cache(self.settings, self.options, self.request.params):
             return None
         entry = self.store.cache.lookup(self.key, iso(self.clock()))
         if entry is None:

@@ -12,6 +12,7 @@ from decimal import Decimal
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from core.call import reads_cache
 from core.clock import iso
 from core.errors import RequestFailed
 from core.evals.cachehits import Conversation, RunCache
@@ -115,12 +116,8 @@ class CaseWork:
     def answered_through_cache(self, case: Case, repeat: int) -> bool:
         """Whether this repeat's answer is read from (and put in) the cache, and scoring it
         calls no judge: what the cache alone can answer again."""
-        return (
-            repeat == 0
-            and self.cache == "use"
-            and self.client.settings.cache.enabled
-            and not needs_judge(case)
-        )
+        options = self.call_options(repeat)
+        return reads_cache(self.client.settings, options, self.params) and not needs_judge(case)
 
     async def scored(
         self, case: Case, repeat: int, answer: ChatResult, finished_at: str | None = None
