@@ -33,10 +33,17 @@ b) A page of runs: pagedown in the runs table (the first suite's runs), 30 times
 c) A run's results: enter on a run (its 200 results, keyset-paged from SQL), to the results on
    screen: the first frame of the view that draws rows of its table (a frame drawn right after
    rows went in may not draw them yet); then pagedown through them (10 keys), each to its
-   frame. Five runs, after a first one on its own: the first opening builds the view, the
-   console keeps it for the next ones (tui/widgets/regressions/reuse.py).
+   frame. Five runs, after a first one on its own: the first opening finds the view built
+   ahead (tui/widgets/regressions/ahead.py), and the console keeps it for the next ones
+   (tui/widgets/regressions/reuse.py).
 d) A diff: `c` on a run (compared with its model's pinned baseline: 200 paired cases), to the
    summary and cases on screen (likewise). Five runs, after a first one on its own.
+e) The first opening of each view (enter, then `c`, on another run) in fresh consoles: with
+   the views built ahead (waited for), and built on the key (the build ahead off: a user
+   faster than it). And, in fresh consoles (the garbage collector paused at start, then
+   frozen, as the launcher does), the event loop's longest stall while the views are built
+   ahead (from its first step to the last; polled every ~1 ms): what a key typed then waits
+   for, beyond its own handling.
 Wall times grow with the load of a shared machine; the CPU time of this process from the key
 to the frame grows much less, and is given beside them. The load average is printed.
 """
@@ -45,6 +52,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import os
 import sys
 import tempfile
@@ -78,6 +86,7 @@ from tui.app import TunedeckApp
 from tui.engine import Engine
 from tui.screens.prebuild import is_built
 from tui.widgets.paging import PagedTable
+from tui.widgets.regressions.ahead import ViewsAhead
 
 SIZE = (120, 36)
 PANE_MS = 100.0
@@ -100,6 +109,7 @@ class RegressionsProbe(Probe):
         ("tui.widgets.regressions.results", "ResultTable", "_apply_slide", "results slide"),
         ("tui.widgets.regressions.diff", "RunDiffScreen", "_show", "diff"),
         ("tui.widgets.regressions.cases", "DiffCaseTable", "_show_window", "diff rows"),
+        ("tui.widgets.regressions.ahead", "ViewsAhead", "_advance", "views step"),
     )
 
     def install(self) -> None:
@@ -169,12 +179,31 @@ def prepared(folder: Path, runs: int, suites: int, keep: bool) -> Path:
     return home
 
 
-def make_app(home: Path, probe: Probe, *, prebuild: bool = True) -> TunedeckApp:
+def make_app(
+    home: Path,
+    probe: Probe,
+    *,
+    prebuild: bool = True,
+    views_ahead: bool = True,
+    collector_paused: bool = False,
+) -> TunedeckApp:
     """A console on the database in `home`, its store opened first (as the pane tests do);
-    without `prebuild`, the Regressions pane is not built ahead."""
+    without `prebuild`, the Regressions pane is not built ahead; without `views_ahead`, nor
+    are its views; `collector_paused`: the garbage collector off until the first frame, then
+    its start-up objects frozen, as the launcher and the app do (else a full collection may
+    fall in what is measured: ~0.3-0.5 s here)."""
+    ViewsAhead.ENABLED = views_ahead
     engine = Engine(load_settings(home))
     engine.store  # noqa: B018 - open it here: workers must not race to open it
-    app = TunedeckApp(engine, clock=lambda: NOW, warm_up=False, cursor_blink=False)
+    if collector_paused:
+        gc.disable()
+    app = TunedeckApp(
+        engine,
+        clock=lambda: NOW,
+        warm_up=False,
+        cursor_blink=False,
+        collector_paused=collector_paused,
+    )
     app.animation_level = "none"
     if not prebuild:
         app.PREBUILT_PANES = tuple(p for p in app.PREBUILT_PANES if p != "regressions")
@@ -202,7 +231,19 @@ async def started(pilot: Pilot[None], *, prebuilt: bool) -> None:
         await poll(lambda: is_built(app, "regressions"), 60.0)
         await settle(pilot)
         await poll(lambda: app._screen_stacks["regressions"][0].rendered_ahead, 60.0)
+        await views_built(app)
     await wait_started(pilot, prebuilt=True)
+
+
+async def views_built(app: TunedeckApp) -> None:
+    """Wait for the Regressions pane's views built ahead (if they are)."""
+    from tui.screens.regressions import RegressionsScreen
+
+    await poll(lambda: "regressions" in app._screen_stacks, 60.0)
+    pane = app._screen_stacks["regressions"][0]
+    assert isinstance(pane, RegressionsScreen)
+    if ViewsAhead.ENABLED:
+        await poll(lambda: pane.views_ahead.done, 60.0)
 
 
 async def open_once(home: Path, probe: RegressionsProbe, prebuilt: bool) -> dict[str, float]:
@@ -381,17 +422,115 @@ async def views(
         add(results, f"{title} {shown} in the view", opened[f"{kept} shown"])
         add(results, f"{title} {shown} on screen (frame)", opened[f"{kept} on screen"], PANE_MS)
         add(results, f"{title}   CPU time to that frame", opened[f"{kept} cpu"], PANE_MS)
-        first_open = f"{title}   the first opening (builds the view): on screen"
+        first_open = f"{title}   the first opening (built ahead): on screen"
         add(results, first_open, opened[f"{first} on screen"], PANE_MS)
         if mark == "results rows":
             add(results, f"{title} pagedown, to the frame showing it", pages.keys, PANE_MS)
             add(results, f"{title}   CPU time to the pagedown's frame", pages.cpu, PANE_MS)
 
 
+# -- e) the views' first opening, and building them ahead ------------------------------------
+
+
+async def first_openings(
+    home: Path, probe: RegressionsProbe, results: Results, samples: int
+) -> None:
+    """Each view's first opening in fresh consoles, built ahead and built on the key."""
+    for ahead in (True, False):
+        opened: dict[str, list[float]] = {}
+        for sample in range(samples):
+            app = make_app(home, probe, views_ahead=ahead)
+            async with app.run_test(size=SIZE) as pilot:
+                await started(pilot, prebuilt=True)
+                await first_opening(pilot, probe, 2 + sample, opened)
+            app.engine.close()
+        how = "built ahead" if ahead else "built on the key"
+        for _, mark, _, _ in VIEWS:
+            title = f"e) first opening of the view ({how}): {mark}"
+            add(results, f"{title} on screen (frame)", opened[f"{mark} on screen"], PANE_MS)
+            add(results, f"{title}   CPU time to that frame", opened[f"{mark} cpu"], PANE_MS)
+    ViewsAhead.ENABLED = True
+
+
+async def first_opening(
+    pilot: Pilot[None], probe: RegressionsProbe, row: int, into: dict[str, list[float]]
+) -> None:
+    """Open the pane, then each view once, on the run at `row`."""
+    from tui.widgets.regressions.runs import RunTable
+
+    app = pilot.app
+    post_key(app, "alt+4")
+    await settle(pilot)
+    pane = app.screen
+    runs = pane.query_one(RunTable)
+    runs.focus()
+    runs.move_cursor(row=row)
+    for key, mark, marks, table in VIEWS:
+        await settle(pilot)
+        for stage, value in (await open_view(pilot, probe, key, marks, table)).items():
+            into.setdefault(f"{mark} {stage}", []).append(value)
+        await settle(pilot)
+        post_key(app, "escape")
+        await poll(lambda: app.screen is pane)
+
+
+async def building_ahead(
+    home: Path, probe: RegressionsProbe, results: Results, samples: int
+) -> None:
+    """The event loop's longest stall while the views are built ahead, in fresh consoles
+    (wall, and the event-loop thread's CPU time), and the longest step."""
+    walls: list[float] = []
+    cpus: list[float] = []
+    spans: list[float] = []
+    for _ in range(samples):
+        app = make_app(home, probe, collector_paused=True)
+        async with app.run_test(size=SIZE):
+            steps = probe.count("views step")
+            during = await stalls_while_building(app, probe)
+            walls.append(max(wall for wall, _ in during))
+            cpus.append(max(cpu for _, cpu in during))
+            spans.append(max(probe.spans["views step"][steps:]))
+        app.engine.close()
+    title = "e) building the views ahead:"
+    add(results, f"{title} longest event-loop stall (wall)", walls, 50.0)
+    add(results, f"{title}   its event-loop thread's CPU", cpus, 50.0)
+    add(results, f"{title}   the longest step's own call", spans)
+
+
+async def stalls_while_building(
+    app: TunedeckApp, probe: RegressionsProbe
+) -> list[tuple[float, float]]:
+    """The stalls (wall, CPU ms) from the first step of the views' build to its end."""
+    from tui.screens.regressions import RegressionsScreen
+
+    steps = probe.count("views step")
+    gaps = await stalls_until(lambda: "regressions" in app._screen_stacks)
+    pane = app._screen_stacks["regressions"][0]
+    assert isinstance(pane, RegressionsScreen)
+    gaps += await stalls_until(lambda: pane.views_ahead.done)
+    first = probe.marks["views step"][steps] - probe.spans["views step"][steps] / 1e3
+    return [(wall, cpu) for at, wall, cpu in gaps if at >= first]
+
+
+async def stalls_until(done: Any) -> list[tuple[float, float, float]]:
+    """Poll the event loop every ~1 ms until `done()`: each poll's start, and how much longer
+    than asked it took, in wall and in this thread's CPU ms."""
+    gaps: list[tuple[float, float, float]] = []
+    deadline = time.perf_counter() + 60.0
+    while not done():
+        if time.perf_counter() > deadline:
+            raise TimeoutError("the views were never built")
+        begun, used = time.perf_counter(), time.thread_time()
+        await asyncio.sleep(0.001)
+        wall = max(0.0, ms(time.perf_counter() - begun) - 1.0)
+        gaps.append((begun, wall, ms(time.thread_time() - used)))
+    return gaps
+
+
 async def measure_app(
     home: Path, probe: RegressionsProbe, results: Results, opens: int, presses: int
 ) -> None:
-    """Parts a to d on one database."""
+    """Parts a to e on one database."""
     await opening(home, probe, results, opens)
     app = make_app(home, probe)
     async with app.run_test(size=SIZE) as pilot:
@@ -401,6 +540,8 @@ async def measure_app(
         await runs_paging(pilot, probe, results, presses)
         await views(pilot, probe, results, opens)
     app.engine.close()
+    await first_openings(home, probe, results, max(2, opens - 2))
+    await building_ahead(home, probe, results, opens)
 
 
 def main() -> None:

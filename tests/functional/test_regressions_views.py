@@ -1,12 +1,20 @@
 """The Regressions pane's views (a run's results, a diff) are kept once built and shown again:
 shown again, a view shows its new run or comparison from the start, nothing left of the last
-one (filter, cursor, answers), and, laid out already, it is pushed with its rows in.
+one (filter, cursor, answers), and, laid out already, it is pushed with its rows in. They are
+built ahead, in a pause of the user, once the pane shows its runs: the first opening finds
+them, and shows the run or comparison asked for in them, never what they held. Their tables
+(and the pane's runs) render one-line cells straight, into the lines DataTable would make.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
 from textual.screen import Screen
-from textual.widgets import Label
+from textual.widgets import DataTable, Label
 
 from storage.evals import EvalStore
 from tests.functional.test_regressions_pane import (
@@ -22,10 +30,22 @@ from tests.functional.test_regressions_pane import (
     utc,  # noqa: F401  # autouse: local days are UTC days
 )
 from tui.app import TunedeckApp
+from tui.screens.regressions import RegressionsScreen
 from tui.widgets.paging import PagedTable
+from tui.widgets.regressions.ahead import ViewsAhead
 from tui.widgets.regressions.cases import DiffCaseTable
-from tui.widgets.regressions.diff import RunDiffScreen
-from tui.widgets.regressions.results import ResultTable, RunResultsScreen
+from tui.widgets.regressions.columns import FlexTable
+from tui.widgets.regressions.diff import DIFF_VIEW, RunDiffScreen
+from tui.widgets.regressions.results import RESULTS_VIEW, ResultTable, RunResultsScreen
+from tui.widgets.regressions.runs import RunTable
+
+
+@pytest.fixture
+def built_on_the_key(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The views are not built ahead: the first opening builds them (a user faster than
+    the build ahead)."""
+    monkeypatch.setattr(ViewsAhead, "ENABLED", False)
+    yield
 
 
 def watch_pushes(app: TunedeckApp, into: list[tuple[str, int]]) -> None:
@@ -39,6 +59,7 @@ def watch_pushes(app: TunedeckApp, into: list[tuple[str, int]]) -> None:
     app.screen_change_signal.subscribe(app, pushed, immediate=True)
 
 
+@pytest.mark.usefixtures("built_on_the_key")
 async def test_a_run_s_results_shown_again_start_over_with_the_new_run(home: object) -> None:
     app, pushed_rows = build_app(), list[tuple[str, int]]()
     async with app.run_test(size=SIZE) as pilot:
@@ -74,6 +95,7 @@ async def test_a_run_s_results_shown_again_start_over_with_the_new_run(home: obj
     assert ("RunResultsScreen", 0) in pushed_rows
 
 
+@pytest.mark.usefixtures("built_on_the_key")
 async def test_a_diff_shown_again_shows_every_case_of_the_new_comparison(home: object) -> None:
     app, pushed_rows = build_app(), list[tuple[str, int]]()
     async with app.run_test(size=SIZE) as pilot:
@@ -125,4 +147,145 @@ async def test_a_diff_of_a_run_deleted_meanwhile_says_so_and_opens_nothing(home:
         await settle(pilot)
         assert app.screen is screen
         assert "run #6 is gone" in notes_of(app)
+    app.engine.close()
+
+
+# -- built ahead -----------------------------------------------------------------------------
+
+
+def watch_shown(app: TunedeckApp, into: list[tuple[str, object, list[str]]]) -> None:
+    """Note, as each view is pushed, what it shows: its run (or runs) and its table's rows."""
+
+    def pushed(screen: Screen[object]) -> None:
+        if isinstance(screen, RunResultsScreen):
+            run = screen.run.id if screen.run else None
+            into.append(("results", run, [r.case_id for r in screen.table.window.rows]))
+        elif isinstance(screen, RunDiffScreen):
+            rows = [line.case_id for line in screen.query_one(DiffCaseTable).window.rows]
+            into.append(("diff", (screen.a_id, screen.b_id), rows))
+
+    app.screen_change_signal.subscribe(app, pushed, immediate=True)
+
+
+async def views_built(pilot: Pilot[None], screen: RegressionsScreen) -> None:
+    """Wait (on the app's own timers) until the pane's views are built ahead."""
+    for _ in range(200):
+        if screen.views_ahead.done:
+            return
+        await pilot.pause(0.05)
+    raise AssertionError("the views were never built ahead")
+
+
+async def test_the_views_are_built_ahead_and_open_on_the_run_asked_for(home: object) -> None:
+    app, shown = build_app(), list[tuple[str, object, list[str]]]()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_pane(pilot)
+        watch_shown(app, shown)
+        await views_built(pilot, screen)
+        results = app.get_screen(RESULTS_VIEW, RunResultsScreen)
+        diff = app.get_screen(DIFF_VIEW, RunDiffScreen)
+        for view in (results, diff):  # mounted and laid out, off every screen stack
+            assert view.is_mounted and view.size == app.size
+            assert all(view not in stack for stack in app._screen_stacks.values())
+        assert results.run is None and not results.table.window.rows
+        assert diff.diff is None and not diff.query_one(DiffCaseTable).row_count
+
+        await choose_suite(pilot, screen, "qa-capitals")
+        await highlight_run(pilot, screen, 4)  # fails c-oslo and c-tokyo
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen is results
+        assert [row.run_id for row in results.table.window.rows] == [4] * len(CAPITALS)
+        # Filled before it was pushed: its rows are rendered ahead once it is on show.
+        assert results.table.warmed and not results.table.warm_when_shown
+        assert "run #4 ft:gpt-4o-mini:acme::v2" in text_of(results.query_one("#results-heading"))
+        assert "c-berlin" in text_of(results.query_one("#result-text"))
+        await pilot.press("x")  # its failures
+        await settle(pilot)
+        assert [row.case_id for row in results.table.window.rows] == ["c-oslo", "c-tokyo"]
+        await pilot.press("escape")
+        await settle(pilot)
+
+        await pilot.press("c")  # run 4 against the suite's pinned run 3
+        await settle(pilot)
+        assert app.screen is diff
+        assert diff.diff is not None and diff.diff.comparison.broke == ("c-oslo", "c-tokyo")
+        assert "2 broke, 1 fixed of 8" in text_of(diff.query_one("#diff-summary"))
+        assert "B #4 ft:gpt-4o-mini:acme::v2 · c-berlin" in text_of(diff.query_one("#side-b-text"))
+    app.engine.close()
+    # Each view was pushed once, with the run asked for and its rows in: never empty, nothing
+    # of another run.
+    assert shown == [
+        ("results", 4, sorted(CAPITALS)),
+        ("diff", (3, 4), sorted(CAPITALS)),
+    ]
+
+
+@pytest.mark.usefixtures("built_on_the_key")
+async def test_a_view_opened_before_it_is_built_ahead_replaces_the_one_being_built(
+    home: object,
+) -> None:
+    app = build_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_pane(pilot)
+        ahead = screen.views_ahead
+        ahead._advance(ahead._pending[0])  # the results view made, mounting: not ready yet
+        being_built = ahead._pending[0].view
+        assert being_built is not None and not app.is_screen_installed(RESULTS_VIEW)
+        await choose_suite(pilot, screen, "qa-capitals")
+        await highlight_run(pilot, screen, 6)
+        await pilot.press("enter")
+        await settle(pilot)
+        opened = app.screen
+        assert isinstance(opened, RunResultsScreen) and opened is not being_built
+        assert [row.run_id for row in opened.table.window.rows] == [6] * len(CAPITALS)
+        await pilot.press("escape")
+        await settle(pilot)
+
+        ahead._step()  # the next step finds the view opened: the one being built goes
+        await settle(pilot)
+        assert app.get_screen(RESULTS_VIEW) is opened
+        assert not being_built.is_attached
+        assert [build.name for build in ahead._pending] == [DIFF_VIEW]
+    app.engine.close()
+
+
+# -- cells rendered straight -----------------------------------------------------------------
+
+
+def cells_as_datatable_renders_them(table: FlexTable[Any]) -> list[tuple[int, int, bool, bool]]:
+    """The cells of `table` (each with and without the cursor, and hovered) whose lines differ
+    from DataTable's own rendering; every one must be rendered the same."""
+    differ = []
+    for row in range(table.row_count):
+        style = table._get_row_style(row, table.rich_style)
+        for column, spec in enumerate(table.ordered_columns):
+            width = spec.get_render_width(table)
+            for cursor, hover in ((False, False), (True, False), (False, True)):
+                table._cell_render_cache.clear()
+                ours = table._render_cell(row, column, style, width, cursor, hover)
+                table._cell_render_cache.clear()
+                theirs = DataTable._render_cell(table, row, column, style, width, cursor, hover)
+                if ours != theirs:
+                    differ.append((row, column, cursor, hover))
+    return differ
+
+
+@pytest.mark.parametrize("size", [SIZE, (80, 24)])
+async def test_the_tables_render_their_cells_as_a_datatable_does(
+    home: object, size: tuple[int, int]
+) -> None:
+    app = build_app()
+    async with app.run_test(size=size) as pilot:
+        screen = await open_pane(pilot)
+        await choose_suite(pilot, screen, "qa-capitals")
+        runs = screen.query_one(RunTable)
+        assert runs.row_count and not cells_as_datatable_renders_them(runs)
+        await highlight_run(pilot, screen, 6)  # its hostile answer, inert
+        await pilot.press("enter")
+        await settle(pilot)
+        assert not cells_as_datatable_renders_them(app.screen.query_one(ResultTable))
+        await pilot.press("escape", "c")  # run 6 against the pinned run 3: flips in colour
+        await settle(pilot)
+        assert not cells_as_datatable_renders_them(app.screen.query_one(DiffCaseTable))
     app.engine.close()

@@ -1,4 +1,5 @@
-"""Snapshots of the Regressions pane (120x36 and 80x24) and of the diff of two runs."""
+"""Snapshots of the Regressions pane (120x36 and 80x24) and of the diff of two runs (its view
+built ahead, as the console does in a pause of the user: waited for before any key)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,15 @@ async def settle(pilot: Pilot[None]) -> None:
         await pilot.pause()
 
 
+async def views_built(pilot: Pilot[Any], screen: RegressionsScreen) -> None:
+    """Wait (on the app's own timers) until the pane's views are built ahead."""
+    for _ in range(200):
+        if screen.views_ahead.done:
+            return
+        await pilot.pause(0.05)
+    raise AssertionError("the views were never built ahead")
+
+
 def on_capitals(*keys: str, run: int | None = None) -> Callable[[Pilot[None]], Awaitable[None]]:
     """Open the `qa-capitals` suite, put the cursor on run `run` if given, then press `keys`."""
 
@@ -32,6 +42,7 @@ def on_capitals(*keys: str, run: int | None = None) -> Callable[[Pilot[None]], A
         await settle(pilot)
         screen = pilot.app.screen
         assert isinstance(screen, RegressionsScreen)
+        await views_built(pilot, screen)
         suites = screen.query_one(SuiteTable)
         suites.focus()
         suites.move_cursor(row=[suite.name for suite in suites.suites].index("qa-capitals"))

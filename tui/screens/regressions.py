@@ -20,6 +20,7 @@ from tui.dialogs.confirm import ConfirmDialog
 from tui.screens.base import PaneScreen
 from tui.text import inert
 from tui.widgets.paging import PagedTable
+from tui.widgets.regressions.ahead import ViewsAhead
 from tui.widgets.regressions.chart import PassRateChart
 from tui.widgets.regressions.diff import compare_and_show, open_diff_view
 from tui.widgets.regressions.launch import RunLauncher
@@ -66,6 +67,7 @@ class RegressionsScreen(PaneScreen):
         self._select_timer: Timer | None = None
         self._wanted: str | None = None  # a suite to show once it is listed
         self.launcher = RunLauncher(self)
+        self.views_ahead = ViewsAhead(self, lambda: self.evals)
 
     @property
     def evals(self) -> EvalStore:
@@ -93,6 +95,7 @@ class RegressionsScreen(PaneScreen):
         self.runs.read_evals = lambda: self.evals
         self.query_one("#runs-empty").display = False
         self._show_hint()
+        self.views_ahead.start()  # a results view and a diff view, built in idle time
 
     def on_screen_resume(self) -> None:
         self.read_if_changed()  # the first time, and when runs were recorded meanwhile

@@ -34,6 +34,7 @@ class DiffCaseTable(FlexTable[CaseLine]):
 
     COLUMNS = COLUMNS
     RIGHT = frozenset({"a_score", "b_score"})
+    WARM_OFF_SCREEN = False  # filled before its view is pushed
     FLEX_MAX = 40  # wider, the statuses would sit far from their case
 
     def __init__(self, *, id: str | None = None) -> None:  # noqa: A002

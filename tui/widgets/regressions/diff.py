@@ -59,17 +59,19 @@ class RunDiffScreen(KeptScreen, RegressionsView):
         Binding("o", "focus_outputs", "Outputs"),
     ]
 
-    def __init__(self, diff: RunDiff) -> None:
+    def __init__(self, diff: RunDiff | None) -> None:
         """`diff`: the comparison, read already (`compare_and_show`, in a worker of the
-        pane): the view opens with it."""
+        pane): the view opens with it. None builds the view empty, ahead of its first
+        opening (see `ahead`), to show a comparison with `show_diff`."""
         super().__init__()
         with suppress(NoActiveAppError):
             # Textual sets them at the screen's first Resize, after its first frame, and
             # restyles the whole screen then (~20 ms).
             self.add_class(*self._breakpoint_classes(self.app.size))
         self.diff = diff
-        """The comparison on show."""
-        self.a_id, self.b_id = diff.a.id, diff.b.id
+        """The comparison on show (None: none yet)."""
+        self.a_id: int | None = diff.a.id if diff else None
+        self.b_id: int | None = diff.b.id if diff else None
         self.regressions_only = False
 
     def _breakpoint_classes(self, size: Size) -> set[str]:
@@ -87,7 +89,8 @@ class RunDiffScreen(KeptScreen, RegressionsView):
         yield SteadyFooter()
 
     def on_mount(self) -> None:
-        self._show(self.diff)
+        if self.diff is not None:
+            self._show(self.diff)
 
     def show_diff(self, diff: RunDiff) -> None:
         """Show another comparison, as a new view would (this one is kept: see `diff_view`)."""
@@ -102,6 +105,8 @@ class RunDiffScreen(KeptScreen, RegressionsView):
         self.query_one(DiffCaseTable).focus()
 
     def _show_lines(self) -> None:
+        if self.diff is None:
+            return
         lines = self.diff.regressions() if self.regressions_only else self.diff.lines
         self.query_one(DiffCaseTable).show_lines(lines)
         self._show_hint(len(lines))
@@ -128,6 +133,8 @@ class RunDiffScreen(KeptScreen, RegressionsView):
 
     def show_case(self, line: CaseLine) -> None:
         """Show both runs' answers to the case, with the scorers' reasons."""
+        if self.diff is None:
+            return
         a, b = self.diff.a, self.diff.b
         self.query_one(SideBySide).show(
             describe_results(f"A #{a.id} {inert(a.model)} · {inert(line.case_id)}", line.results_a),

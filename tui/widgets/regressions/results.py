@@ -61,11 +61,13 @@ class ResultTable(FlexTable[RecordedResult]):
 
     COLUMNS = COLUMNS
     RIGHT = frozenset({"repeat", "score", "latency", "cost"})
+    WARM_OFF_SCREEN = False  # filled before its view is pushed
 
-    def __init__(self, read_evals: Callable[[], EvalStore], run_id: int) -> None:
+    def __init__(self, read_evals: Callable[[], EvalStore], run_id: int | None) -> None:
         super().__init__(id="result-table")
         self.read_evals = read_evals
         self.run_id = run_id
+        """The run listed (None: none yet, the view is built ahead)."""
         self.status: str | None = None
         """Only the results with this status (None: every result)."""
         self._first: FirstPage | None = None
@@ -107,6 +109,8 @@ class ResultTable(FlexTable[RecordedResult]):
     def read_page(
         self, direction: Direction | None, anchor: RecordedResult | None
     ) -> list[RecordedResult]:
+        if self.run_id is None:
+            return []
         evals, size = self.read_evals(), self.window.page_size
         where = (anchor.case_id, anchor.repeat_index) if anchor is not None else None
         if direction == "before":
@@ -124,17 +128,20 @@ class RunResultsScreen(KeptScreen, RegressionsView):
         Binding("o", "focus_answer", "Answer"),
     ]
 
-    def __init__(self, read_evals: Callable[[], EvalStore], run: EvalRun) -> None:
+    def __init__(self, read_evals: Callable[[], EvalStore], run: EvalRun | None) -> None:
+        """`run`: the run to list; None builds the view empty, ahead of its first opening
+        (see `ahead`), to show a run with `show_run`."""
         super().__init__()
         self.read_evals = read_evals
         self.run = run
 
     def compose(self) -> ComposeResult:
+        run = self.run
         yield Header(show_clock=False, icon="≡")
         with Vertical(id="results-pane"):
-            yield Static(heading(self.run), id="results-heading")
+            yield Static(heading(run) if run else "", id="results-heading")
             yield Label("every result", id="results-hint")
-            yield ResultTable(self.read_evals, self.run.id)
+            yield ResultTable(self.read_evals, run.id if run else None)
             with VerticalScroll(id="result-detail"):
                 yield Static("", id="result-text")
         yield SteadyFooter()
@@ -145,6 +152,8 @@ class RunResultsScreen(KeptScreen, RegressionsView):
         return self.query_one(ResultTable)
 
     def on_mount(self) -> None:
+        if self.run is None:
+            return  # built ahead: `show_run` fills it
         self.table.restart()
         self.table.focus()
         self.load_run()
@@ -164,6 +173,8 @@ class RunResultsScreen(KeptScreen, RegressionsView):
     @work(thread=True, exclusive=True, group="results-run", exit_on_error=False)
     def load_run(self) -> None:
         """Read the run again: its summary so far while it runs (thread worker)."""
+        if self.run is None:
+            return
         evals = self.read_evals()
         run = evals.run(self.run.id)
         progress = evals.progress(self.run.id) if run and run.summary is None else None

@@ -16,6 +16,8 @@ from textual import events
 from textual.app import App
 from textual.screen import Screen
 
+from tui.widgets.regressions.columns import FlexTable
+
 View = TypeVar("View", bound=Screen[Any])
 
 
@@ -33,6 +35,9 @@ class KeptScreen(Screen[None]):
         if self._styled_at == changes:
             event.refresh_styles = False
         self._styled_at = changes
+        for table in self.query(FlexTable):
+            if table.warm_when_shown:  # filled before the view was pushed: after its frame
+                self.call_after_refresh(table.warm_ahead)
 
 
 def free_view(app: App[Any], name: str, kind: type[View]) -> View | None:
