@@ -174,8 +174,12 @@ class TunedeckApp(App[None]):
         else:
             self._settle_collector()
 
-    def on_key(self, event: events.Key) -> None:
-        self.last_key_at = time.monotonic()
+    async def on_event(self, event: events.Event) -> None:
+        # Every key, here before it is forwarded: a key a text field takes never reaches
+        # `on_key`, and typing is what streamed repaints and work built ahead wait for.
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            self.last_key_at = time.monotonic()
+        await super().on_event(event)
 
     def watch_profile_name(self) -> None:
         self.refresh_status()

@@ -103,3 +103,20 @@ async def test_the_launcher_pauses_the_collector_and_the_app_resumes_it(home: Pa
     finally:
         gc.unfreeze()
         gc.enable()
+
+
+async def test_keys_a_text_field_takes_count_as_typing(home: Path) -> None:
+    """Work that waits for a pause in typing (streamed repaints, views built ahead) sees the
+    keys the prompt editor consumes, which never reach the app's own key handler."""
+    from tui.widgets.prompt.editor import PromptEditor
+
+    app = TunedeckApp(Engine(load_settings()), warm_up=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        editor = app.screen.query_one(PromptEditor)
+        editor.focus()
+        await pilot.pause()
+        before = app.last_key_at
+        await pilot.press("h", "i")
+        assert editor.text.endswith("hi")  # the editor took them
+        assert app.last_key_at > before

@@ -3,7 +3,7 @@
 A view opened the first time composes, mounts and styles its widgets, lays itself out and
 renders every widget while the user waits (~210-250 ms to its first frame at 10,000 runs,
 against ~90-120 ms for a view shown once before). Once the pane has shown its runs (on
-screen, or rendered ahead off screen) and the user has not pressed a key for `QUIET`
+screen, or rendered ahead off screen) and the user has not pressed a key for `prebuild.QUIET`
 seconds, each view is built empty, off every screen stack, in steps of the event loop that
 each take at most ~35 ms (measured: tests/bench/bench_regressions_pane.py, part e), so a key
 pressed meanwhile waits at most that long: make and mount it (its widgets mount in their own
@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, ClassVar
 from textual.geometry import Region
 from textual.widget import Widget
 
+from tui.screens import prebuild
 from tui.widgets.regressions.diff import DIFF_VIEW, RunDiffScreen
 from tui.widgets.regressions.results import RESULTS_VIEW, RunResultsScreen
 from tui.widgets.regressions.reuse import KeptScreen
@@ -33,8 +34,6 @@ if TYPE_CHECKING:
     from storage.evals import EvalStore
     from tui.screens.regressions import RegressionsScreen
 
-QUIET = 0.5
-"""Seconds without a key before a step."""
 DELAY = 0.3
 """Seconds between two checks while the pane or the user is busy."""
 GAP = 0.02
@@ -99,8 +98,8 @@ class ViewsAhead:
         paused."""
         pane = self.pane
         shown = pane.is_current or pane.rendered_ahead
-        typed_at: float = getattr(pane.app, "last_key_at", 0.0)
-        return shown and pane.runs.loaded and time.monotonic() - typed_at >= QUIET
+        typed = time.monotonic() - pane.deck.last_key_at < prebuild.QUIET
+        return shown and pane.runs.loaded and not typed
 
     def _advance(self, build: _Build) -> None:
         """The next step of `build`: make and mount the view; once it is mounted, lay it out
