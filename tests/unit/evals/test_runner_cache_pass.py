@@ -368,3 +368,25 @@ def test_hits_whose_results_cannot_be_recorded_are_not_logged_either(
     assert (store.calls.count(), entry_hits(store)) == (calls, hits)
     ids = evals.record_cache_hits(run_id, replace(batch, calls=batch.calls[::2]), results[::2])
     assert ids == [calls + 1, calls + 2] and store.calls.count() == calls + 2
+
+
+def test_a_cached_rerun_computes_each_cases_key_once(
+    settings: Settings, store: Store, fake: FakeOpenAI, tmp_path: Path, monkeypatch: Any
+) -> None:
+    """The estimate and the cache pass look the same cases up: one key each."""
+    from core.cache_key import RequestKeys
+
+    suite = numbered_suite(tmp_path, 7)
+    run(settings, store, suite)
+    sent = len(fake.chat_requests)
+    hashed: list[str] = []
+    key = RequestKeys.key
+
+    def counted(self: RequestKeys, messages: Any) -> str:
+        hashed.append(messages[-1]["content"])
+        return key(self, messages)
+
+    monkeypatch.setattr(RequestKeys, "key", counted)
+    run(settings, store, suite)
+    assert len(fake.chat_requests) == sent  # all from the cache
+    assert sorted(hashed) == sorted(f"question {i}" for i in range(7))
