@@ -18,7 +18,6 @@ from storage.eval_records import (
     RunSummary,
     StoredSuite,
     SuiteListing,
-    UnknownRun,
 )
 from storage.eval_rows import (
     RESULT_COLUMNS,
@@ -38,6 +37,7 @@ class EvalHistory:
     """Reads `eval_suites`, `eval_runs` and `eval_results`."""
 
     def __init__(self, store: Store) -> None:
+        """`store`: the open database."""
         self._store = store
 
     # -- suites ---------------------------------------------------------------------------
@@ -212,12 +212,6 @@ class EvalHistory:
     def _first_run(self, sql: str, args: list[Any]) -> EvalRun | None:
         runs = self._runs(sql, args)
         return runs[0] if runs else None
-
-    def _required_run(self, run_id: int) -> EvalRun:
-        found = self.run(run_id)
-        if found is None:
-            raise UnknownRun(f"no evaluation run has id {run_id}")
-        return found
 
 
 def _equals(**values: Any) -> tuple[list[str], list[Any]]:

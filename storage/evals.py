@@ -279,6 +279,12 @@ class EvalStore(EvalHistory):
         with self._store.write() as db:
             return db.conn.execute("DELETE FROM eval_runs WHERE id = ?", [run_id]).rowcount > 0
 
+    def _required_run(self, run_id: int) -> EvalRun:
+        found = self.run(run_id)
+        if found is None:
+            raise UnknownRun(f"no evaluation run has id {run_id}")
+        return found
+
 
 def _insert_results(conn: sqlite3.Connection, run_id: int, values: list[list[Any]]) -> None:
     """Insert results (`result_values` each) of a running run, inside a write transaction

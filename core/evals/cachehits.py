@@ -30,8 +30,8 @@ if TYPE_CHECKING:
 
 _FREE = Decimal(0)
 
-Conversation = tuple[str, list[dict[str, Any]]]
-"""A case's id and its request's API messages (`CaseWork.api_messages`)."""
+CaseMessages = tuple[str, list[dict[str, Any]]]
+"""A case's id and its request's API messages (`CaseWork.case_messages`)."""
 
 
 @dataclass(frozen=True)
@@ -62,30 +62,31 @@ class RunCache:
 
     def key(self, case_id: str, messages: list[dict[str, Any]]) -> str:
         """The cache key of the request of case `case_id`, whose API messages are
-        `messages` (they are the same whenever a run asks for the same case)."""
+        `messages`: computed the first time only (a case's messages are the same whenever a
+        run asks for it), then `messages` are not read."""
         known = self._known.get(case_id)
         if known is None:
             known = self._known[case_id] = self.keys.key(messages)
         return known
 
-    def in_cache(self, conversations: Sequence[Conversation]) -> list[bool]:
-        """Whether each conversation has a live entry now (what `look_up` would answer).
+    def in_cache(self, cases: Sequence[CaseMessages]) -> list[bool]:
+        """Whether each case's request has a live entry now (what `look_up` would answer).
         Reads only the keys."""
-        keys = [self.key(*conversation) for conversation in conversations]
+        keys = [self.key(*case) for case in cases]
         live = self.client.store.cache.live_keys(keys, iso(self.client.clock()))
         return [key in live for key in keys]
 
-    def look_up(self, conversations: Sequence[Conversation]) -> CacheLookup:
-        """Answer each conversation from the cache if a live entry has it. Reads only; one
+    def look_up(self, cases: Sequence[CaseMessages]) -> CacheLookup:
+        """Answer each case's request from the cache if a live entry has it. Reads only; one
         query per 500 distinct requests."""
         began = time.perf_counter()
         now = iso(self.client.clock())
-        keys = [self.key(*conversation) for conversation in conversations]
+        keys = [self.key(*case) for case in cases]
         found = self.client.store.cache.live_responses(keys, now)
         latency = (time.perf_counter() - began) * 1000 / max(len(keys), 1)
         answers: list[ChatResult | None] = []
         calls: list[HitCall] = []
-        for (_, messages), key in zip(conversations, keys, strict=True):
+        for (_, messages), key in zip(cases, keys, strict=True):
             cached = found.get(key)
             if cached is None:
                 answers.append(None)

@@ -65,7 +65,7 @@ def cases_to_send(work: CaseWork, pairs: list[Pair]) -> tuple[list[Case], int]:
     candidates = [index for index, pair in enumerate(pairs) if work.answered_through_cache(*pair)]
     if not candidates:
         return [case for case, _ in pairs], 0
-    live = work.run_cache.in_cache([work.conversation(pairs[index][0]) for index in candidates])
+    live = work.run_cache.in_cache([work.case_messages(pairs[index][0]) for index in candidates])
     cached = {index for index, hit in zip(candidates, live, strict=True) if hit}
     return [case for index, (case, _) in enumerate(pairs) if index not in cached], len(cached)
 
@@ -74,7 +74,7 @@ async def _answer_chunk(
     work: CaseWork, cache: RunCache, evals: EvalStore, run_id: int, chunk: list[Pair]
 ) -> list[CaseResult]:
     """Look a chunk up, score its hits and commit them with their log rows."""
-    found = cache.look_up([work.conversation(case) for case, _ in chunk])
+    found = cache.look_up([work.case_messages(case) for case, _ in chunk])
     if not found.hits.calls:
         return []
     at = found.hits.at

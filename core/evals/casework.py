@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from core.call import reads_cache
 from core.clock import iso
 from core.errors import RequestFailed
-from core.evals.cachehits import Conversation, RunCache
+from core.evals.cachehits import CaseMessages, RunCache
 from core.evals.scorers import Output
 from core.evals.scoring import CaseScore, score_case
 from core.evals.suite import Case, Suite
@@ -100,7 +100,7 @@ class CaseWork:
         """The messages of `request(case)` as the API, the cache key and the log take them."""
         return [message.as_api() for message in self.suite.messages_for(case)]
 
-    def conversation(self, case: Case) -> Conversation:
+    def case_messages(self, case: Case) -> CaseMessages:
         """What `run_cache` looks `case` up by: its id and `api_messages(case)`."""
         return case.id, self.api_messages(case)
 

@@ -345,7 +345,7 @@ def test_hits_whose_results_cannot_be_recorded_are_not_logged_either(
     async def look_up(client: ChatClient) -> tuple[Any, list[CaseResult]]:
         work = _case_work(client, suite, RunOptions(model=MODEL), "fake")
         found = RunCache(client, "fake", MODEL, work.params).look_up(
-            [work.conversation(case) for case in suite.cases]
+            [work.case_messages(case) for case in suite.cases]
         )
         answers = [answer for answer in found.answers if answer is not None]
         scored = [await work.scored(c, 0, a) for c, a in zip(suite.cases, answers, strict=True)]
