@@ -35,6 +35,18 @@ def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, tiktoken_cache
     return home
 
 
+@pytest.fixture(autouse=True)
+def views_ahead_only_when_marked(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Regressions pane builds its views ahead on wall-clock timers: only in the tests
+    marked `views_ahead`, so that no other test's course depends on the machine's speed."""
+    if request.node.get_closest_marker("views_ahead") is None:
+        from tui.widgets.regressions.ahead import ViewsAhead
+
+        monkeypatch.setattr(ViewsAhead, "ENABLED", False)
+
+
 @pytest.fixture
 def home(isolated_env: Path) -> Path:
     """The test's data directory (TUNEDECK_HOME)."""

@@ -37,7 +37,9 @@ c) A run's results: enter on a run (its 200 results, keyset-paged from SQL), to 
    ahead (tui/widgets/regressions/ahead.py), and the console keeps it for the next ones
    (tui/widgets/regressions/reuse.py).
 d) A diff: `c` on a run (compared with its model's pinned baseline: 200 paired cases), to the
-   summary and cases on screen (likewise). Five runs, after a first one on its own.
+   summary and cases on screen (likewise); the highlighted case's two answers come in after
+   that frame (tui/widgets/regressions/diff.py): to the frame that shows them. Five runs,
+   after a first one on its own.
 e) The first opening of each view (enter, then `c`, on another run) in fresh consoles: with
    the views built ahead (waited for), and built on the key (the build ahead off: a user
    faster than it). And, in fresh consoles (the garbage collector paused at start, then
@@ -108,6 +110,7 @@ class RegressionsProbe(Probe):
         ("tui.widgets.regressions.results", "ResultTable", "_show_window", "results rows"),
         ("tui.widgets.regressions.results", "ResultTable", "_apply_slide", "results slide"),
         ("tui.widgets.regressions.diff", "RunDiffScreen", "_show", "diff"),
+        ("tui.widgets.regressions.diff", "RunDiffScreen", "_show_due_outputs", "diff answers"),
         ("tui.widgets.regressions.cases", "DiffCaseTable", "_show_window", "diff rows"),
         ("tui.widgets.regressions.ahead", "ViewsAhead", "_advance", "views step"),
     )
@@ -354,13 +357,20 @@ async def runs_paging(
 
 
 async def open_view(
-    pilot: Pilot[None], probe: RegressionsProbe, key: str, marks: tuple[str, ...], table: str
+    pilot: Pilot[None],
+    probe: RegressionsProbe,
+    key: str,
+    marks: tuple[str, ...],
+    table: str,
+    later: str | None = None,
 ) -> dict[str, float]:
     """Press `key` on the highlighted run: ms to the view's first frame, to every one of
     `marks` shown, to the first frame after the last that drew the rows of the view's table
-    (of class `table`), and the CPU ms to that frame."""
+    (of class `table`), and the CPU ms to that frame; and to the frame after `later` (what
+    the view shows after that frame), if given."""
     app = pilot.app
-    first, seen = app.screen, {mark: probe.count(mark) for mark in marks}
+    first = app.screen
+    seen = {mark: probe.count(mark) for mark in (*marks, *([later] if later else []))}
     cpu = time.process_time()
     begun = post_key(app, key)
     await poll(lambda: app.screen is not first)
@@ -368,20 +378,25 @@ async def open_view(
     view_frame = await probe.frame_after(begun, view)
     shown = max([await probe.shown(mark, seen[mark]) for mark in marks])
     shown_frame = await probe.painted_frame(table, shown, view)
-    return {
+    figures = {
         "frame": ms(view_frame - begun),
         "shown": ms(shown - begun),
         "on screen": ms(shown_frame - begun),
         "cpu": probe.cpu_ms(cpu, shown_frame),
     }
+    if later:
+        then = await probe.frame_after(await probe.shown(later, seen[later]), view)
+        figures["later on screen"] = ms(then - begun)
+    return figures
 
 
 VIEWS = (
-    ("enter", "results rows", ("results rows",), "ResultTable"),
-    ("c", "diff", ("diff", "diff rows"), "DiffCaseTable"),  # its summary, and its cases
+    ("enter", "results rows", ("results rows",), "ResultTable", None),
+    # its summary and cases; the highlighted case's answers after that frame
+    ("c", "diff", ("diff", "diff rows"), "DiffCaseTable", "diff answers"),
 )
 """Each view: the key that opens it, its name in the figures, what it shows once read, the
-class of its table."""
+class of its table, what it shows after that first frame."""
 
 
 async def views(
@@ -400,10 +415,10 @@ async def views(
         await settle(pilot)
         runs.focus()
         runs.move_cursor(row=1 + sample)
-        for key, mark, marks, table in VIEWS:
+        for key, mark, marks, table, later in VIEWS:
             await settle(pilot)
             which = "first" if sample == 0 else "kept"
-            for stage, value in (await open_view(pilot, probe, key, marks, table)).items():
+            for stage, value in (await open_view(pilot, probe, key, marks, table, later)).items():
                 opened.setdefault(f"{which} {mark} {stage}", []).append(value)
             await settle(pilot)
             if mark == "results rows":
@@ -424,6 +439,9 @@ async def views(
         add(results, f"{title}   CPU time to that frame", opened[f"{kept} cpu"], PANE_MS)
         first_open = f"{title}   the first opening (built ahead): on screen"
         add(results, first_open, opened[f"{first} on screen"], PANE_MS)
+        if mark == "diff":
+            then = f"{title} the highlighted case's answers on screen (the frame after)"
+            add(results, then, opened[f"{kept} later on screen"])
         if mark == "results rows":
             add(results, f"{title} pagedown, to the frame showing it", pages.keys, PANE_MS)
             add(results, f"{title}   CPU time to the pagedown's frame", pages.cpu, PANE_MS)
@@ -445,10 +463,13 @@ async def first_openings(
                 await first_opening(pilot, probe, 2 + sample, opened)
             app.engine.close()
         how = "built ahead" if ahead else "built on the key"
-        for _, mark, _, _ in VIEWS:
+        for _, mark, _, _, later in VIEWS:
             title = f"e) first opening of the view ({how}): {mark}"
             add(results, f"{title} on screen (frame)", opened[f"{mark} on screen"], PANE_MS)
             add(results, f"{title}   CPU time to that frame", opened[f"{mark} cpu"], PANE_MS)
+            if later:
+                then = f"{title} answers on screen (the frame after)"
+                add(results, then, opened[f"{mark} later on screen"])
     ViewsAhead.ENABLED = True
 
 
@@ -465,9 +486,9 @@ async def first_opening(
     runs = pane.query_one(RunTable)
     runs.focus()
     runs.move_cursor(row=row)
-    for key, mark, marks, table in VIEWS:
+    for key, mark, marks, table, later in VIEWS:
         await settle(pilot)
-        for stage, value in (await open_view(pilot, probe, key, marks, table)).items():
+        for stage, value in (await open_view(pilot, probe, key, marks, table, later)).items():
             into.setdefault(f"{mark} {stage}", []).append(value)
         await settle(pilot)
         post_key(app, "escape")

@@ -8,11 +8,9 @@ them, and shows the run or comparison asked for in them, never what they held. T
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from textual.pilot import Pilot
 from textual.screen import Screen
 from textual.widgets import DataTable, Label
 
@@ -29,23 +27,14 @@ from tests.functional.test_regressions_pane import (
     text_of,
     utc,  # noqa: F401  # autouse: local days are UTC days
 )
+from tests.support.views_ahead import views_built
 from tui.app import TunedeckApp
-from tui.screens.regressions import RegressionsScreen
 from tui.widgets.paging import PagedTable
-from tui.widgets.regressions.ahead import ViewsAhead
 from tui.widgets.regressions.cases import DiffCaseTable
 from tui.widgets.regressions.columns import FlexTable
 from tui.widgets.regressions.diff import DIFF_VIEW, RunDiffScreen
 from tui.widgets.regressions.results import RESULTS_VIEW, ResultTable, RunResultsScreen
 from tui.widgets.regressions.runs import RunTable
-
-
-@pytest.fixture
-def built_on_the_key(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """The views are not built ahead: the first opening builds them (a user faster than
-    the build ahead)."""
-    monkeypatch.setattr(ViewsAhead, "ENABLED", False)
-    yield
 
 
 def watch_pushes(app: TunedeckApp, into: list[tuple[str, int]]) -> None:
@@ -59,7 +48,6 @@ def watch_pushes(app: TunedeckApp, into: list[tuple[str, int]]) -> None:
     app.screen_change_signal.subscribe(app, pushed, immediate=True)
 
 
-@pytest.mark.usefixtures("built_on_the_key")
 async def test_a_run_s_results_shown_again_start_over_with_the_new_run(home: object) -> None:
     app, pushed_rows = build_app(), list[tuple[str, int]]()
     async with app.run_test(size=SIZE) as pilot:
@@ -95,7 +83,54 @@ async def test_a_run_s_results_shown_again_start_over_with_the_new_run(home: obj
     assert ("RunResultsScreen", 0) in pushed_rows
 
 
-@pytest.mark.usefixtures("built_on_the_key")
+def watch_diff_pushes(app: TunedeckApp, into: list[tuple[str, str, str]]) -> None:
+    """Note, as each diff view is pushed, its summary and its two answers."""
+
+    def pushed(screen: Screen[object]) -> None:
+        if isinstance(screen, RunDiffScreen):
+            texts = [text_of(screen.query_one(f"#{name}")) for name in DIFF_TEXTS]
+            into.append((texts[0], texts[1], texts[2]))
+
+    app.screen_change_signal.subscribe(app, pushed, immediate=True)
+
+
+DIFF_TEXTS = ("diff-summary", "side-a-text", "side-b-text")
+
+
+@pytest.mark.views_ahead
+@pytest.mark.parametrize("kept", [False, True])
+async def test_a_diff_s_answers_come_after_its_first_frame_never_the_last_one_s(
+    home: object, kept: bool
+) -> None:
+    app, pushed = build_app(), list[tuple[str, str, str]]()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_pane(pilot)
+        await choose_suite(pilot, screen, "qa-capitals")
+        await views_built(pilot, screen)  # the first `c` finds the diff view built ahead
+        if kept:  # a first diff, whose answers the kept view shows when it is hidden
+            await highlight_run(pilot, screen, 6)
+            await pilot.press("c")
+            await settle(pilot)
+            assert "c-berlin" in text_of(app.screen.query_one("#side-a-text"))
+            await pilot.press("escape")
+            await settle(pilot)
+        watch_diff_pushes(app, pushed)
+        await highlight_run(pilot, screen, 4)
+        await pilot.press("c")
+        await settle(pilot)
+        view = app.screen
+        assert isinstance(view, RunDiffScreen) and view.is_current
+        summary, side_a, side_b = pushed[-1]
+        assert "B #4 ft:gpt-4o-mini:acme::v2" in summary  # pushed with its summary
+        assert not side_a.strip() and not side_b.strip()  # its answers come a frame later
+        assert "A #3 gpt-4o-mini · c-berlin" in text_of(view.query_one("#side-a-text"))
+        assert "B #4 ft:gpt-4o-mini:acme::v2 · c-berlin" in text_of(view.query_one("#side-b-text"))
+        await pilot.press("down")  # the answers follow the cursor again
+        await settle(pilot)
+        assert "A #3 gpt-4o-mini · c-cairo" in text_of(view.query_one("#side-a-text"))
+    app.engine.close()
+
+
 async def test_a_diff_shown_again_shows_every_case_of_the_new_comparison(home: object) -> None:
     app, pushed_rows = build_app(), list[tuple[str, int]]()
     async with app.run_test(size=SIZE) as pilot:
@@ -167,15 +202,7 @@ def watch_shown(app: TunedeckApp, into: list[tuple[str, object, list[str]]]) -> 
     app.screen_change_signal.subscribe(app, pushed, immediate=True)
 
 
-async def views_built(pilot: Pilot[None], screen: RegressionsScreen) -> None:
-    """Wait (on the app's own timers) until the pane's views are built ahead."""
-    for _ in range(200):
-        if screen.views_ahead.done:
-            return
-        await pilot.pause(0.05)
-    raise AssertionError("the views were never built ahead")
-
-
+@pytest.mark.views_ahead
 async def test_the_views_are_built_ahead_and_open_on_the_run_asked_for(home: object) -> None:
     app, shown = build_app(), list[tuple[str, object, list[str]]]()
     async with app.run_test(size=SIZE) as pilot:
@@ -221,7 +248,6 @@ async def test_the_views_are_built_ahead_and_open_on_the_run_asked_for(home: obj
     ]
 
 
-@pytest.mark.usefixtures("built_on_the_key")
 async def test_a_view_opened_before_it_is_built_ahead_replaces_the_one_being_built(
     home: object,
 ) -> None:

@@ -6,10 +6,12 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import pytest
 from textual.pilot import Pilot
 
 from tests.snapshots.conftest import NOW
 from tests.support.eval_seed import seed_evals
+from tests.support.views_ahead import views_built
 from tui.app import TunedeckApp
 from tui.screens.regressions import RegressionsScreen
 from tui.widgets.regressions.runs import RunTable
@@ -19,20 +21,14 @@ SnapCompare = Callable[..., bool]
 MakeApp = Callable[..., TunedeckApp]
 
 
+pytestmark = pytest.mark.views_ahead  # each view opens as a user finds it: built ahead
+
+
 async def settle(pilot: Pilot[None]) -> None:
     """Wait for every read and for what its result starts."""
     for _ in range(3):
         await pilot.app.workers.wait_for_complete()
         await pilot.pause()
-
-
-async def views_built(pilot: Pilot[Any], screen: RegressionsScreen) -> None:
-    """Wait (on the app's own timers) until the pane's views are built ahead."""
-    for _ in range(200):
-        if screen.views_ahead.done:
-            return
-        await pilot.pause(0.05)
-    raise AssertionError("the views were never built ahead")
 
 
 def on_capitals(*keys: str, run: int | None = None) -> Callable[[Pilot[None]], Awaitable[None]]:

@@ -6,10 +6,12 @@ from __future__ import annotations
 from typing import ClassVar, TypeGuard
 
 from rich.console import Console, JustifyMethod
+from rich.padding import Padding
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual import events
+from textual.widgets._data_table import _EMPTY_TEXT
 from textual.widgets.data_table import DuplicateKey, RowKey
 from textual.widgets.data_table import Row as TableRow
 
@@ -146,9 +148,24 @@ class FlexTable(PagedTable[Row]):
             self.cursor_background_priority == "css",
         )
         pre_style = base_style + Style.from_meta({"row": row, "column": column}) + component_style
-        space = Segment(" " * pad, _NULL)
-        line = [space, *_text_line(cell, inner, self.app.console), space]
+        if cell.plain:
+            space = Segment(" " * pad, _NULL)
+            line = [space, *_text_line(cell, inner, self.app.console), space]
+        else:
+            line = self._empty_line(width)
         return [list(Segment.apply_style(line, pre_style, post_style))]
+
+    def _empty_line(self, width: int) -> list[Segment]:
+        """An empty cell, as DataTable renders it (its text, whatever its style, replaced by
+        one empty text), rendered once per width."""
+        key = (width, self.cell_padding)
+        line = _EMPTY_LINES.get(key)
+        if line is None:
+            options = self.app.console_options.update_dimensions(width, 1)
+            padded = Padding(_EMPTY_TEXT, (0, self.cell_padding))
+            line = self.app.console.render_lines(padded, options.update(no_wrap=True))[0]
+            _EMPTY_LINES[key] = line
+        return line
 
     def _fitting_width(self) -> int:
         fixed = sum(width for _, _, width in self.COLUMNS)
@@ -158,6 +175,8 @@ class FlexTable(PagedTable[Row]):
 
 
 _NULL = Style.null()
+_EMPTY_LINES: dict[tuple[int, int], list[Segment]] = {}
+"""Empty cells rendered by Rich, by width and padding."""
 TEXT_JUSTIFY = frozenset({"default", "left", "right"})
 
 
@@ -165,7 +184,7 @@ def _plain_line(cell: object) -> TypeGuard[Text]:
     """Whether `cell` is text on one line, without tabs, justified as `TEXT_JUSTIFY` says."""
     return (
         isinstance(cell, Text)
-        and bool(cell.plain)  # an empty one renders an empty segment more: left to Rich
+        # an empty one (of any style) DataTable renders as one empty text: `_empty_line`
         and "\n" not in cell.plain
         and "\t" not in cell.plain
         and (cell.justify or "default") in TEXT_JUSTIFY

@@ -74,20 +74,23 @@ def read_diff(evals: EvalStore, a_id: int, b_id: int) -> RunDiff:
     if a is None or b is None:
         missing = [f"#{run_id}" for run_id, run in ((a_id, a), (b_id, b)) if run is None]
         raise RunGone(f"run {' and '.join(missing)} is gone")
-    results = evals.paired_results(a.id, b.id)
-    pairs = _by_case_id(results)
+    pairs = _by_case_id(evals.paired_results(a.id, b.id))
     report = report_of_results(
         b,
         Baseline(a, f"run {a.id}"),
         [result for pair in pairs for result in pair.b],
         [result for pair in pairs for result in pair.a],
     )
-    return diff_runs(a, report, results)
+    return _diff(a, report, pairs)
 
 
 def diff_runs(a: EvalRun, report: RunReport, results: PairedResults) -> RunDiff:
     """The diff of `report` (run B against baseline A) with the two runs' `results`."""
-    pairs = _by_case_id(results)
+    return _diff(a, report, _by_case_id(results))
+
+
+def _diff(a: EvalRun, report: RunReport, pairs: list[CasePair]) -> RunDiff:
+    """`diff_runs` with the results' pairs by case id."""
     comparison = report.comparison
     broke, fixed = set(comparison.broke), set(comparison.fixed)
     lines = [_line(pair, broke, fixed) for pair in pairs]

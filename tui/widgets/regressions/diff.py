@@ -9,7 +9,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
@@ -73,6 +73,8 @@ class RunDiffScreen(KeptScreen, RegressionsView):
         self.a_id: int | None = diff.a.id if diff else None
         self.b_id: int | None = diff.b.id if diff else None
         self.regressions_only = False
+        self._outputs_due = False
+        """The highlighted case's answers are to be shown after the view's next frame."""
 
     def _breakpoint_classes(self, size: Size) -> set[str]:
         """The classes of this screen's breakpoints at `size`, as its first Resize sets them."""
@@ -101,8 +103,23 @@ class RunDiffScreen(KeptScreen, RegressionsView):
     def _show(self, diff: RunDiff) -> None:
         self.diff = diff
         self.query_one("#diff-summary", Static).update(summary(diff))
+        # The answers come a frame after the summary and cases: rendering them, and showing
+        # them again as the table's rows go in, would hold back that first frame (~5-10 ms).
+        self._outputs_due = True
+        self.query_one(SideBySide).clear()  # not the last comparison's, meanwhile
+        if self.is_current:
+            self.call_after_refresh(self._show_due_outputs)
         self._show_lines()
         self.query_one(DiffCaseTable).focus()
+
+    def on_screen_resume(self, event: events.ScreenResume) -> None:
+        if self._outputs_due:  # after the frame of the view now on show (see `_show`)
+            self.call_after_refresh(self._show_due_outputs)
+
+    def _show_due_outputs(self) -> None:
+        if self._outputs_due:
+            self._outputs_due = False
+            self._case_highlighted()
 
     def _show_lines(self) -> None:
         if self.diff is None:
@@ -111,7 +128,7 @@ class RunDiffScreen(KeptScreen, RegressionsView):
         self.query_one(DiffCaseTable).show_lines(lines)
         self._show_hint(len(lines))
         if not lines:
-            self.query_one(SideBySide).show(Text(""), Text(""))
+            self.query_one(SideBySide).clear()
         else:  # the first case's answers, now if the table is laid out already (see cases.py)
             self._case_highlighted()
 
@@ -133,12 +150,16 @@ class RunDiffScreen(KeptScreen, RegressionsView):
 
     def show_case(self, line: CaseLine) -> None:
         """Show both runs' answers to the case, with the scorers' reasons."""
-        if self.diff is None:
-            return
+        if self.diff is None or self._outputs_due:
+            return  # due after the view's frame: the case under the cursor then
+        sides = self.query_one(SideBySide)
+        if sides.case is line:
+            return  # shown already (the cursor's highlight and the table's rows both ask)
         a, b = self.diff.a, self.diff.b
-        self.query_one(SideBySide).show(
+        sides.show(
             describe_results(f"A #{a.id} {inert(a.model)} · {inert(line.case_id)}", line.results_a),
             describe_results(f"B #{b.id} {inert(b.model)} · {inert(line.case_id)}", line.results_b),
+            line,
         )
 
     def action_toggle_regressions(self) -> None:

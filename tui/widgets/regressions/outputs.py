@@ -88,13 +88,24 @@ class SideBySide(Horizontal):
     SideBySide > VerticalScroll:focus-within { border: round $accent; }
     """
 
+    shown = False
+    """Whether either side shows something."""
+    case: object = None
+    """What the sides describe, as the caller of `show` named it (None: nothing named)."""
+
     def compose(self) -> ComposeResult:
         for side in ("a", "b"):
             with VerticalScroll(id=f"side-{side}"):
                 yield Static("", id=f"side-{side}-text")
 
-    def show(self, left: Text, right: Text) -> None:
-        """Show two descriptions (see `describe_results`)."""
+    def show(self, left: Text, right: Text, case: object = None) -> None:
+        """Show two descriptions (see `describe_results`) of `case`."""
+        self.shown, self.case = bool(left or right), case
         for side, text in (("a", left), ("b", right)):
             self.query_one(f"#side-{side}-text", Static).update(text)
             self.query_one(f"#side-{side}", VerticalScroll).scroll_home(animate=False)
+
+    def clear(self) -> None:
+        """Show nothing (at no cost when nothing is shown)."""
+        if self.shown:
+            self.show(Text(""), Text(""))
