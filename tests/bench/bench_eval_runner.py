@@ -18,6 +18,8 @@ would not. Each round uses a new data directory (an empty database and cache):
   `AsyncOpenAI.chat.completions.create` by the same number of workers, nothing else (no
   cache, no log, no scoring), on aiohttp as the client sends them: the floor the runner sits
   on; and the same on httpx2, the SDK's default transport, for reference;
+- the server's CPU during the bare SDK run (from /proc), to set the SDK's and the server's
+  CPU against what the machine's cores give in 1.10 x the ideal wall time;
 - client baseline, in the same round: the same requests through `ChatClient.acomplete` (cache
   lookup and fill, the request log) by the same number of workers, in a data directory of
   its own, without the runner (no scoring, no results): what the client adds to the SDK, and
@@ -61,6 +63,15 @@ def start_server(latency: float) -> tuple[subprocess.Popen[str], str]:
     process = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
     assert process.stdout is not None
     return process, process.stdout.readline().strip()
+
+
+def process_cpu(pid: int) -> float | None:
+    """CPU seconds (user + system) a process has used so far, from /proc (None elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def write_suite(folder: Path, cases: int) -> Path:
@@ -216,13 +227,18 @@ def main() -> None:
     sdks: list[tuple[float, float]] = []
     httpx_sdks: list[tuple[float, float]] = []
     clients: list[tuple[float, float]] = []
+    server_cpus: list[float] = []  # the server's CPU seconds during each bare SDK run
     try:
         suite_path = write_suite(Path(tempfile.mkdtemp(prefix="tunedeck-bench-suite-")), cases)
         timed_run(fresh_home(url), write_suite(Path(tempfile.mkdtemp()), 50), 8, False)  # warm
         for number in range(1, rounds + 1):
             home = fresh_home(url)
             os.environ["TUNEDECK_HOME"] = str(home)
+            before = process_cpu(server.pid)
             sdks.append(timed_sdk(url, cases, args.concurrency, aiohttp=True))
+            after = process_cpu(server.pid)
+            if before is not None and after is not None:
+                server_cpus.append(after - before)
             httpx_sdks.append(timed_sdk(url, cases, args.concurrency, aiohttp=False))
             clients.append(timed_client(url, cases, args.concurrency))
             firsts.append(timed_run(home, suite_path, args.concurrency, args.profile))
@@ -239,6 +255,8 @@ def main() -> None:
         server.terminate()
         server.wait(10)
     report(cases, args.concurrency, args.latency, ideal, firsts, reruns, sdks, clients)
+    if server_cpus:
+        report_cpu_budget(ideal, _median(sdks, 1), statistics.median(server_cpus))
     httpx_sdk = _median(httpx_sdks, 0)
     print(
         f"bare SDK on httpx2 (the SDK's default transport): median {httpx_sdk:.2f} s ="
@@ -283,6 +301,18 @@ def report(
         f"CPU per case:   first run {first_cpu * per_case:.2f} ms, cached re-run"
         f" {rerun_cpu * per_case:.3f} ms, client {client_cpu * per_case:.2f} ms,"
         f" bare SDK {sdk_cpu * per_case:.2f} ms"
+    )
+
+
+def report_cpu_budget(ideal: float, sdk_cpu: float, server_cpu: float) -> None:
+    """Whether this machine has the CPU for the aim at all: the bare SDK's and the server's
+    CPU seconds against what its cores give in 1.10 x the ideal wall time."""
+    cores = os.cpu_count() or 1
+    budget = 1.10 * ideal * cores
+    print(
+        f"CPU budget:     bare SDK {sdk_cpu:.2f} s + server {server_cpu:.2f} s ="
+        f" {sdk_cpu + server_cpu:.2f} core-seconds; {cores} cores x 1.10 x ideal ="
+        f" {budget:.2f} core-seconds"
     )
 
 
