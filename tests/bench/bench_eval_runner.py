@@ -25,6 +25,10 @@ would not. Each round uses a new data directory (an empty database and cache):
   its own, without the runner (no scoring, no results): what the client adds to the SDK, and
   the runner to the client.
 
+Before each run the collector is settled as `tunedeck eval run` settles it
+(tui/cli/heap.py), for the rest of the process: the baselines measured after the first run
+run with it too.
+
 Medians of the rounds are reported with every value; the machine is shared, so compare ratios
 measured in one invocation rather than absolute times across invocations.
 """
@@ -109,12 +113,15 @@ def timed_run(home: Path, suite_path: Path, concurrency: int, profile: bool) -> 
     from core.evals.runner import RunOptions, run_suite
     from core.settings import load_settings
     from storage.store import Store
+    from tui.cli import heap
 
     settings = load_settings(home)
     store = Store.open(settings.database_path)
     client = ChatClient(settings, store)
     suite = load_suite(suite_path)
     options = RunOptions(model="gpt-4o-mini", concurrency=concurrency)
+    heap.own_process()  # as `tunedeck eval run` settles its collector before the run
+    heap.settle_for_long_work()
     profiler = cProfile.Profile() if profile else None
     try:
         began, cpu = time.perf_counter(), time.process_time()

@@ -14,13 +14,14 @@ import xml.etree.ElementTree as ET
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from core.settings import Settings
 from tests.conftest import TEST_KEY
 from tests.support.fake_openai import FakeOpenAI, Reply
-from tui.cli import run
+from tui.cli import heap, run
 
 MODEL = "gpt-4o-mini"
 
@@ -530,3 +531,34 @@ def test_resuming_a_run_that_a_live_process_runs_is_refused(
     wait_until(lambda: len(fake.chat_requests) == 3)
     code, _, err = cli(capsys, "eval", "resume", "1")
     assert code == 2 and "run 1 is being run by process" in err
+
+
+# -- the collector during a run ----------------------------------------------------------------
+class RecordingCollector:
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    def freeze(self) -> None:
+        self.calls.append("freeze")
+
+    def get_threshold(self) -> tuple[int, int, int]:
+        return (700, 10, 10)
+
+    def set_threshold(self, *values: Any) -> None:
+        self.calls.append(f"threshold {values}")
+
+
+@pytest.fixture
+def collector(monkeypatch: pytest.MonkeyPatch) -> RecordingCollector:
+    """The command's own process (tui/cli/heap.py), its collector recorded, not changed."""
+    recording = RecordingCollector()
+    monkeypatch.setattr(heap, "_owned", True)
+    monkeypatch.setattr(heap, "gc", recording)
+    return recording
+
+
+def test_eval_run_settles_the_collector_before_the_run(
+    collector: RecordingCollector, settings: Settings, tmp_path: Path
+) -> None:
+    assert run(["eval", "run", str(echo_suite(tmp_path, 3)), "-m", MODEL, "--json"]) == 0
+    assert collector.calls == ["freeze", f"threshold {(heap.YOUNG_COLLECTION_EVERY, 10, 10)}"]

@@ -12,6 +12,9 @@ from collections.abc import Sequence
 
 def main() -> None:
     """Console-script entry point."""
+    from tui.cli.heap import own_process
+
+    own_process()
     sys.exit(launch_console() if len(sys.argv) == 1 else run())
 
 

@@ -311,6 +311,9 @@ def _announcer(model: str, quiet: bool) -> Any:
 def _run_until_done(coroutine: Coroutine[Any, Any, RunOutcome], bar: ProgressBar) -> RunOutcome:
     """Run the coroutine; when it stops early (Ctrl-C, a budget refusal) say how to resume the
     run, which the runner has marked interrupted."""
+    from tui.cli.heap import settle_for_long_work
+
+    settle_for_long_work()
     try:
         return asyncio.run(coroutine)
     except (KeyboardInterrupt, TunedeckError) as stopped:
