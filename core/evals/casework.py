@@ -76,6 +76,7 @@ class CaseWork:
     cache: CacheMode
     judge_model: str
     spending: Spending = field(default_factory=Spending)
+    _case_messages: dict[str, CaseMessages] = field(default_factory=dict, init=False, repr=False)
 
     async def run(self, case: Case, repeat: int) -> CaseResult:
         """Answer and score one repeat of `case`; request failures become `error` results."""
@@ -101,8 +102,12 @@ class CaseWork:
         return [message.as_api() for message in self.suite.messages_for(case)]
 
     def case_messages(self, case: Case) -> CaseMessages:
-        """What `run_cache` looks `case` up by: its id and `api_messages(case)`."""
-        return case.id, self.api_messages(case)
+        """What `run_cache` looks `case` up by: its id and `api_messages(case)` (made the
+        first time only: the estimate and the cache pass both ask)."""
+        known = self._case_messages.get(case.id)
+        if known is None:
+            known = self._case_messages[case.id] = (case.id, self.api_messages(case))
+        return known
 
     @cached_property
     def run_cache(self) -> RunCache:
@@ -116,8 +121,16 @@ class CaseWork:
     def answered_through_cache(self, case: Case, repeat: int) -> bool:
         """Whether this repeat's answer is read from (and put in) the cache, and scoring it
         calls no judge: what the cache alone can answer again."""
-        options = self.call_options(repeat)
-        return reads_cache(self.client.settings, options, self.params) and not needs_judge(case)
+        reads = self._first_repeat_reads_cache if repeat == 0 else self._later_repeats_read_cache
+        return reads and not needs_judge(case)
+
+    @cached_property
+    def _first_repeat_reads_cache(self) -> bool:
+        return reads_cache(self.client.settings, self.call_options(0), self.params)
+
+    @cached_property
+    def _later_repeats_read_cache(self) -> bool:
+        return reads_cache(self.client.settings, self.call_options(1), self.params)
 
     async def scored(
         self, case: Case, repeat: int, answer: ChatResult, finished_at: str | None = None
