@@ -41,6 +41,7 @@ import cProfile
 import json
 import os
 import pstats
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -151,6 +152,61 @@ def timed_reruns(
     return statistics.median(w for w, _ in timed), statistics.median(c for _, c in timed)
 
 
+def timed_floor(home: Path, suite_path: Path) -> float:
+    """Wall seconds of the least any cached re-run must do, on a copy of the round's database
+    (its last run's results deleted first): each case's cache key (`RequestKeys.key`, as the
+    runner hashes it), its entry's answer read (a query per 500 keys) and decoded, a
+    one-line check of the answer, and a result row inserted and the entry's hit counted for
+    each, committed in one transaction. No log rows, no records, no scoring machinery: the
+    floor under any design of the runner, for the re-run's aim."""
+    from core.cache_key import RequestKeys
+    from core.evals.loader import load_suite
+    from core.settings import load_settings
+    from storage.eval_rows import RESULT_COLUMNS
+
+    settings = load_settings(home)
+    copy = home / "floor.db"
+    with sqlite3.connect(settings.database_path) as source, sqlite3.connect(copy) as target:
+        source.backup(target)
+    suite = load_suite(suite_path)
+    _, profile = settings.resolve_profile(None)
+    db = sqlite3.connect(copy, isolation_level=None)
+    try:
+        run_id = db.execute("SELECT max(id) FROM eval_runs").fetchone()[0]
+        db.execute("DELETE FROM eval_results WHERE run_id = ?", [run_id])
+        marks = ", ".join("?" for _ in range(len(RESULT_COLUMNS.split(",")) + 1))
+        insert = f"INSERT INTO eval_results (run_id, {RESULT_COLUMNS}) VALUES ({marks})"
+        began = time.perf_counter()
+        keys = RequestKeys(profile.base_url, "gpt-4o-mini", suite.params)
+        wanted = [
+            keys.key([message.as_api() for message in suite.messages_for(case)])
+            for case in suite.cases
+        ]
+        answers: dict[str, str] = {}
+        for first in range(0, len(wanted), 500):
+            chunk = wanted[first : first + 500]
+            query = "SELECT key, response_json FROM cache_entries WHERE key IN (%s)"
+            for key, text in db.execute(query % ", ".join("?" * len(chunk)), chunk):
+                answers[key] = json.loads(text)["text"]
+        assert len(answers) == len(suite.cases), "the floor's keys missed the cache"
+        now, rows, hits = "2026-01-01T00:00:00Z", [], []
+        counted = "hits = hits + 1, last_hit_at = ?"
+        for case, key in zip(suite.cases, wanted, strict=True):
+            passed = "echo" in answers[key].lower()
+            scores = json.dumps([{"type": "icontains", "passed": passed, "score": 1.0}])
+            row = (run_id, case.id, 0, "pass" if passed else "fail", float(passed), 0, "[]")
+            rows.append((*row, answers[key], scores, None, 0.1, 0.0, 5, 5, 1, None, now))
+            hits.append((now, key))
+        db.execute("BEGIN IMMEDIATE")
+        db.executemany(insert, rows)
+        db.executemany(f"UPDATE cache_entries SET {counted} WHERE key = ?", hits)
+        db.execute("COMMIT")
+        return time.perf_counter() - began
+    finally:
+        db.close()
+        copy.unlink()
+
+
 def timed_sdk(url: str, cases: int, concurrency: int, aiohttp: bool) -> tuple[float, float]:
     """Wall and CPU seconds of the same requests through a bare AsyncOpenAI client, on
     aiohttp (as the client sends them: core/async_sdks.py) or on httpx2 (the SDK's default)."""
@@ -234,6 +290,7 @@ def main() -> None:
     sdks: list[tuple[float, float]] = []
     httpx_sdks: list[tuple[float, float]] = []
     clients: list[tuple[float, float]] = []
+    floors: list[float] = []
     server_cpus: list[float] = []  # the server's CPU seconds during each bare SDK run
     try:
         suite_path = write_suite(Path(tempfile.mkdtemp(prefix="tunedeck-bench-suite-")), cases)
@@ -250,18 +307,20 @@ def main() -> None:
             clients.append(timed_client(url, cases, args.concurrency))
             firsts.append(timed_run(home, suite_path, args.concurrency, args.profile))
             reruns.append(timed_reruns(home, suite_path, args.concurrency, args))
+            floors.append(timed_floor(home, suite_path))
             print(
                 f"round {number}: sdk {sdks[-1][0]:.2f} s (on httpx2 {httpx_sdks[-1][0]:.2f} s),"
                 f" client {clients[-1][0]:.2f} s,"
                 f" first run {firsts[-1][0]:.2f} s, cached re-run {reruns[-1][0]:.3f} s"
                 f" (cpu {sdks[-1][1]:.2f} / {clients[-1][1]:.2f} / {firsts[-1][1]:.2f} /"
-                f" {reruns[-1][1]:.3f} s)",
+                f" {reruns[-1][1]:.3f} s), re-run floor {floors[-1]:.3f} s",
                 flush=True,
             )
     finally:
         server.terminate()
         server.wait(10)
     report(cases, args.concurrency, args.latency, ideal, firsts, reruns, sdks, clients)
+    report_floor(_median(firsts, 0), floors)
     if server_cpus:
         report_cpu_budget(ideal, _median(sdks, 1), statistics.median(server_cpus))
     httpx_sdk = _median(httpx_sdks, 0)
@@ -308,6 +367,15 @@ def report(
         f"CPU per case:   first run {first_cpu * per_case:.2f} ms, cached re-run"
         f" {rerun_cpu * per_case:.3f} ms, client {client_cpu * per_case:.2f} ms,"
         f" bare SDK {sdk_cpu * per_case:.2f} ms"
+    )
+
+
+def report_floor(first: float, floors: list[float]) -> None:
+    """The re-run's floor (`timed_floor`), and the ratio the first run would have to it."""
+    floor = statistics.median(floors)
+    print(
+        f"re-run floor:   median {floor:.3f} s (keys, reads, result rows, hit counts, commit;"
+        f" nothing else): first / floor = {first / floor:.1f}x   {_all(floors)}"
     )
 
 
