@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import time
 
 from textual.app import App, ComposeResult
 from textual.containers import VerticalScroll
@@ -37,8 +38,10 @@ class Harness(App[None]):
         reference = self.query_one("#reference", Static)
         reference.styles.width = width
         reference.update(plain(text))
-        await self.workers.wait_for_complete()
-        await asyncio.sleep(0.05)
+        deadline = time.monotonic() + 10
+        while reference.size.width != width:  # laid out with both changes, made in one step
+            assert time.monotonic() < deadline, "the reference Static was never laid out"
+            await asyncio.sleep(0.005)
         strips = reference.render_lines(Region(0, 0, width, reference.size.height))
         return ["".join(segment.text for segment in strip).rstrip() for strip in strips]
 
