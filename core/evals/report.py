@@ -85,15 +85,15 @@ def find_baseline(
     evals: EvalStore, suite_name: str, version: str, model: str, spec: str | None
 ) -> Baseline | None:
     """The baseline named by `spec` (a run id or a model name) for a run of `model` on
-    `suite_name` at `version`; with no spec, the pinned baseline for `model`, if any.
+    `suite_name` at `version`; with no spec, the suite's pinned baseline
+    (`pinned_baseline_for`), if any.
 
     Raises:
         BadInput: the run id is unknown or the run did not complete; the model has no
             completed run on this suite.
     """
     if spec is None:
-        pinned = evals.pinned_baseline(suite_name, model)
-        return None if pinned is None else Baseline(pinned, f"pinned baseline of {model}")
+        return pinned_baseline_for(evals, suite_name, model)
     if spec.strip().isdigit():
         return Baseline(completed_run(evals, int(spec)), f"run {int(spec)}")
     pinned = evals.pinned_baseline(suite_name, spec)
@@ -109,6 +109,22 @@ def find_baseline(
         f"--baseline {spec}: no completed run of model {spec!r} on suite {suite_name!r}"
         " (give a run id, or run that model first)"
     )
+
+
+def pinned_baseline_for(
+    evals: EvalStore, suite_name: str, model: str, exclude_run_id: int | None = None
+) -> Baseline | None:
+    """The pinned run a run of `model` on `suite_name` is judged against when no baseline is
+    named (`eval run` and `eval resume` without `--baseline`, `c` in the console): the run
+    pinned for `model`, else the newest run pinned on the suite, of any model (what a new
+    model or fine-tune must match). `exclude_run_id` (the run being judged) never counts."""
+    own = evals.pinned_baseline(suite_name, model)
+    if own is not None and own.id != exclude_run_id:
+        return Baseline(own, f"pinned baseline of {model}")
+    for pinned in evals.pinned_baselines(suite_name):
+        if pinned.id != exclude_run_id:
+            return Baseline(pinned, f"pinned baseline of {pinned.model}")
+    return None
 
 
 def completed_run(evals: EvalStore, run_id: int) -> EvalRun:

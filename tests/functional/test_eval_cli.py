@@ -227,6 +227,21 @@ def test_a_significant_drop_against_the_baseline_model_exits_1_with_fail_on_regr
     assert report["baseline"]["id"] == 1 and report["run"]["baseline_run_id"] == 1
 
 
+def test_without_baseline_a_new_model_is_gated_against_the_suites_pinned_run(
+    capsys: pytest.CaptureFixture[str], settings: Settings, fake: FakeOpenAI, tmp_path: Path
+) -> None:
+    suite = echo_suite(tmp_path, 12)
+    assert cli(capsys, "eval", "run", str(suite), "-m", MODEL)[0] == 0
+    args = ["eval", "run", str(suite), "-m", "ft-model", "--fail-on-regression"]
+    fake.set_default(Reply.text("no idea"))
+    code, out, _ = cli(capsys, *args)
+    assert code == 0 and "no baseline" in out  # nothing pinned yet: nothing to gate against
+    assert cli(capsys, "eval", "baseline", "1")[0] == 0
+    code, out, _ = cli(capsys, *args)
+    assert code == 1
+    assert "compared with run 1 of gpt-4o-mini (pinned baseline of gpt-4o-mini)" in out
+
+
 def test_a_failing_critical_case_is_a_regression_without_a_baseline(
     capsys: pytest.CaptureFixture[str], settings: Settings, fake: FakeOpenAI, tmp_path: Path
 ) -> None:

@@ -250,15 +250,15 @@ class RegressionsScreen(PaneScreen):
 
     @work(thread=True, exclusive=True, group="regressions-baseline", exit_on_error=False)
     def find_baseline(self, run: EvalRun) -> None:
-        """The run's baseline: the one it was started against, else the pinned run of its
-        model, else the newest pinned run of the suite (thread worker)."""
+        """The run's baseline: the one it was started against, else the suite's pinned
+        baseline as `eval run` finds it (`pinned_baseline_for`) (thread worker)."""
+        from core.evals.report import pinned_baseline_for
+
         evals = self.evals
-        candidates = [
-            evals.run(run.baseline_run_id) if run.baseline_run_id else None,
-            evals.pinned_baseline(run.suite_name, run.model),
-            *evals.pinned_baselines(run.suite_name),
-        ]
-        found = next((c for c in candidates if c is not None and c.id != run.id), None)
+        found = evals.run(run.baseline_run_id) if run.baseline_run_id else None
+        if found is None or found.id == run.id:
+            pinned = pinned_baseline_for(evals, run.suite_name, run.model, exclude_run_id=run.id)
+            found = None if pinned is None else pinned.run
         if found is not None:
             compare_and_show(self, lambda: self.evals, found.id, run.id)
         else:

@@ -9,7 +9,7 @@ import pytest
 
 from core.errors import BadInput
 from core.evals.junit import OUTPUT_CHARS, junit_xml
-from core.evals.report import all_results, build_report, find_baseline
+from core.evals.report import all_results, build_report, find_baseline, pinned_baseline_for
 from core.evals.stats import RegressionPolicy
 from storage.eval_records import CaseResult, RunStart, SuiteVersion
 from storage.evals import EvalStore
@@ -106,16 +106,26 @@ def test_a_model_baseline_is_its_pinned_run_else_its_latest_completed_run(
     )
 
 
-def test_without_a_spec_only_a_pinned_run_of_the_same_model_is_a_baseline(
+def test_without_a_spec_the_pinned_run_of_the_model_else_the_suites_newest_pinned_run(
     evals: EvalStore,
 ) -> None:
     v1 = suite(evals, "v1")
     run_id = recorded(evals, v1, "m", ALL_PASS)
-    assert find_baseline(evals, "qa", "v1", "m", None) is None
+    assert find_baseline(evals, "qa", "v1", "m", None) is None  # nothing pinned: none
     evals.set_baseline(run_id)
     found = find_baseline(evals, "qa", "v1", "m", None)
-    assert found is not None and found.run.id == run_id
-    assert find_baseline(evals, "qa", "v1", "other", None) is None
+    assert found is not None and (found.run.id, found.chosen_as) == (run_id, "pinned baseline of m")
+    other = find_baseline(evals, "qa", "v1", "fine-tune", None)  # a new model meets the pin
+    assert other is not None and (other.run.id, other.chosen_as) == (run_id, "pinned baseline of m")
+    newer = recorded(evals, v1, "n", ALL_PASS)
+    evals.set_baseline(newer)
+    own = find_baseline(evals, "qa", "v1", "m", None)
+    assert own is not None and own.run.id == run_id  # its own model's pin comes first
+    newest = find_baseline(evals, "qa", "v1", "fine-tune", None)
+    assert newest is not None and newest.run.id == newer
+    judged = pinned_baseline_for(evals, "qa", "n", exclude_run_id=newer)  # never itself
+    assert judged is not None and judged.run.id == run_id
+    assert find_baseline(evals, "other suite", "v1", "m", None) is None
 
 
 def test_a_baseline_from_an_earlier_version_is_taken_and_said(evals: EvalStore) -> None:
