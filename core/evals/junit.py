@@ -24,12 +24,15 @@ written as `\\xNN` so the file always parses.
 
 from __future__ import annotations
 
+import os
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 
+from core.data.writing import write_text_atomically
+from core.errors import BadInput
 from core.evals.report import RunReport
 from storage.eval_records import EvalRun, RecordedResult
 
@@ -52,11 +55,32 @@ def junit_xml(run: EvalRun, results: Iterable[RecordedResult], report: RunReport
     return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
 
 
+def check_junit_path(path: Path) -> None:
+    """Refuse a `--junit` path that could not be written, before a run sends anything (a
+    missing folder is fine: `write_junit` makes it, as pytest's `--junitxml` does).
+
+    Raises:
+        BadInput: the path is a folder, a part of it is a file, or the folder it would be
+            written in is not writable.
+    """
+    if path.is_dir():
+        raise BadInput(f"--junit {path}: is a folder; give a file name")
+    existing = next(parent for parent in path.absolute().parents if parent.exists())
+    if not existing.is_dir():
+        raise BadInput(f"--junit {path}: {existing} is a file, not a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise BadInput(f"--junit {path}: folder {existing} is not writable")
+
+
 def write_junit(
     path: Path, run: EvalRun, results: Iterable[RecordedResult], report: RunReport | None
 ) -> None:
-    """Write `junit_xml` to `path` (UTF-8)."""
-    path.write_text(junit_xml(run, results, report), encoding="utf-8")
+    """Write `junit_xml` to `path` (UTF-8), whole or not at all; its folder is made if missing.
+
+    Raises:
+        BadInput: the file cannot be written (one line naming it).
+    """
+    write_text_atomically(path, junit_xml(run, results, report))
 
 
 def _run_suite(run: EvalRun, results: Iterable[RecordedResult]) -> ET.Element:

@@ -321,6 +321,25 @@ def test_a_suite_without_a_model_needs_one(
 # -- JUnit XML --------------------------------------------------------------------------------
 
 
+def test_a_junit_path_that_cannot_be_written_is_refused_before_anything_is_sent(
+    capsys: pytest.CaptureFixture[str], settings: Settings, fake: FakeOpenAI, tmp_path: Path
+) -> None:
+    suite = echo_suite(tmp_path, 2)
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file", encoding="utf-8")
+    for target, reason in (
+        (blocker / "report.xml", f"{blocker} is a file, not a folder"),
+        (tmp_path, "is a folder; give a file name"),
+    ):
+        code, _, err = cli(capsys, "eval", "run", str(suite), "-m", MODEL, "--junit", str(target))
+        assert code == 2 and err.strip() == f"tunedeck: error: --junit {target}: {reason}"
+    assert not fake.chat_requests and recorded_results(settings.home) == 0
+    missing = tmp_path / "reports" / "ci" / "junit.xml"  # a missing folder is made
+    assert cli(capsys, "eval", "run", str(suite), "-m", MODEL, "--junit", str(missing))[0] == 0
+    assert ET.parse(missing).getroot().tag == "testsuites"
+    assert [p.name for p in missing.parent.iterdir()] == ["junit.xml"]  # no temporary left
+
+
 def test_junit_xml_is_valid_and_its_counts_match(
     capsys: pytest.CaptureFixture[str], settings: Settings, fake: FakeOpenAI, tmp_path: Path
 ) -> None:

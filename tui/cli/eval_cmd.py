@@ -118,6 +118,7 @@ def eval_run(
     from core.evals.report import find_baseline
     from core.evals.runner import DEFAULT_CONCURRENCY, RunOptions, run_suite
 
+    _check_junit(junit)
     work = engine()
     loaded = load_suite(suite)
     for warning in loaded.warnings:
@@ -161,6 +162,7 @@ def eval_resume(
     from core.evals.report import Baseline, completed_run, find_baseline
     from core.evals.runner import resume_run
 
+    _check_junit(junit)
     work = engine()
     evals = _evals()
     run = evals.run(run_id)
@@ -292,6 +294,13 @@ def _evals() -> EvalStore:
     from storage.evals import EvalStore
 
     return EvalStore(engine().store)
+
+
+def _check_junit(junit: Path | None) -> None:
+    if junit is not None:
+        from core.evals.junit import check_junit_path
+
+        check_junit_path(junit)
 
 
 def _policy(alpha: float, rate_drop: float | None, score_drop: float | None) -> RegressionPolicy:
