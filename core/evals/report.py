@@ -127,6 +127,27 @@ def pinned_baseline_for(
     return None
 
 
+def check_baseline_fits(
+    evals: EvalStore, baseline: Baseline, suite_name: str, case_ids: Iterable[str]
+) -> None:
+    """Refuse, before a run of `suite_name` with these case ids sends anything, a baseline
+    it could not be compared with: a run of another suite, or one that shares no case id
+    with it (a gate would judge nothing, and pass).
+
+    Raises:
+        BadInput: naming the baseline and why.
+    """
+    base = baseline.run
+    where = f"baseline run {base.id} of {base.model}"
+    if base.suite_name != suite_name:
+        raise BadInput(f"{where} is a run of suite {base.suite_name!r}, not {suite_name!r}")
+    theirs = {result.case_id for result in all_results(evals, base.id)}
+    if theirs.isdisjoint(case_ids):
+        raise BadInput(
+            f"{where} shares no case id with suite {suite_name!r}: nothing would be compared"
+        )
+
+
 def completed_run(evals: EvalStore, run_id: int) -> EvalRun:
     """A run that completed, to compare with.
 

@@ -161,6 +161,8 @@ def test_a_run_prints_its_summary_and_a_rerun_costs_nothing(
     assert report["run"]["id"] == 2 and report["spent_usd"] == 0 and report["sent"] == 5
     assert report["baseline"] is None and report["verdict"] == "unchanged"
     assert "5 of the run's answers came from the cache" in report["notes"][-1]
+    out = cli(capsys, "eval", "run", str(suite), "--model", MODEL)[1]
+    assert "answered 5 case(s) in this process (5 from the cache), spent $0 " in out
 
     code, _, _ = cli(capsys, "eval", "run", str(suite), "--model", MODEL, "--no-cache")
     assert code == 0 and len(fake.chat_requests) == 10
@@ -191,6 +193,7 @@ def test_runs_show_compare_and_baseline(
     assert code == 0 and "broke (pass -> fail) (4): q00, q01, q02, q03" in out
     assert "pass rate 100.0% -> 0.0% (-100.0 points)" in out
     assert "McNemar exact p = 0.125 (not significant)" in out  # 4 discordant pairs
+    assert "verdict: unchanged: 4 broke, 0 fixed: not a significant change on 4 paired" in out
     compared = json.loads(cli(capsys, "eval", "compare", "1", "2", "--json")[1])
     assert compared["comparison"]["broke"] == ["q00", "q01", "q02", "q03"]
     code, _, _ = cli(capsys, "eval", "compare", "1", "2", "--max-pass-rate-drop", "0.1",
@@ -242,6 +245,39 @@ def test_without_baseline_a_new_model_is_gated_against_the_suites_pinned_run(
     assert "compared with run 1 of gpt-4o-mini (pinned baseline of gpt-4o-mini)" in out
 
 
+def test_a_baseline_that_could_not_be_compared_is_refused_before_anything_is_sent(
+    capsys: pytest.CaptureFixture[str], settings: Settings, fake: FakeOpenAI, tmp_path: Path
+) -> None:
+    suite = echo_suite(tmp_path, 3)
+    assert cli(capsys, "eval", "run", str(suite), "-m", MODEL)[0] == 0  # run 1: q00-q02
+    other = tmp_path / "other.yaml"
+    other.write_text(suite.read_text(encoding="utf-8").replace("echoes", "other"), "utf-8")
+    renamed = tmp_path / "renamed" / "echoes.yaml"  # the same suite name, other case ids
+    renamed.parent.mkdir()
+    renamed.write_text(suite.read_text(encoding="utf-8").replace("id: q", "id: z"), "utf-8")
+    sent = len(fake.chat_requests)
+    for args, message in (
+        (
+            [str(other), "-b", "1"],
+            f"baseline run 1 of {MODEL} is a run of suite 'echoes', not 'other'",
+        ),
+        (
+            [str(renamed), "-b", MODEL],
+            f"baseline run 1 of {MODEL} shares no case id with suite 'echoes':"
+            " nothing would be compared",
+        ),
+    ):
+        code, _, err = cli(capsys, "eval", "run", *args, "-m", "ft", "--fail-on-regression")
+        assert code == 2 and err.strip() == f"tunedeck: error: {message}"
+    assert len(fake.chat_requests) == sent
+    assert cli(capsys, "eval", "run", str(renamed), "-m", "ft")[0] == 0  # run 2: z00-z02
+    code, _, err = cli(capsys, "eval", "compare", "1", "2", "--fail-on-regression")
+    assert (code, err.strip()) == (
+        2,
+        "tunedeck: error: runs 1 and 2 share no case id: nothing to compare",
+    )
+
+
 def test_a_failing_critical_case_is_a_regression_without_a_baseline(
     capsys: pytest.CaptureFixture[str], settings: Settings, fake: FakeOpenAI, tmp_path: Path
 ) -> None:
@@ -261,6 +297,23 @@ def test_a_run_where_no_request_got_an_answer_exits_1(
     code, _, err = cli(capsys, "eval", "run", str(echo_suite(tmp_path, 3)), "-m", "nope")
     assert code == 1
     assert "tunedeck: error: no case of run 1 got an answer (see `eval show 1`)" in err
+
+
+def test_a_run_whose_every_grading_failed_says_so_not_that_nothing_answered(
+    capsys: pytest.CaptureFixture[str], settings: Settings, fake: FakeOpenAI, tmp_path: Path
+) -> None:
+    suite = tmp_path / "rubric.yaml"
+    suite.write_text(
+        "cases:\n"
+        "  - {id: a, input: hi, assert: [{type: llm-rubric, value: is polite}]}\n"
+        "  - {id: b, input: ho, assert: [{type: llm-rubric, value: is polite}]}\n",
+        encoding="utf-8",
+    )
+    fake.enqueue(Reply.text("hello"), Reply.error(404, "The model `judge` does not exist"), times=2)
+    args = ["eval", "run", str(suite), "-m", MODEL, "--judge-model", "judge", "-c", "1"]
+    code, _, err = cli(capsys, *args)
+    assert code == 1
+    assert "tunedeck: error: no case of run 1 could be judged (each answer's grading failed)" in err
 
 
 ONE_CASE = "cases:\n  - {id: a, input: hi, assert: [{type: contains, value: hi}]}\n"
@@ -469,7 +522,7 @@ def test_resume_after_the_process_was_killed_sends_no_finished_case_again(
     code, out, err = cli(capsys, "eval", "resume", "1")
     assert code == 0, err
     assert "run 1: echoes" in out and "completed" in out and "passed 20" in out
-    assert "sent 10 case(s) in this process" in out
+    assert "answered 10 case(s) in this process" in out
 
     answered = prompts_sent(fake, answered_only=True)
     assert answered == Counter(f"question {i}" for i in range(20))  # each answered once

@@ -115,7 +115,7 @@ def eval_run(
     interrupted (`tunedeck eval resume RUN` finishes it).
     """
     from core.evals.loader import load_suite
-    from core.evals.report import find_baseline
+    from core.evals.report import check_baseline_fits, find_baseline
     from core.evals.runner import DEFAULT_CONCURRENCY, RunOptions, run_suite
 
     _check_junit(junit)
@@ -129,6 +129,8 @@ def eval_run(
     policy = _policy(alpha, max_pass_rate_drop, max_score_drop)
     evals = _evals()
     found = find_baseline(evals, loaded.name, loaded.version, chosen, baseline)
+    if found is not None:
+        check_baseline_fits(evals, found, loaded.name, (case.id for case in loaded.cases))
     options = RunOptions(
         model=chosen,
         profile=profile,
@@ -257,6 +259,8 @@ def eval_compare(
     assert base is not None and candidate is not None
     policy = _policy(alpha, max_pass_rate_drop, max_score_drop)
     report = build_report(evals, candidate, Baseline(base, f"run {base.id}"), policy)
+    if not report.comparison.paired:
+        raise BadInput(f"runs {base.id} and {candidate.id} share no case id: nothing to compare")
     report = _with_status_notes(report)
     if as_json:
         print_json(report.as_dict())
@@ -369,7 +373,9 @@ def _conclude(
         print_outcome(outcome, report)
     summary = run.summary
     if summary is not None and summary.recorded and summary.errored == summary.recorded:
-        say(f"tunedeck: error: no case of run {run.id} got an answer (see `eval show {run.id}`)")
+        answered = any(result.output_text is not None for result in all_results(evals, run.id))
+        what = "could be judged (each answer's grading failed)" if answered else "got an answer"
+        say(f"tunedeck: error: no case of run {run.id} {what} (see `eval show {run.id}`)")
         raise typer.Exit(1)
     if fail_on_regression and report.regression:
         raise typer.Exit(1)

@@ -66,7 +66,12 @@ def print_outcome(outcome: RunOutcome, report: RunReport) -> None:
     """A finished run: its summary, what this process spent, and the comparison."""
     print_run(outcome.run)
     spent = money(outcome.cost_usd)
-    typer.echo(f"  sent {outcome.sent:,} case(s) in this process, spent {spent} (judge included)")
+    cached = outcome.estimate.cached
+    from_cache = f" ({cached:,} from the cache)" if cached else ""
+    typer.echo(
+        f"  answered {outcome.sent:,} case(s) in this process{from_cache},"
+        f" spent {spent} (judge included)"
+    )
     print_report(report)
 
 
@@ -119,11 +124,25 @@ def print_report(report: RunReport) -> None:
             f" cost {_signed_money(comparison.cost_delta_usd)}"
         )
     _ids("critical failing", comparison.critical_failures)
-    verdict = comparison.verdict.upper() if report.regression else comparison.verdict
-    reasons = "; ".join(comparison.reasons)
-    typer.echo(f"verdict: {verdict}" + (f": {inert(reasons)}" if reasons else ""))
+    typer.echo(verdict_line(report))
     for note in report.notes:
         typer.echo(f"note: {inert(note)}")
+
+
+def verdict_line(report: RunReport) -> str:
+    """`verdict: ...`, with its reasons; an `unchanged` verdict over flipped cases says that
+    the change was not significant (too few paired cases, perhaps), not that nothing moved."""
+    comparison = report.comparison
+    verdict = comparison.verdict.upper() if report.regression else comparison.verdict
+    reasons = "; ".join(comparison.reasons)
+    flipped = comparison.broke or comparison.fixed
+    if not reasons and comparison.verdict == "unchanged" and flipped:
+        p_value = f"McNemar p = {comparison.p_value:.3g}"
+        reasons = (
+            f"{len(comparison.broke):,} broke, {len(comparison.fixed):,} fixed: not a significant"
+            f" change on {comparison.paired:,} paired case(s) ({p_value})"
+        )
+    return f"verdict: {verdict}" + (f": {inert(reasons)}" if reasons else "")
 
 
 def print_runs(runs: Sequence[EvalRun]) -> None:
