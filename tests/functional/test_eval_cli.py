@@ -365,10 +365,17 @@ def test_a_suite_without_a_model_needs_one(
 ) -> None:
     path = tmp_path / "suite.yaml"
     path.write_text("cases:\n  - {id: a, input: hi}\n", encoding="utf-8")
+    config = settings.home / "config.toml"
+    configured = config.read_text(encoding="utf-8")
+    config.write_text(configured.replace('default_model = "gpt-4o-mini"\n', ""), "utf-8")
     code, _, err = cli(capsys, "eval", "run", str(path))
-    assert code == 2 and "the suite names no model: pass --model" in err
+    assert code == 2 and "the suite names no model, nor does the profile" in err
     code, _, _ = cli(capsys, "eval", "resume", "5")
     assert code == 2
+    config.write_text(configured.replace('"gpt-4o-mini"', '"gpt-4.1"'), "utf-8")
+    code, out, err = cli(capsys, "eval", "run", str(path))  # the profile's model is taken
+    assert code == 0, err
+    assert "on gpt-4.1 via fake" in out
 
 
 # -- JUnit XML --------------------------------------------------------------------------------

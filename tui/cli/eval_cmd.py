@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from core.evals.report import Baseline, RunReport
     from core.evals.runner import RunOutcome
     from core.evals.stats import RegressionPolicy
+    from core.settings import Settings
     from storage.evals import EvalStore
 
 eval_app = typer.Typer(
@@ -123,9 +124,11 @@ def eval_run(
     loaded = load_suite(suite)
     for warning in loaded.warnings:
         say(f"tunedeck: warning: {suite}: {warning}")
-    chosen = model or loaded.default_model
+    chosen = model or loaded.default_model or _configured_model(work.settings, profile)
     if not chosen:
-        raise BadInput(f"{suite}: the suite names no model: pass --model")
+        raise BadInput(
+            f"{suite}: the suite names no model, nor does the profile (default_model): pass --model"
+        )
     policy = _policy(alpha, max_pass_rate_drop, max_score_drop)
     evals = _evals()
     found = find_baseline(evals, loaded.name, loaded.version, chosen, baseline)
@@ -298,6 +301,13 @@ def _evals() -> EvalStore:
     from storage.evals import EvalStore
 
     return EvalStore(engine().store)
+
+
+def _configured_model(settings: Settings, profile: str | None) -> str | None:
+    """The profile's `default_model` when its configuration sets one (not the built-in
+    default: a suite is not run against a model nobody named)."""
+    _, chosen = settings.resolve_profile(profile)
+    return chosen.default_model if "default_model" in chosen.model_fields_set else None
 
 
 def _check_junit(junit: Path | None) -> None:
