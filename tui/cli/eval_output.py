@@ -150,6 +150,8 @@ def print_runs(runs: Sequence[EvalRun]) -> None:
     print_table(
         ["run", "suite", "model", "status", "started", "pass", "p/f/e", "score", "cost", "p50"],
         [_run_row(run) for run in runs],
+        flexible=("suite", "model"),
+        optional=("p50", "cost", "score"),
     )
     if any(run.is_baseline for run in runs):
         typer.echo("* pinned baseline of its suite and model")
@@ -161,20 +163,30 @@ def _run_row(run: EvalRun) -> list[object]:
         inert(run.suite_name),
         inert(run.model),
         run.status + (" *" if run.is_baseline else ""),
-        local_time(run.started_at),
+        _started(run.started_at),
     ]
     summary = run.summary
     if summary is None:
         return [*row, "-", "-", "-", "-", "-"]
     score = summary.mean_score
+    counts = f"{summary.passed}/{summary.failed}/{summary.errored}"
+    if summary.recorded < run.cases_total:  # an interrupted run: its rate is of fewer cases
+        counts += f" of {run.cases_total}"
     return [
         *row,
         _rate(summary.pass_rate),
-        f"{summary.passed}/{summary.failed}/{summary.errored}",
+        counts,
         "-" if score is None else f"{score:.3f}",
         money(summary.cost_usd),
         millis(summary.latency_p50_ms),
     ]
+
+
+def _started(stamp: str) -> str:
+    """`MM-DD HH:MM` this year, `YYYY-MM-DD` before (as `ls -l` does): the table of runs
+    then fits 80 columns."""
+    shown = local_time(stamp)
+    return shown[5:16] if shown[:4] == str(datetime.now().year) else shown[:10]
 
 
 def print_results(results: Sequence[RecordedResult], repeats: int) -> None:
@@ -190,7 +202,12 @@ def print_results(results: Sequence[RecordedResult], repeats: int) -> None:
         ]
         for result in results
     ]
-    print_table(["case", "status", "score", "latency", "why", "answer"], rows)
+    print_table(
+        ["case", "status", "score", "latency", "why", "answer"],
+        rows,
+        flexible=("why", "answer"),
+        optional=("answer", "latency"),
+    )
 
 
 def _why(result: RecordedResult) -> str:

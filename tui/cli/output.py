@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 from decimal import Decimal
 from types import TracebackType
@@ -33,16 +34,106 @@ def _jsonable(value: Any) -> Any:
     raise TypeError(f"cannot write {type(value).__name__} as JSON")
 
 
-def print_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    """A plain table; every cell is shown as inert text."""
+_GAP = 2
+"""Columns between two columns of a table."""
+_FLEXIBLE_AT_LEAST = 4
+"""A flexible column keeps at least this many characters (its header's, if shorter)."""
+_FLEXIBLE_WANTED = 12
+"""Optional columns are left out while a flexible column would get fewer characters than
+this (or than its widest cell, if shorter)."""
+
+
+def print_table(
+    headers: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    flexible: Collection[str] = (),
+    optional: Sequence[str] = (),
+) -> None:
+    """A plain table; every cell is shown as inert text.
+
+    Without `flexible` columns, every column shrinks alike when the table is wider than the
+    terminal. With them, the other columns keep their widest cell whole, and the `flexible`
+    ones share the room left, their longer cells cut with an ellipsis; the `optional` columns
+    (the least needed first) are left out first, one by one, while the table would still be
+    wider than the terminal.
+    """
+    cells = [[Text("" if cell is None else _cell(cell)) for cell in row] for row in rows]
+    console = Console(highlight=False, soft_wrap=False, width=_table_width())
     table = Table(box=None, pad_edge=False, header_style="bold")
-    for index, header in enumerate(headers):
-        last = index == len(headers) - 1
-        table.add_column(Text(header), overflow="fold", no_wrap=not last)
-    for row in rows:
-        table.add_row(*(Text("" if cell is None else _cell(cell)) for cell in row))
-    width = None if sys.stdout.isatty() else 160
-    Console(highlight=False, soft_wrap=False, width=width).print(table)
+    if not flexible:
+        for index, header in enumerate(headers):
+            table.add_column(Text(header), overflow="fold", no_wrap=index != len(headers) - 1)
+        for row in cells:
+            table.add_row(*row)
+        console.print(table)
+        return
+    natural = [
+        max([len(header), *(row[index].cell_len for row in cells)])
+        for index, header in enumerate(headers)
+    ]
+    shown = _fitting_columns(headers, natural, flexible, optional, console.width)
+    widths = _widths(headers, natural, flexible, shown, console.width)
+    for index in shown:
+        table.add_column(Text(headers[index]), no_wrap=True, width=widths[index])
+    for row in cells:
+        for index in shown:
+            row[index].truncate(widths[index], overflow="ellipsis")
+        table.add_row(*(row[index] for index in shown))
+    console.print(table)
+
+
+def _table_width() -> int | None:
+    """The terminal's width (None: Rich asks it); piped, `COLUMNS` if set, else 160."""
+    if sys.stdout.isatty():
+        return None
+    columns = os.environ.get("COLUMNS", "")
+    return int(columns) if columns.isdigit() and int(columns) > 0 else 160
+
+
+def _least(header: str, flexible: Collection[str], natural: int, at_least: int) -> int:
+    """The fewest characters a column is given: all of a fixed one, `at_least` of a flexible
+    one (or its header's, or its widest cell's, whichever is in between)."""
+    return min(natural, max(len(header), at_least)) if header in flexible else natural
+
+
+def _fitting_columns(
+    headers: Sequence[str],
+    natural: Sequence[int],
+    flexible: Collection[str],
+    optional: Sequence[str],
+    width: int,
+) -> list[int]:
+    """The indexes of the columns to show: all, less `optional` ones (in order) while the
+    fixed columns whole and the flexible ones at `_FLEXIBLE_WANTED` would be wider than
+    `width`."""
+    shown = list(range(len(headers)))
+    for name in optional:
+        least = [_least(headers[i], flexible, natural[i], _FLEXIBLE_WANTED) for i in shown]
+        if sum(least) + _GAP * (len(shown) - 1) <= width:
+            break
+        shown = [i for i in shown if headers[i] != name]
+    return shown
+
+
+def _widths(
+    headers: Sequence[str],
+    natural: Sequence[int],
+    flexible: Collection[str],
+    shown: Sequence[int],
+    width: int,
+) -> dict[int, int]:
+    """Each shown column's width: a fixed one its natural width; the flexible ones share
+    what is left, the narrower ones whole, the rest evenly."""
+    widths = {i: natural[i] for i in shown if headers[i] not in flexible}
+    room = width - sum(widths.values()) - _GAP * (len(shown) - 1)
+    bending = sorted((i for i in shown if headers[i] in flexible), key=lambda i: natural[i])
+    for count, index in enumerate(bending):
+        share = room // (len(bending) - count)
+        least = _least(headers[index], flexible, natural[index], _FLEXIBLE_AT_LEAST)
+        widths[index] = max(min(natural[index], share), least)
+        room -= widths[index]
+    return widths
 
 
 def _cell(value: Any) -> str:
