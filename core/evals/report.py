@@ -213,6 +213,11 @@ def _report(
         )
     if baseline.run.suite_name != run.suite_name:
         notes.insert(0, f"different suites: {baseline.run.suite_name} and {run.suite_name}")
+    if baseline.run.endpoint != run.endpoint:
+        notes.append(
+            f"the runs used different endpoints ({baseline.run.endpoint} and {run.endpoint}):"
+            " latency and cost differ with them too"
+        )
     notes += _cache_notes(("the baseline", baseline_hits), ("the candidate", candidate_hits))
     return RunReport(run, baseline, comparison, tuple(notes))
 

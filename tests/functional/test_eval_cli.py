@@ -202,6 +202,7 @@ def test_runs_show_compare_and_baseline(
 
     code, _, err = cli(capsys, "eval", "baseline", "1")
     assert code == 0 and "run 1 is the baseline of echoes for gpt-4o-mini" in err
+    assert "run 2 was not a baseline" in cli(capsys, "eval", "baseline", "2", "--clear")[2]
     assert "completed *" in cli(capsys, "eval", "runs")[1]
 
 
@@ -341,6 +342,7 @@ ONE_CASE = "cases:\n  - {id: a, input: hi, assert: [{type: contains, value: hi}]
         ),
         (ONE_CASE, ["--max-cost", "0.000001"], "is above --max-cost"),
         (ONE_CASE, ["--repeat", "0"], "repeat must be 1 to 100"),
+        (ONE_CASE, ["--concurrency", "0"], "concurrency must be 1 to 256, not 0"),
     ],
 )
 def test_bad_input_exits_2_and_sends_nothing(
@@ -490,7 +492,7 @@ def test_a_promptfoo_config_runs_unchanged_with_model(
     code, out, err = cli(capsys, "eval", "run", str(config), "--model", MODEL, "--json")
     assert code == 0, err
     report = json.loads(out)
-    assert report["run"]["suite_name"] == "promptfooconfig"
+    assert report["run"]["suite_name"] == "Greeter"  # its description names it
     assert report["run"]["summary"]["passed"] == 3
     assert sorted(prompts_sent(fake)) == [
         "Say hello to Ana in French",

@@ -51,7 +51,8 @@ eval_app = typer.Typer(
 RunId = Annotated[int, typer.Argument(help="A run id (see `tunedeck eval runs`).")]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 Concurrency = Annotated[
-    int | None, typer.Option("--concurrency", "-c", help="Requests in flight (default 8).")
+    int | None,
+    typer.Option("--concurrency", "-c", help="Requests in flight (default 8)."),
 ]
 BaselineSpec = Annotated[
     str | None,
@@ -137,7 +138,7 @@ def eval_run(
     options = RunOptions(
         model=chosen,
         profile=profile,
-        concurrency=concurrency or DEFAULT_CONCURRENCY,
+        concurrency=DEFAULT_CONCURRENCY if concurrency is None else concurrency,
         repeats=repeat,
         cache="off" if no_cache else "use",
         judge_model=judge_model,
@@ -288,7 +289,11 @@ def eval_baseline(
         raise BadInput(f"no evaluation run has id {run_id}")
     if clear:
         evals.clear_baseline(run_id)
-        say(f"run {run_id} is no longer a baseline")
+        say(
+            f"run {run_id} is no longer a baseline"
+            if run.is_baseline
+            else f"run {run_id} was not a baseline"
+        )
         return
     try:
         evals.set_baseline(run_id)

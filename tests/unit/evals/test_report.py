@@ -46,6 +46,7 @@ def recorded(
     status: str = "completed",
     critical: frozenset[str] = frozenset(),
     repeats: int = 1,
+    endpoint: str | None = None,
 ) -> int:
     """A run with one result per case (`pass`/`fail`/`error`), repeated `repeats` times."""
     run_id = evals.start_run(
@@ -56,6 +57,7 @@ def recorded(
             pid=1,
             cases_total=len(outcomes) * repeats,
             repeats=repeats,
+            endpoint=endpoint,
         )
     )
     for repeat in range(repeats):
@@ -176,6 +178,22 @@ def test_across_versions_only_shared_cases_count_and_the_report_says_so(
     )
     assert "1 only in the baseline, 1 only in the candidate" in report.notes[1]
     assert report.as_dict()["across_versions"] is True
+
+
+def test_runs_on_different_endpoints_are_said_to_be(evals: EvalStore) -> None:
+    v1 = suite(evals, "v1")
+    local, remote = "http://127.0.0.1:8000/v1", "https://api.openai.com/v1"
+    base = recorded(evals, v1, "m", ALL_PASS, endpoint=local)
+    same = recorded(evals, v1, "m", ALL_PASS, endpoint=local)
+    other = recorded(evals, v1, "m", ALL_PASS, endpoint=remote)
+    baseline = find_baseline(evals, "qa", "v1", "m", str(base))
+    notes = {}
+    for run_id in (same, other):
+        run = evals.run(run_id)
+        assert run is not None
+        notes[run_id] = build_report(evals, run, baseline).notes
+    assert not any("endpoints" in note for note in notes[same])
+    assert f"the runs used different endpoints ({local} and {remote})" in " ".join(notes[other])
 
 
 def test_without_a_baseline_only_critical_failures_make_a_regression(evals: EvalStore) -> None:
