@@ -3,11 +3,12 @@
 The SDK's async client runs on aiohttp (`openai.DefaultAioHttpClient`, the SDK's own option
 "for improved concurrency performance"): at 32 requests in flight it costs ~20% less CPU a
 call than the default httpx2 transport (tests/bench/bench_eval_runner.py), and an evaluation
-run is bound by that CPU. An aiohttp session belongs to the loop that opened it and must be
-closed in it, so clients are kept per loop, and each loop gets a task that closes its
-clients when the loop shuts down: `asyncio.run` (a command, the console) and pytest's loops
-cancel the tasks left at their end, and the task closes the connections then. A client made
-in one `asyncio.run` is therefore never reused, half-dead, by the next.
+run is bound by that CPU (`core.aio_transport` makes it name a refused connection as the
+sync client does, not as a timeout). An aiohttp session belongs to the loop that opened it
+and must be closed in it, so clients are kept per loop, and each loop gets a task that
+closes its clients when the loop shuts down: `asyncio.run` (a command, the console) and
+pytest's loops cancel the tasks left at their end, and the task closes the connections then.
+A client made in one `asyncio.run` is therefore never reused, half-dead, by the next.
 """
 
 from __future__ import annotations
@@ -54,10 +55,12 @@ class AsyncSdks:
         await self._close_loop_clients(loop)
 
     def _make(self, profile_name: str) -> AsyncOpenAI:
-        from openai import AsyncOpenAI, DefaultAioHttpClient
+        from openai import AsyncOpenAI
+
+        from core.aio_transport import AioHttpClient
 
         options, transport = self._options(profile_name)
-        http = DefaultAioHttpClient(event_hooks={"request": [self._hook]}, **transport)
+        http = AioHttpClient(event_hooks={"request": [self._hook]}, **transport)
         return AsyncOpenAI(http_client=http, **options)
 
     async def _close_at_end(self, loop: asyncio.AbstractEventLoop) -> None:

@@ -5,10 +5,12 @@ with the event loop that opened them."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import logging
+import socket
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -191,3 +193,73 @@ def test_the_client_sends_what_chat_completions_create_sends(
     for header in ("authorization", "content-type", "accept"):
         assert ours_sync.headers.get(header) == reference.headers.get(header)
         assert ours_async.headers.get(header) == reference.headers.get(header)
+
+
+def closed_port() -> str:
+    """The base URL of a port nothing listens on (bound, then closed)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return f"http://127.0.0.1:{port}/v1"
+
+
+@contextlib.contextmanager
+def full_backlog() -> Iterator[str]:
+    """The base URL of a port that accepts no more connections: a connect times out."""
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(0)
+        waiting = [socket.socket() for _ in range(3)]  # fill the queue nobody accepts from
+        for pending in waiting:
+            pending.setblocking(False)
+            pending.connect_ex(server.getsockname())
+        try:
+            yield f"http://127.0.0.1:{server.getsockname()[1]}/v1"
+        finally:
+            for pending in waiting:
+                pending.close()
+
+
+def both_outcomes(home: Path, base_url: str) -> tuple[tuple[str, int, str], ...]:
+    """The outcome of one call to `base_url` by the sync and by the async client."""
+    write_config(home, fake_profile_toml(base_url, max_retries=1, timeout=0.5))
+    settings = load_settings()
+    with contextlib.closing(Store.open(settings.database_path)) as store:
+        client = ChatClient(settings, store)
+        try:
+            sync = outcome(lambda: client.complete(ask()))
+            in_async = outcome(lambda: asyncio.run(client.acomplete(ask())))
+        finally:
+            client.close()
+    return sync, in_async
+
+
+@pytest.mark.parametrize(
+    ("where", "words"),
+    [
+        (closed_port, "[Errno 111] Connection refused"),
+        (lambda: "http://no-such-host.invalid/v1", "ConnectError: [Errno -2]"),  # RFC 6761
+    ],
+    ids=["closed port", "unknown host"],
+)
+def test_a_connection_that_cannot_be_made_is_named_not_called_a_timeout(
+    where: Callable[[], str], words: str, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FAKE_API_KEY", TEST_KEY)
+    base_url = where()
+    sync, in_async = both_outcomes(home, base_url)
+
+    assert in_async == sync  # error type, retries and words
+    assert in_async[:2] == ("APIConnectionError", 1)
+    assert f"connection to {base_url} failed: " in in_async[2]
+    assert words in in_async[2]
+
+
+def test_a_connect_that_times_out_is_still_a_timeout(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FAKE_API_KEY", TEST_KEY)
+    with full_backlog() as base_url:
+        sync, in_async = both_outcomes(home, base_url)
+
+    assert in_async == sync == ("APITimeoutError", 1, f"no answer from {base_url} in time")
