@@ -8,6 +8,11 @@ replaces `t<N>`: ids by position change when tests are inserted, so give ids to 
 history you compare across versions. `metadata.critical: true` marks a case critical, and
 `metadata.tags` (a list, or comma-separated) tags it.
 
+The suite is named by the config's `description:`; without one, by its folder when the file
+has promptfoo's default name (`promptfooconfig.yaml`, `.yml`, `.json`: every project has one),
+else by the file name without its extension. Runs of suites of one name are compared as
+versions of one suite.
+
 What tunedeck does with each promptfoo feature a file uses:
 
 | feature                                              | tunedeck                               |
@@ -29,6 +34,9 @@ What tunedeck does with each promptfoo feature a file uses:
 | vars from .py/.js, images                            | refused                                |
 | assert: type, value, threshold, weight, metric,      | supported (see core.evals.scorers for  |
 | config (python)                                      | the types)                             |
+| assert type similar (embeddings)                     | warning: a fuzzy text ratio, offline,  |
+|                                                      | default threshold 0.8 (core.evals.     |
+|                                                      | scorers)                               |
 | assert types javascript, assert-set, select-best,    | refused, naming the type               |
 | g-eval, factuality, ... (any unlisted type)          |                                        |
 | python asserts: inline code, file://x.py[:fn]        | supported (core.evals.custom)          |
@@ -80,6 +88,7 @@ _REFUSED_TOP = {
     "nunjucksFilters": "custom nunjucks filters",
     "redteam": "red teaming",
 }
+_DEFAULT_CONFIG_NAMES = {"promptfooconfig.yaml", "promptfooconfig.yml", "promptfooconfig.json"}
 _USED_TOP = {"description", "prompts", "providers", "tests", "defaultTest"}
 _TEST_KEYS = {"vars", "assert", "description", "threshold", "metadata", "options"}
 _REFUSED_TEST = {
@@ -115,18 +124,38 @@ def read_config(document: dict[str, Any], sources: Sources) -> Suite:
     if not cases:
         raise SuiteProblem("the config has no tests")
     check_unique_ids(cases)
+    _warn_similar(cases, parts)
+    description = optional_text(document.get("description"), "description")
     return Suite(
-        name=sources.path.stem,
+        name=suite_name(description, sources.path),
         path=str(sources.path.resolve()),
         format="promptfoo",
         version=sources.version(),
-        description=optional_text(document.get("description"), "description"),
+        description=description,
         prompts=parts.prompts,
         params=request_params(params, line_of(document.get("providers"))),
         providers=providers,
         cases=cases,
         warnings=parts.warnings,
     )
+
+
+def suite_name(description: str | None, path: Path) -> str:
+    """The name of the suite a promptfoo config at `path` makes (see the module)."""
+    if description and description.strip():
+        return " ".join(description.split())
+    folder = path.resolve().parent.name
+    if path.name.lower() in _DEFAULT_CONFIG_NAMES and folder:
+        return folder
+    return path.stem
+
+
+def _warn_similar(cases: list[Case], parts: SuiteParts) -> None:
+    if any(item.base_type == "similar" for case in cases for item in case.assertions):
+        parts.warn(
+            "similar: scored by a fuzzy text ratio (offline, default threshold 0.8), not by"
+            " embeddings as promptfoo does: its thresholds do not mean the same"
+        )
 
 
 def _check_top(document: dict[str, Any], parts: SuiteParts) -> None:

@@ -114,7 +114,8 @@ class Suite(BaseModel):
     """A whole evaluation suite, validated.
 
     Attributes:
-        name: from the file (`name:`), else the file name without its extension.
+        name: from the file (`name:`; promptfoo: see `core.evals.promptfoo`), else the file
+            name without its extension.
         path: the absolute path of the file it was loaded from (a run can reload it from anywhere).
         format: `native` (tunedeck YAML or JSONL) or `promptfoo`.
         version: sha256 hex of the file's bytes; when the suite reads other files (promptfoo

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 from pathlib import Path
 
 import pytest
+import yaml
 
 from core.errors import BadInput
 from core.evals.loader import load_suite
@@ -95,7 +97,7 @@ def suite(tmp_path: Path) -> Suite:
 def test_prompts_providers_and_params(suite: Suite) -> None:
     assert (suite.format, suite.name, suite.description) == (
         "promptfoo",
-        "promptfooconfig",
+        "Translation bot",  # named by its description
         "Translation bot",
     )
     assert [p.id for p in suite.prompts] == ["p1", "p2", "p3"]
@@ -111,6 +113,8 @@ def test_prompts_providers_and_params(suite: Suite) -> None:
         "2 providers: a run uses one model (--model, else openai:chat:gpt-4o-mini)",
         "providers config apiBaseUrl: ignored",
         "options.provider: ignored, tunedeck's judge and runner decide",
+        "similar: scored by a fuzzy text ratio (offline, default threshold 0.8), not by"
+        " embeddings as promptfoo does: its thresholds do not mean the same",
     ]
 
 
@@ -197,6 +201,49 @@ def test_a_minimal_config(tmp_path: Path) -> None:
         and suite.providers == []
         and suite.default_model is None
     )
+
+
+def test_similar_is_scored_as_promptfoo_does_not_and_says_so(tmp_path: Path) -> None:
+    config = "prompts: ['Say {{word}}']\ntests:\n  - vars: {word: hi}\n    assert: [ASSERT]\n"
+    similar = load_suite(
+        write_project(tmp_path, config.replace("ASSERT", "{type: similar, value: hi}"), {})
+    )
+    negated = load_suite(
+        write_project(tmp_path, config.replace("ASSERT", "{type: not-similar, value: hi}"), {})
+    )
+    plain = load_suite(
+        write_project(tmp_path, config.replace("ASSERT", "{type: equals, value: hi}"), {})
+    )
+    assert [w for w in similar.warnings if w.startswith("similar:")] == [
+        "similar: scored by a fuzzy text ratio (offline, default threshold 0.8), not by"
+        " embeddings as promptfoo does: its thresholds do not mean the same"
+    ]
+    assert similar.warnings == negated.warnings
+    assert plain.warnings == []
+    assert similar.cases[0].assertions[0].threshold == 0.8  # tunedeck's default, not 0.75
+
+
+def test_a_promptfoo_suite_is_named_by_its_description_or_its_project_folder(
+    tmp_path: Path,
+) -> None:
+    minimal = "prompts: ['Say {{word}}']\ntests:\n  - vars: {word: hi}\n"
+    names = {}
+    for folder in ("maths", "greetings"):
+        (tmp_path / folder).mkdir()
+        names[folder] = load_suite(write_project(tmp_path / folder, minimal, {})).name
+    assert names == {"maths": "maths", "greetings": "greetings"}  # not both "promptfooconfig"
+
+    described = "description: |\n  Greeting\n  checks\n" + minimal
+    assert load_suite(write_project(tmp_path / "maths", described, {})).name == "Greeting checks"
+    for default_name in ("promptfooconfig.yml", "promptfooconfig.json"):
+        other = tmp_path / "maths" / default_name
+        other.write_text(
+            minimal if default_name.endswith(".yml") else json.dumps(yaml.safe_load(minimal))
+        )
+        assert load_suite(other).name == "maths"
+    own_name = tmp_path / "maths" / "smoke.yaml"
+    own_name.write_text(minimal)
+    assert load_suite(own_name).name == "smoke"
 
 
 def test_no_tests_runs_each_prompt_once(tmp_path: Path) -> None:
