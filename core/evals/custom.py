@@ -11,6 +11,9 @@ The value of a `python` assertion is one of:
 |                               | returned (or a `return` statement); several lines are the   |
 |                               | body of a function                                          |
 
+A bare dotted name (`package.scorer`, `scorer.py`) is refused: as inline code it could only
+return an attribute, never a verdict, so it is an import path or a file missing its form.
+
 The function is called as `function(output, context)`, where `output` is the answer's text and
 `context` a dict with `vars`, `test` (id, description, tags, metadata, expected), `config` (the
 assertion's `config` option), `latency_ms` and `cost_usd`. It returns a bool, a number (the
@@ -39,13 +42,20 @@ from core.evals.sources import SuiteProblem
 CustomScorer = Callable[[str, dict[str, Any]], Any]
 
 _IMPORT_PATH = re.compile(r"[A-Za-z_][\w]*(?:\.[A-Za-z_][\w]*)*:[A-Za-z_]\w*")
+_DOTTED_NAME = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+")
 _FILE_FUNCTION = re.compile(r"(?P<path>.+?\.py)(?::(?P<name>[A-Za-z_]\w*))?")
 _LOADED: dict[str, CustomScorer] = {}
 _LOCK = threading.Lock()
 
 
 def normalise_reference(value: str, resolve: Callable[[str], Path]) -> str:
-    """The canonical form of a `python` value: file paths made absolute (`file:///...:name`)."""
+    """The canonical form of a `python` value: file paths made absolute (`file:///...:name`).
+
+    Raises:
+        SuiteProblem: a malformed `file://` value, or a bare dotted name (see the module).
+    """
+    if _DOTTED_NAME.fullmatch(value):
+        raise SuiteProblem(_dotted_name_fix(value))
     if not value.startswith("file://"):
         return value
     match = _FILE_FUNCTION.fullmatch(value.removeprefix("file://"))
@@ -53,6 +63,18 @@ def normalise_reference(value: str, resolve: Callable[[str], Path]) -> str:
         raise SuiteProblem(f"scorer {value!r}: expected file://path.py or path.py:function")
     path = resolve(match.group("path")).resolve()
     return f"file://{path}:{match.group('name') or 'get_assert'}"
+
+
+def _dotted_name_fix(value: str) -> str:
+    if value.endswith(".py"):
+        return (
+            f"{value!r} is not a file reference: write file://{value} (or file://{value}:function)"
+        )
+    module, _, name = value.rpartition(".")
+    return (
+        f"{value!r} reads as inline code, not an import path: write module:function "
+        f"(e.g. {module}:{name})"
+    )
 
 
 def load_scorer(reference: str) -> CustomScorer:

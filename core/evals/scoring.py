@@ -106,7 +106,10 @@ async def score_assertion(
             score = DETERMINISTIC[base](assertion, output)
     except Exception as failure:  # a scorer must never take the run down
         score = Score(False, 0.0, f"scorer failed: {type(failure).__name__}: {failure}")
-        flip = False  # a crash is a failure, whatever the assertion's polarity
+        # A crash is a failure (not an error), whatever the assertion's polarity, as in
+        # promptfoo: it is often the answer's doing (json.loads of an answer that is not
+        # JSON), and a scorer that cannot run at all is refused when the suite loads.
+        flip = False
     if flip and not error:
         score = Score(not score.passed, 1.0 - score.score, score.reason)
     return _result(assertion, score, error=error)

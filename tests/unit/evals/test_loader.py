@@ -223,6 +223,15 @@ BAD_SUITES = {
         one("{type: contains, vaule: y}"),
         "s.yaml:4: case a: contains: 'vaule' is not an assertion key",
     ),
+    "python scorer as a dotted name": (
+        one("{type: python, value: nosuchmodule.scorer}"),
+        "s.yaml:4: case a: python: 'nosuchmodule.scorer' reads as inline code, not an import"
+        " path: write module:function (e.g. nosuchmodule:scorer)",
+    ),
+    "python scorer as a bare file name": (
+        one("{type: python, value: checks.py}"),
+        "s.yaml:4: case a: python: 'checks.py' is not a file reference: write file://checks.py",
+    ),
     "latency without threshold": (
         one("{type: latency, value: 100}"),
         "s.yaml:4: case a: latency: takes its ceiling as threshold, not value",
