@@ -46,6 +46,7 @@ from core.evals.runplan import (
     RunOutcome,
     StartCallback,
     describe_estimate,
+    judge_warnings,
     preflight,
 )
 from core.evals.suite import Case, Suite
@@ -97,7 +98,8 @@ async def run_suite(
         suite_id = evals.save_suite(_suite_version(suite, iso(client.clock())))
     run_id = evals.start_run(_run_start(suite, suite_id, options, profile_name, profile, client))
     session = _Session(work, evals, run_id, pairs, len(pairs), options.concurrency, on_progress)
-    return await session.finish(estimate, tuple(suite.warnings), on_start)
+    warnings = (*suite.warnings, *judge_warnings(suite, options))
+    return await session.finish(estimate, warnings, on_start)
 
 
 async def resume_run(
@@ -139,7 +141,11 @@ async def resume_run(
         raise BadInput(str(error)) from None
     total = len(suite.cases) * run.repeats
     session = _Session(work, evals, run_id, pairs, total, options.concurrency, on_progress)
-    warnings = (*suite.warnings, *_file_changes(suite, stored, run_id))
+    warnings = (
+        *suite.warnings,
+        *judge_warnings(suite, options),
+        *_file_changes(suite, stored, run_id),
+    )
     return await session.finish(estimate, warnings, on_start)
 
 
@@ -340,7 +346,9 @@ def _stored_options(
     options = RunOptions(
         model=run.model,
         profile=run.profile,
-        concurrency=concurrency or run.concurrency or DEFAULT_CONCURRENCY,
+        concurrency=(run.concurrency or DEFAULT_CONCURRENCY)
+        if concurrency is None
+        else concurrency,
         repeats=run.repeats,
         cache="off" if cache == "off" else "use",
         judge_model=stored.get("judge_model") or run.model,
@@ -375,6 +383,7 @@ __all__ = [  # the options and records live in core.evals.runplan; callers impor
     "RunOutcome",
     "StartCallback",
     "describe_estimate",
+    "judge_warnings",
     "preflight",
     "resume_run",
     "run_suite",

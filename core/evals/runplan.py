@@ -97,7 +97,8 @@ class RunOutcome:
         estimate: the pre-flight estimate of the pairs this process sent.
         sent: pairs answered by this process (all of them unless it was resumed).
         cost_usd: what this process spent, judge included (None: a call was not priced).
-        warnings: the suite's warnings, and a changed suite file on resume.
+        warnings: the suite's warnings, a judge that is the model under test, and a
+            changed suite file on resume.
     """
 
     run: EvalRun
@@ -140,6 +141,20 @@ def preflight(
             f" ({describe_estimate(estimate)}); nothing was sent"
         )
     return estimate
+
+
+def judge_warnings(suite: Suite, options: RunOptions) -> tuple[str, ...]:
+    """A warning when the suite's `llm-rubric` assertions are graded by the model under test
+    (no other judge chosen): a model grading its own answers tends to pass them."""
+    if (options.judge_model or options.model) != options.model:
+        return ()
+    assertions = (item for case in suite.cases for item in case.assertions)
+    if not any(item.base_type == "llm-rubric" for item in assertions):
+        return ()
+    return (
+        f"llm-rubric: graded by {options.model}, the model under test, grading its own"
+        " answers; choose another judge with --judge-model",
+    )
 
 
 def _usd(amount: float) -> str:

@@ -313,8 +313,14 @@ def test_a_run_whose_every_grading_failed_says_so_not_that_nothing_answered(
     fake.enqueue(Reply.text("hello"), Reply.error(404, "The model `judge` does not exist"), times=2)
     args = ["eval", "run", str(suite), "-m", MODEL, "--judge-model", "judge", "-c", "1"]
     code, _, err = cli(capsys, *args)
-    assert code == 1
+    assert code == 1 and "graded by" not in err  # another judge was chosen
     assert "tunedeck: error: no case of run 1 could be judged (each answer's grading failed)" in err
+    fake.set_default(Reply.text("hello"))
+    code, _, err = cli(capsys, "eval", "run", str(suite), "-m", MODEL)  # its own judge
+    assert (
+        f"tunedeck: warning: llm-rubric: graded by {MODEL}, the model under test, grading its"
+        " own answers; choose another judge with --judge-model"
+    ) in err
 
 
 ONE_CASE = "cases:\n  - {id: a, input: hi, assert: [{type: contains, value: hi}]}\n"

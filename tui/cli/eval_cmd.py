@@ -119,13 +119,18 @@ def eval_run(
     from core.evals.loader import load_suite
     from core.evals.report import check_baseline_fits, find_baseline
     from core.evals.runner import DEFAULT_CONCURRENCY, RunOptions, run_suite
+    from core.evals.runplan import judge_warnings
 
     _check_junit(junit)
     work = engine()
     loaded = load_suite(suite)
     for warning in loaded.warnings:
         say(f"tunedeck: warning: {suite}: {warning}")
-    chosen = model or loaded.default_model or _configured_model(work.settings, profile)
+    chosen = model or loaded.default_model
+    if not chosen and loaded.providers:  # named, but none is a model this can send to
+        shown = ", ".join(loaded.providers)
+        raise BadInput(f"{suite}: no provider of the suite is OpenAI's ({shown}): pass --model")
+    chosen = chosen or _configured_model(work.settings, profile)
     if not chosen:
         raise BadInput(
             f"{suite}: the suite names no model, nor does the profile (default_model): pass --model"
@@ -145,6 +150,8 @@ def eval_run(
         max_cost_usd=max_cost,
         baseline_run_id=None if found is None else found.run.id,
     )
+    for warning in judge_warnings(loaded, options):
+        say(f"tunedeck: warning: {warning}")
     with ProgressBar(enabled=not as_json) as bar:
         start = _announcer(chosen, as_json)
         outcome = _run_until_done(run_suite(work.client, loaded, options, bar, start), bar)

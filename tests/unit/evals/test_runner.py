@@ -333,6 +333,25 @@ def test_the_rubric_judge_is_the_chosen_model_through_the_same_cached_client(
     assert EvalStore(store).results(again.run.id)[0].status == "pass"
 
 
+def test_a_rubric_graded_by_the_model_under_test_is_a_run_warning(
+    settings: Settings, store: Store, fake: FakeOpenAI, tmp_path: Path
+) -> None:
+    verdict = Reply.text('{"reason": "a greeting", "pass": true, "score": 1}')
+    fake.enqueue(Reply.text("Hi!"), verdict, Reply.text("Hello!"), verdict)
+    rubric = load_suite(write_suite(tmp_path, RUBRIC))
+    self_graded = run(settings, store, rubric, concurrency=1, cache="off")
+    judged = run(settings, store, rubric, concurrency=1, cache="off", judge_model="gpt-4.1")
+    no_rubric = run(settings, store, load_suite(write_suite(tmp_path, name="plain.yaml")))
+
+    assert [body["model"] for body in bodies(fake)[:2]] == [MODEL, MODEL]
+    warning = (
+        f"llm-rubric: graded by {MODEL}, the model under test, grading its own answers;"
+        " choose another judge with --judge-model"
+    )
+    assert self_graded.warnings == (warning,)
+    assert judged.warnings == () and no_rubric.warnings == ()
+
+
 def test_an_unreachable_judge_makes_the_case_errored_not_failed(
     settings: Settings, store: Store, fake: FakeOpenAI, tmp_path: Path
 ) -> None:
