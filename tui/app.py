@@ -244,6 +244,7 @@ class TunedeckApp(App[None]):
         for binding in pane_bindings(self.screen):
             keys.setdefault(binding.description, []).append(binding.key)
         listed = [(" / ".join(k), description) for description, k in keys.items()]
+        listed += getattr(self.screen, "HELP_VIEW_KEYS", [])  # keys of the views it opens
         self.push_screen(HelpScreen(PANES.get(self.current_mode, ""), listed))
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:

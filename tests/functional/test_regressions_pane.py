@@ -437,8 +437,13 @@ async def test_a_bad_suite_or_field_is_reported_and_nothing_runs(
         await pilot.press("enter")
         await settle(pilot)
 
+        assert app.screen is not dialog and isinstance(app.screen, StartRunDialog)  # again
+        problem = str(app.screen.query_one("#start-error", Static).render())
+        assert "broken.yaml" in problem and "nope" in problem
+        assert not any("BadInput" in note for note in notes), notes
+        await pilot.press("escape")
+        await settle(pilot)
         assert app.screen is screen
-        assert any("broken.yaml" in note and "nope" in note for note in notes), notes
         assert app.engine.store.db.execute("SELECT count(*) FROM eval_runs").fetchone()[0] == 0
         assert not fake.chat_requests
         assert not screen.launcher.running

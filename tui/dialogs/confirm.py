@@ -21,6 +21,7 @@ class ConfirmDialog(ModalScreen[bool]):
     ConfirmDialog > Vertical {
         width: 60; height: auto; border: thick $error; background: $surface; padding: 1 2;
     }
+    ConfirmDialog Vertical > Label { width: 100%; }
     ConfirmDialog Horizontal { height: auto; align-horizontal: right; margin-top: 1; }
     ConfirmDialog Button { margin-left: 2; }
     """

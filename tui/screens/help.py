@@ -13,6 +13,7 @@ GLOBAL_KEYS = [
     ("2 / alt+2 / f3", "Cache pane"),
     ("3 / alt+3 / f4", "Usage pane"),
     ("4 / alt+4 / f5", "Regressions pane"),
+    ("5 / alt+5 / f6", "Data pane"),
     ("ctrl+p", "Command palette: every action"),
     ("? / f1", "This help"),
     ("ctrl+q", "Quit"),

@@ -9,29 +9,43 @@ from typing import ClassVar
 from textual import on, work
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import DataTable, Label
-from textual.worker import get_current_worker
+from textual.widgets import DataTable, Input, Label
+from textual.worker import Worker, WorkerState, get_current_worker
 
+from core.errors import TunedeckError
 from storage.eval_records import EvalRun, HistoryPoint, SuiteListing
 from storage.evals import EvalStore
 from tui.dialogs.confirm import ConfirmDialog
 from tui.screens.base import PaneScreen
+from tui.screens.regressions_hint import HintLine, diff_sides, hint_forms
 from tui.text import inert
 from tui.widgets.paging import PagedTable
 from tui.widgets.regressions.ahead import ViewsAhead
 from tui.widgets.regressions.chart import PassRateChart
-from tui.widgets.regressions.diff import compare_and_show, open_diff_view
+from tui.widgets.regressions.diff import RunDiffScreen, compare_and_show, open_diff_view
 from tui.widgets.regressions.launch import RunLauncher
 from tui.widgets.regressions.progress import RunProgress
-from tui.widgets.regressions.results import open_results_view
+from tui.widgets.regressions.results import RunResultsScreen, open_results_view
 from tui.widgets.regressions.runs import RunTable
 from tui.widgets.regressions.start import RunDefaults, RunRequest, StartRunDialog
 from tui.widgets.regressions.suites import SuiteTable
 
 SELECT_DELAY = 0.15  # seconds on a suite before its runs are read (arrowing through the list)
 EMPTY = "No evaluation suite yet: n runs a suite file (or `tunedeck eval run SUITE --model M`)."
+STOP_QUESTION = "Stop the run? The finished cases stay; `tunedeck eval resume` finishes it."
+
+
+def view_keys(*views: tuple[str, type[Screen[None]]]) -> list[tuple[str, str]]:
+    """The keys of the views the pane opens, for its help: `("x", "diff: Regressions only")`."""
+    return [
+        (binding.key, f"{name}: {binding.description}")
+        for name, view in views
+        for binding in view.BINDINGS
+        if isinstance(binding, Binding) and binding.action != "close"
+    ]
 
 
 class RegressionsScreen(PaneScreen):
@@ -52,6 +66,10 @@ class RegressionsScreen(PaneScreen):
         Binding("r", "refresh", "Refresh", show=False),
     ]
     """Read by the help screen and the command palette."""
+    HELP_VIEW_KEYS: ClassVar[list[tuple[str, str]]] = view_keys(
+        ("diff", RunDiffScreen), ("results", RunResultsScreen)
+    )
+    """The keys of the diff and results views, listed by the pane's help too."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -62,7 +80,9 @@ class RegressionsScreen(PaneScreen):
         self.history: dict[str, list[HistoryPoint]] = {}
         """The chart's points: the selected suite's completed runs per model."""
         self.marked: list[EvalRun] = []
-        """Runs marked A (the baseline side) and B (the candidate) for a diff."""
+        """The runs marked for a diff, in the order they were marked (`_sides`: A and B)."""
+        self._request: RunRequest | None = None  # the last run asked for (its form)
+        self._focus_placed = False
         self._seen: object = None  # the database's version when the suites were read
         self._select_timer: Timer | None = None
         self._wanted: str | None = None  # a suite to show once it is listed
@@ -82,7 +102,7 @@ class RegressionsScreen(PaneScreen):
             with Vertical(id="regressions-main"):
                 yield PassRateChart(id="pass-rate-chart")
                 yield RunProgress(id="run-progress")
-                yield Label("", id="runs-hint")
+                yield HintLine(id="runs-hint")
                 yield RunTable(id="run-table")
                 yield Label(EMPTY, id="runs-empty", markup=False)
 
@@ -101,7 +121,12 @@ class RegressionsScreen(PaneScreen):
         self.read_if_changed()  # the first time, and when runs were recorded meanwhile
 
     def focus_default(self) -> None:
-        self.runs.focus()
+        # The first time: the runs of the first suite (enter opens one, c compares it,
+        # shift+tab: the suites), not the first table, which Textual would focus. Back from a
+        # view, a dialog or another pane: where the user was.
+        if not self._focus_placed or self.focused is None:
+            self._focus_placed = True
+            self.runs.focus()
 
     # -- suites, runs and the chart -------------------------------------------------------
 
@@ -190,16 +215,8 @@ class RegressionsScreen(PaneScreen):
         self.render_ahead()  # built ahead, off screen: its first frame finds its lines ready
 
     def _show_hint(self) -> None:
-        parts = [f"{side} #{run.id} {inert(run.model)}" for side, run in self._sides()]
-        if len(self.marked) == 2:
-            parts.append("d diffs them")
-        elif self.marked:
-            parts.append("space marks B")
-        else:
-            parts.append("space marks A and B · c compares with the baseline · enter: results")
-        if self.launcher.running:
-            parts.insert(0, "s stops the run")
-        self.query_one("#runs-hint", Label).update(" · ".join(parts))
+        forms = hint_forms(self._sides(), self.launcher.running)
+        self.query_one("#runs-hint", HintLine).show(forms)
 
     # -- marks and diffs ------------------------------------------------------------------
 
@@ -219,7 +236,9 @@ class RegressionsScreen(PaneScreen):
         self._show_hint()
 
     def _sides(self) -> list[tuple[str, EvalRun]]:
-        """The marked runs with their side: A first, then B."""
+        """The marked runs with their side, A first (see `diff_sides`), then B."""
+        if len(self.marked) == 2:
+            return list(zip("AB", diff_sides(*self.marked), strict=True))
         return list(zip("AB", self.marked, strict=False))
 
     def action_clear_marks(self) -> None:
@@ -229,14 +248,17 @@ class RegressionsScreen(PaneScreen):
         self._show_hint()
 
     def action_diff(self) -> None:
-        """Compare run B with run A (or the highlighted run with A when only A is marked)."""
+        """Compare the two marked runs (or the marked one and the highlighted one): the newer
+        against the older, or against the pinned baseline (`diff_sides`)."""
         current = self.runs.run_at_cursor()
         if len(self.marked) == 2:
-            self.open_diff(self.marked[0].id, self.marked[1].id)
+            a, b = diff_sides(*self.marked)
         elif self.marked and current is not None and current.id != self.marked[0].id:
-            self.open_diff(self.marked[0].id, current.id)
+            a, b = diff_sides(self.marked[0], current)
         else:
             self.notify("Mark two runs with space first (or c: a run against its baseline).")
+            return
+        self.open_diff(a.id, b.id)
 
     def open_diff(self, a_id: int, b_id: int) -> None:
         """Show the diff of run B against run A (compared first, in a worker)."""
@@ -341,16 +363,42 @@ class RegressionsScreen(PaneScreen):
 
     def _start_requested(self, request: RunRequest | None) -> None:
         if request is not None:
+            self._request = request
             self.launcher.start(request)
             self._show_hint()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A run refused before it started (a bad suite file, profile or baseline): the form
+        again, with what the user typed and the one-line reason."""
+        error, request = event.worker.error, self._request
+        refused = event.state is WorkerState.ERROR and isinstance(error, TunedeckError)
+        if refused and event.worker.group == "regressions-run" and request is not None:
+            event.prevent_default()  # not the pane's `ClassName: message` notification
+            self.call_later(self.reopen_form, request, str(error))
+
+    async def reopen_form(self, request: RunRequest, problem: str) -> None:
+        """Open the run's form again with `request`'s values and `problem` under them."""
+        settings = self.deck.engine.settings
+        defaults = RunDefaults(
+            suite_path=str(request.suite_path),
+            model=request.model,
+            profile=request.profile,
+            profiles=list(settings.all_profiles()),
+            concurrency=request.concurrency,
+            baseline="" if request.baseline is None else str(request.baseline),
+        )
+        dialog = StartRunDialog(defaults)
+        await self.app.push_screen(dialog, self._start_requested)
+        dialog.query_one("#start-error", Label).update(problem)
+        if str(request.suite_path) in problem:  # the suite file is wrong: fix its path
+            dialog.query_one("#start-path", Input).focus()
 
     def action_stop_run(self) -> None:
         """Stop the run started here (it is recorded `interrupted`; resume it later)."""
         if not self.launcher.running:
             self.notify("No run is going.")
             return
-        question = "Stop the run? The finished cases stay; `tunedeck eval resume` finishes it."
-        self._confirm(question, "Stop", self.launcher.stop)
+        self._confirm(STOP_QUESTION, "Stop", self.launcher.stop)
 
     def run_finished(self) -> None:
         """A run started here ended: read what it changed."""
