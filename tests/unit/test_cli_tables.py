@@ -1,5 +1,6 @@
 """Tables of the command line fit the terminal: fixed columns whole, flexible ones cut with an
-ellipsis, optional ones left out first (tui/cli/output.print_table)."""
+ellipsis, optional ones left out first (tui/cli/output.print_table); its signed figures never
+read -0."""
 
 from __future__ import annotations
 
@@ -58,3 +59,15 @@ def test_without_flexible_columns_a_table_prints_as_before(
     monkeypatch.setenv("COLUMNS", "200")
     print_table(["a", "b"], [["1", "two words"]])
     assert capsys.readouterr().out.split() == ["a", "b", "1", "two", "words"]
+
+
+@pytest.mark.parametrize(
+    ("value", "spec", "unit", "shown"),
+    [(-0.2, ".0f", " ms", "0 ms"), (0.0004, ".3f", "", "0.000"), (-12.6, ".0f", " ms", "-13 ms")],
+)
+def test_a_signed_delta_that_rounds_to_zero_has_no_sign(
+    value: float, spec: str, unit: str, shown: str
+) -> None:
+    from tui.cli.eval_output import _signed
+
+    assert _signed(value, spec, unit) == shown

@@ -238,7 +238,10 @@ def _points(delta: float | None) -> str:
 
 
 def _signed(value: float | None, spec: str, unit: str = "") -> str:
-    return "-" if value is None else f"{value:+{spec}}{unit}"
+    if value is None:
+        return "-"
+    shown = f"{value:+{spec}}"
+    return (shown[1:] if float(shown) == 0 else shown) + unit  # 0, not -0 or +0
 
 
 def _signed_money(value: float | None) -> str:
