@@ -108,6 +108,27 @@ def test_m009_drops_the_index_on_request_keys_and_keeps_the_log(tmp_path: Path) 
     store.close()
 
 
+def test_m010_drops_the_usage_index_and_the_usage_and_hit_rate_still_read_by_time(
+    tmp_path: Path,
+) -> None:
+    old = sqlite_utils.Database(tmp_path / "t.db")
+    migrations.apply(old, stop_before="m010_calls_without_usage_index")
+    assert "idx_calls_usage" in {index.name for index in old["calls"].indexes}
+    old.close()
+
+    store = Store(open_database(tmp_path / "t.db"))
+    assert "idx_calls_usage" not in {index.name for index in store.db["calls"].indexes}
+    since = "2026-11-28T10:00:00Z"
+    for sql in (
+        "SELECT sum(cache_hit) FROM calls WHERE started_at >= ?",
+        "SELECT count(*) FROM calls WHERE started_at >= ? AND started_at < ?",
+    ):
+        args = [since] * sql.count("?")
+        plan = " | ".join(row[3] for row in store.db.execute(f"EXPLAIN QUERY PLAN {sql}", args))
+        assert "INDEX idx_calls_started_at (started_at>?" in plan, plan
+    store.close()
+
+
 def test_the_file_is_private_in_wal_mode_with_foreign_keys(tmp_path: Path) -> None:
     db = open_database(tmp_path / "deep" / "t.db")
     assert stat.S_IMODE(os.stat(tmp_path / "deep" / "t.db").st_mode) == 0o600

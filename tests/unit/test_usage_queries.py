@@ -195,7 +195,8 @@ def test_a_blank_database_gets_the_rollup_its_triggers_and_the_paging_indexes(
     triggers = {t.name for t in db.triggers}
     assert {"calls_usage_ai", "calls_usage_au", "calls_usage_ad"} <= triggers
     indexes = {i.name for i in db["calls"].indexes}  # type: ignore[union-attr]
-    assert {"idx_calls_model", "idx_calls_failed", "idx_calls_usage"} <= indexes
+    assert {"idx_calls_model", "idx_calls_failed"} <= indexes
+    assert "idx_calls_usage" not in indexes  # m010: the rollup made it dead weight
     entries = {i.name for i in db["cache_entries"].indexes}  # type: ignore[union-attr]
     assert "idx_cache_entries_figures" in entries
 
