@@ -23,7 +23,7 @@ from storage.eval_rows import (
     RESULT_COLUMNS,
     RUN_COLUMNS,
     listing_from_row,
-    result_from_row,
+    result_from_values,
     run_from_row,
     suite_from_row,
     summarise,
@@ -177,7 +177,7 @@ class EvalHistory:
             f" ORDER BY case_id {order}, repeat_index {order} LIMIT ?"
         )
         with self._store.read() as db:
-            found = [result_from_row(row) for row in db.query(sql, [*args, limit])]
+            found = [result_from_values(row) for row in db.execute(sql, [*args, limit])]
         return found[::-1] if before is not None else found
 
     def paired_results(self, run_a: int, run_b: int) -> PairedResults:
@@ -187,8 +187,8 @@ class EvalHistory:
             " ORDER BY case_id, repeat_index"
         )
         with self._store.read() as db:
-            a = _by_case(result_from_row(row) for row in db.query(sql, [run_a]))
-            b = _by_case(result_from_row(row) for row in db.query(sql, [run_b]))
+            a = _by_case(result_from_values(row) for row in db.execute(sql, [run_a]))
+            b = _by_case(result_from_values(row) for row in db.execute(sql, [run_b]))
         pairs = [CasePair(case, a.get(case, ()), b.get(case, ())) for case in sorted(a | b)]
         return PairedResults(
             paired=[pair for pair in pairs if pair.a and pair.b],

@@ -7,6 +7,8 @@ import math
 import os
 import sqlite3
 import sys
+from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 from storage.eval_records import (
@@ -205,25 +207,45 @@ def run_from_row(row: dict[str, Any]) -> EvalRun:
     )
 
 
+RESULT_ROW_COLUMNS = ("id", "run_id", *(name.strip() for name in RESULT_COLUMNS.split(",")))
+"""The columns `result_from_values` reads, in order: `id, run_id, RESULT_COLUMNS`."""
+
+
 def result_from_row(row: dict[str, Any]) -> RecordedResult:
     """A row of `id, run_id, RESULT_COLUMNS` as a record."""
+    return result_from_values([row[column] for column in RESULT_ROW_COLUMNS])
+
+
+def result_from_values(values: Sequence[Any]) -> RecordedResult:
+    """A row of `RESULT_ROW_COLUMNS` as a record, from its values in that order (a cursor's
+    tuple: no dict made per row)."""
+    result_id, run_id, case_id, repeat_index, status, score, critical, tags_json = values[:8]
+    output_text, scores_json, error, latency_ms, cost_usd, prompt_tokens = values[8:14]
+    completion_tokens, cache_hit, call_id, finished_at = values[14:]
     return RecordedResult(
-        id=row["id"],
-        run_id=row["run_id"],
-        case_id=row["case_id"],
-        repeat_index=row["repeat_index"],
-        status=row["status"],
-        score=row["score"],
-        critical=bool(row["critical"]),
-        tags=tuple(json.loads(row["tags_json"])),
-        output_text=row["output_text"],
-        scores=json.loads(row["scores_json"]),
-        error=row["error"],
-        latency_ms=row["latency_ms"],
-        cost_usd=row["cost_usd"],
-        prompt_tokens=row["prompt_tokens"],
-        completion_tokens=row["completion_tokens"],
-        cache_hit=bool(row["cache_hit"]),
-        call_id=row["call_id"],
-        finished_at=row["finished_at"],
+        id=result_id,
+        run_id=run_id,
+        case_id=case_id,
+        repeat_index=repeat_index,
+        status=status,
+        score=score,
+        critical=bool(critical),
+        tags=_tags(tags_json),
+        output_text=output_text,
+        scores=json.loads(scores_json),
+        error=error,
+        latency_ms=latency_ms,
+        cost_usd=cost_usd,
+        prompt_tokens=prompt_tokens,
+        completion_tokens=completion_tokens,
+        cache_hit=bool(cache_hit),
+        call_id=call_id,
+        finished_at=finished_at,
     )
+
+
+@lru_cache(maxsize=1024)
+def _tags(tags_json: str) -> tuple[str, ...]:
+    """The tags of a `tags_json`: a suite's cases share a few sets of tags (a tuple is
+    immutable: one is shared by every result with those tags)."""
+    return tuple(json.loads(tags_json))

@@ -11,7 +11,7 @@ import pytest
 
 from core.clock import iso
 from core.evals.report import Baseline, build_report
-from storage.eval_records import CaseResult, RunStart
+from storage.eval_records import CaseResult, RecordedResult, RunStart
 from storage.evals import EvalStore
 from storage.store import Store
 from tests.support.eval_seed import suite_version
@@ -119,3 +119,24 @@ def test_diff_lines_combine_repeats_as_the_comparison_does(evals: EvalStore) -> 
     assert set(report.comparison.broke) == {"crit", "dead"}
     assert [line.case_id for line in diff.regressions()] == ["crit", "dead"]
     assert len(lines["crit"].results_b) == 3
+
+
+def test_a_result_read_back_equals_the_one_recorded_field_for_field(evals: EvalStore) -> None:
+    # Read from a cursor's tuples (`result_from_values`), every field lands where it belongs.
+    suite = evals.save_suite(suite_version("qa", "1a", 3, NOW))
+    run = new_run(evals, suite)
+    recorded = CaseResult(
+        case_id="c-oslo", status="fail", finished_at=NOW, repeat_index=0, score=0.25,
+        critical=True, tags=("geo", "europe"), output_text="Bergen", error=None,
+        scores=[{"type": "contains", "passed": False, "score": 0.25, "reason": "no Oslo"}],
+        latency_ms=812.5, cost_usd=0.0004, prompt_tokens=31, completion_tokens=2,
+        cache_hit=True, call_id=None,
+    )  # fmt: skip
+    evals.record_result(run, recorded)
+    record(evals, run, "c-paris", "pass")
+    (read,) = evals.results(run, "fail")
+    assert read == RecordedResult(**vars(recorded), id=read.id, run_id=run)
+    paired = evals.paired_results(run, run).paired
+    assert [pair.a[0] for pair in paired] == [read, *evals.results(run, "pass")]
+    same_tags = evals.results(run, limit=1, after=("c-oslo", 0))
+    assert same_tags[0].tags == () and read.tags == ("geo", "europe")
