@@ -1,8 +1,8 @@
 """The Regressions pane on a large evaluation history: opening it, a page of runs, a run's
 results and a page of them, the diff of two runs.
 
-Run: python tests/bench/bench_regressions_pane.py [--quick] [--runs N] [--keep-db]. Not
-collected by pytest.
+Run: python tests/bench/bench_regressions_pane.py [--quick] [--runs N] [--keep-db] [--views]
+[--samples N]. Not collected by pytest.
 
 The issue's target: with 10,000 runs and 2,000,000 case results in the database, opening the
 pane and scrolling take under 100 ms.
@@ -549,16 +549,24 @@ async def stalls_until(done: Any) -> list[tuple[float, float, float]]:
 
 
 async def measure_app(
-    home: Path, probe: RegressionsProbe, results: Results, opens: int, presses: int
+    home: Path,
+    probe: RegressionsProbe,
+    results: Results,
+    opens: int,
+    presses: int,
+    *,
+    views_only: bool = False,
 ) -> None:
-    """Parts a to e on one database."""
-    await opening(home, probe, results, opens)
+    """Parts a to e on one database (c to e only if `views_only`)."""
+    if not views_only:
+        await opening(home, probe, results, opens)
     app = make_app(home, probe)
     async with app.run_test(size=SIZE) as pilot:
         await started(pilot, prebuilt=True)
         post_key(app, "alt+4")
         await settle(pilot)
-        await runs_paging(pilot, probe, results, presses)
+        if not views_only:
+            await runs_paging(pilot, probe, results, presses)
         await views(pilot, probe, results, opens)
     app.engine.close()
     await first_openings(home, probe, results, max(2, opens - 2))
@@ -570,9 +578,14 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="1,000 runs instead of 10,000")
     parser.add_argument("--runs", type=int, help="runs in the large database (10,000)")
     parser.add_argument("--keep-db", action="store_true", help="keep and reuse built databases")
+    parser.add_argument(
+        "--views", action="store_true", help="only parts c to e (the views), on both databases"
+    )
+    parser.add_argument("--samples", type=int, help="openings of each view (5; 3 with --quick)")
     args = parser.parse_args()
     runs = args.runs or (1_000 if args.quick else 10_000)
     opens, presses = (3, 10) if args.quick else (5, 30)
+    opens = args.samples or opens
     os.environ["TZ"] = "UTC"
     time.tzset()
     for name in [n for n in os.environ if n.startswith(("TUNEDECK_", "OPENAI_"))]:
@@ -588,7 +601,7 @@ def main() -> None:
         for label, home in (("base", base_home), ("large", large_home)):
             results: Results = {}
             began, load = time.perf_counter(), os.getloadavg()[0]
-            asyncio.run(measure_app(home, probe, results, opens, presses))
+            asyncio.run(measure_app(home, probe, results, opens, presses, views_only=args.views))
             measured[label] = results
             print(f"measured the {label} database in {time.perf_counter() - began:.0f} s"
                   f" (load average {load:.2f} -> {os.getloadavg()[0]:.2f})")  # fmt: skip

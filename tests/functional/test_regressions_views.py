@@ -224,7 +224,7 @@ async def test_the_views_are_built_ahead_and_open_on_the_run_asked_for(home: obj
         assert app.screen is results
         assert [row.run_id for row in results.table.window.rows] == [4] * len(CAPITALS)
         # Filled before it was pushed: its rows are rendered ahead once it is on show.
-        assert results.table.warmed and not results.table.warm_when_shown
+        assert results.table.warmed and not results.table.due_when_shown
         assert "run #4 ft:gpt-4o-mini:acme::v2" in text_of(results.query_one("#results-heading"))
         assert "c-berlin" in text_of(results.query_one("#result-text"))
         await pilot.press("x")  # its failures
@@ -314,4 +314,58 @@ async def test_the_tables_render_their_cells_as_a_datatable_does(
         await pilot.press("escape", "c")  # run 6 against the pinned run 3: flips in colour
         await settle(pilot)
         assert not cells_as_datatable_renders_them(app.screen.query_one(DiffCaseTable))
+    app.engine.close()
+
+
+async def test_a_kept_view_reads_and_renders_ahead_only_once_it_is_on_show(home: object) -> None:
+    # Threads started as the view is filled would hold the interpreter's lock during its
+    # first frame: the run read again and the rows rendered ahead wait for that frame.
+    app, at_push = build_app(), list[tuple[bool, bool, list[str]]]()
+
+    def pushed(screen: Screen[object]) -> None:
+        if isinstance(screen, RunResultsScreen):
+            busy = {w.group for w in app.workers if not w.is_finished}
+            started = sorted(busy & {"results-run", "page"})  # the run, pages past the ends
+            at_push.append((screen.table.due_when_shown, screen.table.warmed, started))
+
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_pane(pilot)
+        await choose_suite(pilot, screen, "qa-capitals")
+        await highlight_run(pilot, screen, 6)
+        await pilot.press("enter", "escape")  # builds the view, then keeps it
+        await settle(pilot)
+        app.screen_change_signal.subscribe(app, pushed, immediate=True)
+        await highlight_run(pilot, screen, 4)
+        await pilot.press("enter")
+        await settle(pilot)
+        view = app.screen
+        assert isinstance(view, RunResultsScreen) and view.run is not None and view.run.id == 4
+        assert at_push == [(True, False, [])]  # filled, nothing started
+        assert not view.table.due_when_shown and view.table.warmed
+        assert not view._reload_due and "run #4" in text_of(view.query_one("#results-heading"))
+    app.engine.close()
+
+
+async def test_the_tables_row_styles_follow_focus_and_theme(home: object) -> None:
+    app = build_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_pane(pilot)
+        await choose_suite(pilot, screen, "qa-capitals")
+        await pilot.press("enter")
+        await settle(pilot)
+        table = app.screen.query_one(ResultTable)
+        seen = set()
+        for step in ("focused", "blurred", "light theme"):
+            if step == "blurred":
+                app.screen.set_focus(None)
+            elif step == "light theme":
+                app.theme = "textual-light"
+            await settle(pilot)
+            table._pseudo_class_state = table.get_pseudo_class_state()  # as render_lines does
+            base = table.rich_style
+            for row in (-1, 0, 1):
+                kept = table._get_row_style(row, base)
+                assert kept == DataTable._get_row_style(table, row, base), (step, row)
+                seen.add(kept)
+        assert len(seen) >= 6  # each step changed them
     app.engine.close()

@@ -1,21 +1,27 @@
 """Paged tables whose columns have fixed widths but one, which takes the room left; their
-one-line cells are rendered straight into the lines DataTable would make of them."""
+cells are made when first drawn, and one-line cells are rendered straight into the lines
+DataTable would make of them."""
 
 from __future__ import annotations
 
+from functools import lru_cache, partial
 from typing import ClassVar, TypeGuard
 
+from rich.cells import cell_len
 from rich.console import Console, JustifyMethod
 from rich.padding import Padding
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual import events
+from textual.geometry import Region
+from textual.strip import Strip
 from textual.widgets._data_table import _EMPTY_TEXT
 from textual.widgets.data_table import DuplicateKey, RowKey
 from textual.widgets.data_table import Row as TableRow
 
 from tui.widgets.paging import PagedTable, Row
+from tui.widgets.regressions.lazy_cells import LazyCells
 
 
 class FlexTable(PagedTable[Row]):
@@ -27,30 +33,83 @@ class FlexTable(PagedTable[Row]):
 
     COLUMNS: ClassVar[tuple[tuple[str, str, int], ...]] = ()
     WARM_OFF_SCREEN: ClassVar[bool] = True
-    """Whether rows are rendered ahead while the table's screen is not on show (False: once
-    it is, see `warm_when_shown`)."""
+    """Whether rows are rendered and pages read ahead while the table's screen is not on
+    show (False: once it is, see `due_when_shown`)."""
     RIGHT: ClassVar[frozenset[str]] = frozenset()
     """Keys of the columns aligned right (numbers)."""
     FLEX_MIN = 10
     FLEX_MAX = 1_000
+    _lines_style: Style | None = None
+    """The table's style while its lines are rendered (see `rich_style`)."""
 
     def __init__(self, *, id: str | None = None) -> None:  # noqa: A002
         super().__init__(id=id)
         self.flex_width = self.FLEX_MIN
         """The width of the flexible column now."""
-        self.warm_when_shown = False
-        """Rows are to be rendered ahead once the screen is on show (see `warm_ahead`)."""
+        self._row_styles: dict[tuple[object, ...], Style] = {}
+        """Row styles by kind of row, style and pseudo-classes (see `_get_row_style`)."""
+        self.due_when_shown = False
+        """Rows are to be rendered and pages read ahead once the screen is on show (see
+        `warm_ahead`, `keep_up`, `screen_shown`)."""
 
     def warm_ahead(self) -> None:
         """As `PagedTable.warm_ahead`; with `WARM_OFF_SCREEN` off, put off while the screen
         is not on show. A view filled before it is pushed would otherwise render rows ahead
         before its first frame: Textual runs a hidden screen's after-refresh callbacks at
         once (~20-60 ms of a view's opening)."""
-        if self.WARM_OFF_SCREEN or (self.is_attached and self.screen.is_current):
-            self.warm_when_shown = False
-            super().warm_ahead()
+        if self._off_screen():
+            self.due_when_shown, self.warmed = True, False
         else:
-            self.warm_when_shown, self.warmed = True, False
+            super().warm_ahead()
+
+    def keep_up(self) -> None:
+        """As `PagedTable.keep_up`; with `WARM_OFF_SCREEN` off, put off while the screen is
+        not on show: the pages past the ends, read in a thread as the view's first frame is
+        made, would hold the interpreter's lock for part of that frame (~5-20 ms)."""
+        if self._off_screen():
+            self.due_when_shown = True
+        else:
+            super().keep_up()
+
+    def screen_shown(self) -> None:
+        """The screen is on show, its first frame made: read and render ahead what was put
+        off meanwhile."""
+        if self.due_when_shown:
+            self.due_when_shown = False
+            self.keep_up()
+            self.warm_ahead()
+
+    def _off_screen(self) -> bool:
+        return not self.WARM_OFF_SCREEN and not (self.is_attached and self.screen.is_current)
+
+    def notify_style_update(self) -> None:
+        self._row_styles.clear()
+        super().notify_style_update()
+
+    @property
+    def rich_style(self) -> Style:
+        """The table's style; while its lines are rendered, the one worked out at the start
+        (DataTable asks for it again for every line: ~0.1 ms each, from the CSS)."""
+        style = self._lines_style
+        return super().rich_style if style is None else style
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        self._lines_style = super().rich_style
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._lines_style = None
+
+    def _get_row_style(self, row_index: int, base_style: Style) -> Style:
+        """DataTable's, kept: Textual works it out from the CSS for every line it draws
+        (~0.1 ms each, a few ms of a frame of new rows); it changes with the styles (a
+        theme, see `notify_style_update`) and the table's pseudo-classes (focus) only."""
+        kind = (row_index == -1, row_index < self.fixed_rows, row_index % 2, self.zebra_stripes)
+        key = (*kind, base_style, self._pseudo_class_state)
+        style = self._row_styles.get(key)
+        if style is None:
+            style = self._row_styles[key] = super()._get_row_style(row_index, base_style)
+        return style
 
     def on_resize(self, event: events.Resize) -> None:
         if self.loaded and self._fitting_width() != self.flex_width:
@@ -68,17 +127,19 @@ class FlexTable(PagedTable[Row]):
     def _add(self, rows: list[Row]) -> None:
         """Add rows at the bottom, as `DataTable.add_row` adds one, but all in one go
         (Textual 8 internals): `add_row` lists the columns twice and checks the cursor for
-        each row (~0.1 ms a row here, most of the cost of putting a page in the table)."""
+        each row (~0.1 ms a row here, most of the cost of putting a page in the table).
+        A row's cells are made when first read (`LazyCells`): a frame shows ~15 of the
+        100-200 rows put in at once (~0.1 ms a row)."""
         if not rows:
             return
-        columns = [column.key for column in self.ordered_columns]
+        columns = tuple(column.key for column in self.ordered_columns)
         was_empty = not self.row_count
         for row in rows:
             key = RowKey(self.row_key(row))
             if key in self._row_locations:
                 raise DuplicateKey(f"The row key {key!r} already exists.")
             self._row_locations[key] = len(self.rows)
-            self._data[key] = dict(zip(columns, self.row_cells(row), strict=True))
+            self._data[key] = LazyCells(columns, partial(self.row_cells, row))
             self.rows[key] = TableRow(key, 1)
         # What `add_row` does after each row: its cells' widths are not measured (fixed).
         self._require_update_dimensions = True
@@ -147,7 +208,7 @@ class FlexTable(PagedTable[Row]):
             self.cursor_foreground_priority == "css",
             self.cursor_background_priority == "css",
         )
-        pre_style = base_style + Style.from_meta({"row": row, "column": column}) + component_style
+        pre_style = base_style + _cell_meta(row, column) + component_style
         if cell.plain:
             space = Segment(" " * pad, _NULL)
             line = [space, *_text_line(cell, inner, self.app.console), space]
@@ -174,6 +235,13 @@ class FlexTable(PagedTable[Row]):
         return max(self.FLEX_MIN, min(self.FLEX_MAX, room))
 
 
+@lru_cache(maxsize=8192)
+def _cell_meta(row: int, column: int) -> Style:
+    """The style carrying a cell's place, as DataTable gives it (made once: Rich's sums of
+    styles are cached by style, and a cell's is then found again the next time)."""
+    return Style.from_meta({"row": row, "column": column})
+
+
 _NULL = Style.null()
 _EMPTY_LINES: dict[tuple[int, int], list[Segment]] = {}
 """Empty cells rendered by Rich, by width and padding."""
@@ -193,7 +261,25 @@ def _plain_line(cell: object) -> TypeGuard[Text]:
 
 def _text_line(cell: Text, width: int, console: Console) -> list[Segment]:
     """`cell` on one line of `width` cells, as `Text.__rich_console__` (no wrap) and
-    `Console.render_lines` (padded) make it."""
+    `Console.render_lines` (padded) make it: made here for a text of one style that fits
+    (most cells; ~4x faster than through Rich, see `_rich_text_line`)."""
+    if cell.spans:
+        return _rich_text_line(cell, width, console)
+    plain = cell.plain.rstrip() if cell.justify == "right" else cell.plain
+    gap = width - cell_len(plain)
+    if gap < 0:
+        return _rich_text_line(cell, width, console)
+    # Rich renders the text's own style as a span over it all, padding included (if any).
+    style = console.get_style(cell.style, default=_NULL) if cell.style else None
+    if cell.justify == "left":
+        return [Segment(plain + " " * gap, style)]
+    if cell.justify == "right":
+        return [Segment(" " * gap + plain, style)]
+    return [Segment(plain, style), Segment(" " * gap, _NULL)] if gap else [Segment(plain, style)]
+
+
+def _rich_text_line(cell: Text, width: int, console: Console) -> list[Segment]:
+    """`_text_line`, through Rich: any text (of one line)."""
     overflow = cell.overflow or "fold"
     text = cell.copy()
     if cell.justify == "left":

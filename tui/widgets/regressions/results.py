@@ -9,7 +9,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
@@ -134,6 +134,10 @@ class RunResultsScreen(KeptScreen, RegressionsView):
         super().__init__()
         self.read_evals = read_evals
         self.run = run
+        self._reload_due = False
+        """The run is to be read again once the view is on show (see `show_run`)."""
+        self._detail_of: RecordedResult | None = None
+        """The result whose answer is shown below the table."""
 
     def compose(self) -> ComposeResult:
         run = self.run
@@ -156,7 +160,7 @@ class RunResultsScreen(KeptScreen, RegressionsView):
             return  # built ahead: `show_run` fills it
         self.table.restart()
         self.table.focus()
-        self.load_run()
+        self.call_after_refresh(self.load_run)
 
     def show_run(self, run: EvalRun, first: FirstPage | None = None) -> None:
         """Show another run, as a new view would (this one is kept: see `results_view`);
@@ -165,10 +169,19 @@ class RunResultsScreen(KeptScreen, RegressionsView):
         self._show_heading(heading(run))
         self.query_one("#results-hint", Label).update("every result")
         self.query_one("#result-text", Static).update("")
+        self._detail_of = None
         self.table.read_evals = self.read_evals
         self.table.show_run(run.id, first)
         self.table.focus()
-        self.load_run()
+        if self.is_current:
+            self.load_run()
+        else:  # a thread reading now would hold back the first frame (see `on_screen_resume`)
+            self._reload_due = True
+
+    def on_screen_resume(self, event: events.ScreenResume) -> None:
+        if self._reload_due:  # after the frame of the view now on show (see `show_run`)
+            self._reload_due = False
+            self.call_after_refresh(self.load_run)
 
     @work(thread=True, exclusive=True, group="results-run", exit_on_error=False)
     def load_run(self) -> None:
@@ -182,12 +195,17 @@ class RunResultsScreen(KeptScreen, RegressionsView):
             self.app.call_from_thread(self._show_heading, heading(run, progress))
 
     def _show_heading(self, text: Text) -> None:
-        self.query_one("#results-heading", Static).update(text)
+        shown = self.query_one("#results-heading", Static)
+        if shown.content != text:  # the run read again is most often the one shown
+            shown.update(text)
 
     @on(DataTable.RowHighlighted, "#result-table")
     @on(PagedTable.RowsChanged, "#result-table")
     def _result_highlighted(self) -> None:
         result = self.table.row_at_cursor()
+        if result is not None and result is self._detail_of:
+            return  # shown already (the cursor's highlight and the table's rows both ask)
+        self._detail_of = result
         detail = self.query_one("#result-text", Static)
         if result is None:
             detail.update(Text("no result matches", style="dim"))

@@ -36,8 +36,8 @@ class KeptScreen(Screen[None]):
             event.refresh_styles = False
         self._styled_at = changes
         for table in self.query(FlexTable):
-            if table.warm_when_shown:  # filled before the view was pushed: after its frame
-                self.call_after_refresh(table.warm_ahead)
+            if table.due_when_shown:  # filled before the view was pushed: after its frame
+                self.call_after_refresh(table.screen_shown)
 
 
 def free_view(app: App[Any], name: str, kind: type[View]) -> View | None:
