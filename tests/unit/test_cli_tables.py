@@ -69,5 +69,7 @@ def test_a_signed_delta_that_rounds_to_zero_has_no_sign(
     value: float, spec: str, unit: str, shown: str
 ) -> None:
     from tui.cli.eval_output import _signed
+    from tui.widgets.regressions.figures import signed
 
-    assert _signed(value, spec, unit) == shown
+    assert _signed(value, spec, unit) == shown  # the command line's
+    assert signed(value, unit, int(spec[1])) == shown  # the Regressions pane's

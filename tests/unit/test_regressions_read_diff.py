@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 
 from core.clock import iso
-from core.evals.report import Baseline, build_report
-from storage.eval_records import CaseResult, RunStart
+from core.evals.report import Baseline, build_report, outcome_of
+from core.evals.stats import combine_repeats
+from storage.eval_records import CaseResult, RecordedResult, RunStart
 from storage.evals import EvalStore
 from storage.store import Store
 from tests.support.eval_seed import seed_evals, suite_version
@@ -43,14 +44,15 @@ def counted(evals: EvalStore, calls: list[str]) -> None:
 
 
 def repeated_runs(evals: EvalStore) -> tuple[int, int]:
-    """Two runs of a new version, three repeats a case: errors, cache hits, a case only A has
-    and one only B has."""
+    """Two runs of a new version, three repeats a case (one case once): errors, cache hits, a
+    case only A has and one only B has."""
     suite = evals.save_suite(suite_version("qa", "9z", 4, iso(NOW)))
     statuses = {  # case: statuses in A, statuses in B (None: no result)
         "crit": (["pass"] * 3, ["pass", "fail", "error"]),
         "flaky": (["fail", "pass", "pass"], ["pass", "fail", "fail"]),
         "gone": (["pass"] * 3, None),
         "new": (None, ["fail"] * 3),
+        "once": (["pass"], ["error"]),  # one repeat each (an error has no score)
     }
     runs = []
     for side in (0, 1):
@@ -86,7 +88,12 @@ def test_the_diff_reads_each_run_once_and_reports_as_eval_compare(
         assert a is not None and b is not None
         report = build_report(evals, b, Baseline(a, f"run {a_id}"))
         assert diff.comparison == report.comparison
-        assert diff.notes[: len(report.notes)] == report.notes
+        unfinished = tuple(
+            f"run {run.id} is {run.status}: only its recorded cases count"
+            for run in (a, b)
+            if run.status != "completed"
+        )
+        assert tuple(diff.notes) == (*unfinished, *report.notes)  # first: not cut off
         lines = {line.case_id: line for line in diff.lines}
         assert [line.case_id for line in diff.lines] == sorted(lines)
         flips = {flip: {c for c, line in lines.items() if line.flip == flip} for flip in FLIPS}
@@ -94,6 +101,18 @@ def test_the_diff_reads_each_run_once_and_reports_as_eval_compare(
             "broke": set(report.comparison.broke),
             "fixed": set(report.comparison.fixed),
         }
+        for line in diff.lines:  # each side's status and score as the comparison combines them
+            assert (line.a, line.a_score) == combined(line.results_a)
+            assert (line.b, line.b_score) == combined(line.results_b)
+
+
+def combined(results: tuple[RecordedResult, ...]) -> tuple[str, float | None]:
+    """A case's status and score in one run, from `combine_repeats` itself."""
+    if not results:
+        return "-", None
+    outcome = combine_repeats([outcome_of(result) for result in results])
+    status = "error" if outcome.errored else "pass" if outcome.passed else "fail"
+    return status, outcome.score
 
 
 def test_a_deleted_run_is_named(store: Store, evals: EvalStore) -> None:

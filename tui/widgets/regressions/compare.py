@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from core.evals.report import Baseline, RunReport, outcome_of, report_of_results
-from core.evals.stats import CaseOutcome, Comparison, combine_repeats
+from core.evals.stats import Comparison, combine_repeats
 from storage.eval_records import CasePair, EvalRun, PairedResults, RecordedResult
 
 if TYPE_CHECKING:
@@ -94,7 +94,7 @@ def _diff(a: EvalRun, report: RunReport, pairs: list[CasePair]) -> RunDiff:
     comparison = report.comparison
     broke, fixed = set(comparison.broke), set(comparison.fixed)
     lines = [_line(pair, broke, fixed) for pair in pairs]
-    notes = [*report.notes, *_status_notes(a, report.run)]
+    notes = [*_status_notes(a, report.run), *report.notes]  # first: the summary is cut short
     return RunDiff(a, report.run, comparison, tuple(notes), lines)
 
 
@@ -115,14 +115,15 @@ def _case_id(pair: CasePair) -> str:
 
 
 def _line(pair: CasePair, broke: set[str], fixed: set[str]) -> CaseLine:
-    a, b = _combined(pair.a), _combined(pair.b)
+    a, a_score = _combined(pair.a)
+    b, b_score = _combined(pair.b)
     flip: Flip = "broke" if pair.case_id in broke else "fixed" if pair.case_id in fixed else ""
     return CaseLine(
         case_id=pair.case_id,
-        a=_status(a),
-        b=_status(b),
-        a_score=a.score if a else None,
-        b_score=b.score if b else None,
+        a=a,
+        b=b,
+        a_score=a_score,
+        b_score=b_score,
         critical=any(result.critical for result in (*pair.a, *pair.b)),
         flip=flip,
         results_a=pair.a,
@@ -130,13 +131,19 @@ def _line(pair: CasePair, broke: set[str], fixed: set[str]) -> CaseLine:
     )
 
 
-def _combined(results: Sequence[RecordedResult]) -> CaseOutcome | None:
-    return combine_repeats([outcome_of(r) for r in results]) if results else None
+def _combined(results: Sequence[RecordedResult]) -> tuple[str, float | None]:
+    """The status and score of a case's repeats combined as the comparison combines them
+    (`-` and None when it has no result)."""
+    if not results:
+        return "-", None
+    if len(results) == 1:  # what `combine_repeats` makes of one outcome (`outcome_of`)
+        only = results[0]
+        return _status(only.status == "pass", only.status == "error"), only.score or 0.0
+    combined = combine_repeats([outcome_of(result) for result in results])
+    return _status(combined.passed, combined.errored), combined.score
 
 
-def _status(combined: CaseOutcome | None) -> str:
-    if combined is None:
-        return "-"
-    if combined.errored:
+def _status(passed: bool, errored: bool) -> str:
+    if errored:
         return "error"
-    return "pass" if combined.passed else "fail"
+    return "pass" if passed else "fail"

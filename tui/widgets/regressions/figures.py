@@ -34,8 +34,12 @@ def points(delta: float | None) -> str:
 
 
 def signed(delta: float | None, unit: str = "", decimals: int = 3) -> str:
-    """A signed change: `+0.125`, `-40 ms`."""
-    return "-" if delta is None else f"{delta:+,.{decimals}f}{unit}"
+    """A signed change: `+0.125`, `-40 ms`; one that rounds to zero has no sign (`0 ms`)."""
+    if delta is None:
+        return "-"
+    if round(delta, decimals) == 0:
+        return f"{0:,.{decimals}f}{unit}"
+    return f"{delta:+,.{decimals}f}{unit}"
 
 
 def money_delta(delta: float | None) -> str:
