@@ -22,6 +22,7 @@ from typing import Any
 
 from core.errors import BadInput
 from core.evals.stats import CaseOutcome, Comparison, RegressionPolicy, compare_runs
+from core.evals.suite import Suite
 from storage.eval_records import EvalRun, RecordedResult
 from storage.evals import EvalStore
 
@@ -128,11 +129,11 @@ def pinned_baseline_for(
 
 
 def check_baseline_fits(
-    evals: EvalStore, baseline: Baseline, suite_name: str, case_ids: Iterable[str]
+    evals: EvalStore, baseline: Baseline, suite_name: str, case_ids: Iterable[str] | None = None
 ) -> None:
     """Refuse, before a run of `suite_name` with these case ids sends anything, a baseline
     it could not be compared with: a run of another suite, or one that shares no case id
-    with it (a gate would judge nothing, and pass).
+    with it (a gate would judge nothing, and pass). Without `case_ids`, the suite only.
 
     Raises:
         BadInput: naming the baseline and why.
@@ -141,11 +142,36 @@ def check_baseline_fits(
     where = f"baseline run {base.id} of {base.model}"
     if base.suite_name != suite_name:
         raise BadInput(f"{where} is a run of suite {base.suite_name!r}, not {suite_name!r}")
+    if case_ids is None:
+        return
     theirs = {result.case_id for result in all_results(evals, base.id)}
     if theirs.isdisjoint(case_ids):
         raise BadInput(
             f"{where} shares no case id with suite {suite_name!r}: nothing would be compared"
         )
+
+
+def baseline_for_run(
+    evals: EvalStore, suite: Suite, model: str, spec: str | None
+) -> tuple[Baseline | None, str | None]:
+    """The baseline a new run of `suite` on `model` is judged against (`find_baseline`),
+    checked (`check_baseline_fits`), and a warning when the suite's pinned run, not named by
+    the user, cannot be compared: it is then left out rather than blocking every run.
+
+    Raises:
+        BadInput: as `find_baseline`; a named baseline that does not fit.
+    """
+    found = find_baseline(evals, suite.name, suite.version, model, spec)
+    if found is None:
+        return None, None
+    try:
+        check_baseline_fits(evals, found, suite.name, (case.id for case in suite.cases))
+    except BadInput as unfit:
+        if spec is not None:
+            raise
+        fix = f"unpin it with `tunedeck eval baseline {found.run.id} --clear`"
+        return None, f"the suite's pinned {unfit} ({fix}): compared with no baseline"
+    return found, None
 
 
 def completed_run(evals: EvalStore, run_id: int) -> EvalRun:

@@ -277,6 +277,19 @@ def test_a_baseline_that_could_not_be_compared_is_refused_before_anything_is_sen
         2,
         "tunedeck: error: runs 1 and 2 share no case id: nothing to compare",
     )
+    assert cli(capsys, "eval", "run", str(other), "-m", MODEL)[0] == 0  # run 3, suite other
+    code, _, err = cli(capsys, "eval", "resume", "3", "-b", "1")
+    assert code == 2 and "baseline run 1 of gpt-4o-mini is a run of suite 'echoes'" in err
+
+    # The suite's pinned run, not named, that no longer fits is left out, not a dead end.
+    assert cli(capsys, "eval", "baseline", "1")[0] == 0
+    code, out, err = cli(capsys, "eval", "run", str(renamed), "-m", "ft", "--fail-on-regression")
+    assert code == 0 and "no baseline" in out
+    assert (
+        "tunedeck: warning: the suite's pinned baseline run 1 of gpt-4o-mini shares no case id"
+        " with suite 'echoes': nothing would be compared (unpin it with `tunedeck eval baseline 1"
+        " --clear`): compared with no baseline"
+    ) in err
 
 
 def test_a_failing_critical_case_is_a_regression_without_a_baseline(

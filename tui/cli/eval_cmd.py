@@ -117,7 +117,7 @@ def eval_run(
     interrupted (`tunedeck eval resume RUN` finishes it).
     """
     from core.evals.loader import load_suite
-    from core.evals.report import check_baseline_fits, find_baseline
+    from core.evals.report import baseline_for_run
     from core.evals.runner import DEFAULT_CONCURRENCY, RunOptions, run_suite
     from core.evals.runplan import judge_warnings
 
@@ -137,9 +137,9 @@ def eval_run(
         )
     policy = _policy(alpha, max_pass_rate_drop, max_score_drop)
     evals = _evals()
-    found = find_baseline(evals, loaded.name, loaded.version, chosen, baseline)
-    if found is not None:
-        check_baseline_fits(evals, found, loaded.name, (case.id for case in loaded.cases))
+    found, unfit = baseline_for_run(evals, loaded, chosen, baseline)
+    if unfit is not None:
+        say(f"tunedeck: warning: {unfit}")
     options = RunOptions(
         model=chosen,
         profile=profile,
@@ -172,7 +172,7 @@ def eval_resume(
     max_score_drop: MaxScoreDrop = None,
 ) -> None:
     """Finish an interrupted run (Ctrl-C, kill, crash) without re-sending finished cases."""
-    from core.evals.report import Baseline, completed_run, find_baseline
+    from core.evals.report import Baseline, check_baseline_fits, completed_run, find_baseline
     from core.evals.runner import resume_run
 
     _check_junit(junit)
@@ -188,6 +188,8 @@ def eval_resume(
         )
     else:
         found = find_baseline(evals, run.suite_name, run.suite_version, run.model, baseline)
+        if found is not None:
+            check_baseline_fits(evals, found, run.suite_name)
     with ProgressBar(enabled=not as_json) as bar:
         start = _announcer(run.model, as_json)
         resuming = resume_run(

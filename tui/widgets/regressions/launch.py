@@ -41,6 +41,8 @@ class Prepared:
     suite: Suite
     baseline: Baseline | None
     client: ChatClient
+    warnings: tuple[str, ...] = ()
+    """Besides the suite's own: a pinned baseline left out, a rubric graded by its model."""
 
 
 class RunLauncher:
@@ -55,6 +57,8 @@ class RunLauncher:
         """The latest progress the runner reported (repainted by a timer)."""
         self.outcome: RunOutcome | None = None
         """The last run's outcome, once it completed."""
+        self.run_id: int | None = None
+        """The run's id once the runner recorded it (None: refused before that)."""
         self._request: RunRequest | None = None
         self._suite_name = ""
         self._timer: Timer | None = None
@@ -62,7 +66,7 @@ class RunLauncher:
     def start(self, request: RunRequest) -> None:
         """Run the suite of `request` in an async worker of the pane."""
         self._request, self.figures, self.outcome = request, None, None
-        self.running = True
+        self.running, self.run_id = True, None
         self._timer = self.pane.set_interval(REPAINT_EVERY, self.repaint)
         self.worker = self.pane.run_worker(
             self._run(request), group="regressions-run", exclusive=True, exit_on_error=False
@@ -80,6 +84,8 @@ class RunLauncher:
             self._suite_name = prepared.suite.name
             for warning in prepared.suite.warnings:
                 self.pane.notify(inert(f"{request.suite_path}: {warning}"), severity="warning")
+            for warning in prepared.warnings:
+                self.pane.notify(inert(warning), severity="warning")
             self.outcome = await self._execute(request, prepared)
             report = await asyncio.to_thread(self._report, prepared)
             self.pane.notify(conclusion(self.outcome, report), markup=False)
@@ -108,6 +114,7 @@ class RunLauncher:
 
     def _started(self, run_id: int, estimate: Estimate) -> None:
         """The run is recorded, nothing is sent yet: list it, and show the estimate."""
+        self.run_id = run_id
         self.pane.follow_suite(self._suite_name)
         cost = money(estimate.cost_usd) if estimate.cost_usd is not None else "unknown"
         cached = f" ({estimate.cached:,} answered from the cache)" if estimate.cached else ""
@@ -152,7 +159,8 @@ def prepare(engine: Engine, request: RunRequest) -> Prepared:
         BadInput: a bad suite file, or a baseline that does not exist.
     """
     from core.evals.loader import load_suite
-    from core.evals.report import find_baseline
+    from core.evals.report import baseline_for_run
+    from core.evals.runplan import RunOptions, judge_warnings
     from core.prices import known_price
     from core.tokens import count_text
     from storage.evals import EvalStore
@@ -160,12 +168,14 @@ def prepare(engine: Engine, request: RunRequest) -> Prepared:
     suite = load_suite(request.suite_path)
     spec = None if request.baseline is None else str(request.baseline)
     evals = EvalStore(engine.store)
-    baseline = find_baseline(evals, suite.name, suite.version, request.model, spec)
+    baseline, unfit = baseline_for_run(evals, suite, request.model, spec)
     client = engine.client
     count_text("warm up", request.model)
     _, profile = engine.settings.resolve_profile(request.profile)
     known_price(request.model, profile)
-    return Prepared(suite, baseline, client)
+    judged = judge_warnings(suite, RunOptions(model=request.model))
+    warnings = (*([unfit] if unfit else []), *judged)
+    return Prepared(suite, baseline, client, warnings)
 
 
 def conclusion(outcome: RunOutcome, report: RunReport) -> str:
