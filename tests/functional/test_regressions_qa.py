@@ -8,6 +8,7 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
+import pytest
 from textual.widgets import Input, Label
 
 from core.settings import Settings
@@ -135,6 +136,38 @@ async def test_a_bad_suite_reopens_the_form_with_what_was_typed_and_the_reason(
         await pilot.press("escape")  # given up: back to the pane, nothing runs
         await settle(pilot)
         assert app.screen is screen and not screen.launcher.running
+    app.engine.close()
+
+
+async def test_a_run_stopped_once_recorded_says_how_to_resume_it_and_no_form_reopens(
+    settings: Settings, fake: FakeOpenAI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from core.errors import BudgetExceeded
+    from core.evals import runner
+    from core.evals.estimate import Estimate
+
+    suite = tmp_path / "good.yaml"
+    suite.write_text("cases:\n  - {id: a, input: hi, assert: [{type: contains, value: hi}]}\n")
+    estimate = Estimate(1, 1, 1, "assumed", True, 0, 0, 0, None)
+
+    async def recorded_then_refused(*args: object) -> None:
+        args[-1](41, estimate)  # type: ignore[operator]  # on_start: the run is recorded
+        message = "budget 'daily' reached: $5.00 of $5.00"
+        raise BudgetExceeded(message, budget="daily", committed_usd=5.0, limit_usd=5.0)
+
+    monkeypatch.setattr(runner, "run_suite", recorded_then_refused)
+    app = build_app(seeded=False)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_pane(pilot)
+        await fill_dialog(pilot, path=str(suite), model="my-ft")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen is screen  # no form: the run exists, it is to be resumed
+        assert (
+            "Run #41 interrupted: budget 'daily' reached: $5.00 of $5.00"
+            " (`tunedeck eval resume 41` finishes it)."
+        ) in notes_of(app)
+        assert not any("BudgetExceeded" in note for note in notes_of(app))
     app.engine.close()
 
 

@@ -369,12 +369,19 @@ class RegressionsScreen(PaneScreen):
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """A run refused before it started (a bad suite file, profile or baseline): the form
-        again, with what the user typed and the one-line reason."""
+        again, with what the user typed and the one-line reason. Stopped once recorded (a
+        budget, a missing key): the run is interrupted, and the notice says how to resume it."""
         error, request = event.worker.error, self._request
         refused = event.state is WorkerState.ERROR and isinstance(error, TunedeckError)
-        if refused and event.worker.group == "regressions-run" and request is not None:
-            event.prevent_default()  # not the pane's `ClassName: message` notification
+        if not refused or event.worker.group != "regressions-run" or request is None:
+            return
+        event.prevent_default()  # not the pane's `ClassName: message` notification
+        run_id = self.launcher.run_id
+        if run_id is None:
             self.call_later(self.reopen_form, request, str(error))
+        else:
+            resume = f"`tunedeck eval resume {run_id}` finishes it"
+            self.notify(inert(f"Run #{run_id} interrupted: {error} ({resume})."), severity="error")
 
     async def reopen_form(self, request: RunRequest, problem: str) -> None:
         """Open the run's form again with `request`'s values and `problem` under them."""
