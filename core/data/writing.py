@@ -97,9 +97,11 @@ class AtomicWriter:
 
 
 def write_text_atomically(path: Path, text: str) -> WrittenFile:
-    """Write a whole text file atomically (a report, for instance)."""
+    """Write a whole text file atomically (a report, for instance), its lines ended by `\n`.
+
+    Lines are split at `\n` only: U+2028, U+0085 and the like are text, kept as they are."""
     with AtomicWriter(path) as writer:
-        for line in text.splitlines():
+        for line in text.removesuffix("\n").split("\n") if text else []:
             writer.write_line(line.encode("utf-8"))
     assert writer.result is not None
     return writer.result
