@@ -238,7 +238,8 @@ def both_outcomes(home: Path, base_url: str) -> tuple[tuple[str, int, str], ...]
     ("where", "words"),
     [
         (closed_port, "[Errno 111] Connection refused"),
-        (lambda: "http://no-such-host.invalid/v1", "ConnectError: [Errno -2]"),  # RFC 6761
+        (lambda: "http://no-such-host.invalid/v1", "ConnectError: [Errno -"),  # RFC 6761: -2,
+        # or -3 where no resolver answers: what the resolver says, on both paths alike
     ],
     ids=["closed port", "unknown host"],
 )

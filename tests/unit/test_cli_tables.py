@@ -73,3 +73,10 @@ def test_a_signed_delta_that_rounds_to_zero_has_no_sign(
 
     assert _signed(value, spec, unit) == shown  # the command line's
     assert signed(value, unit, int(spec[1])) == shown  # the Regressions pane's
+
+
+@pytest.mark.parametrize(("value", "shown"), [(-1e-9, "$0"), (0.0, "$0"), (0.25, "+$0.25")])
+def test_a_cost_delta_of_nothing_has_no_sign(value: float, shown: str) -> None:
+    from tui.cli.eval_output import _signed_money
+
+    assert _signed_money(value) == shown

@@ -71,7 +71,20 @@ def test_cells_read_by_iteration_are_made() -> None:
     assert list(cells) == [ColumnKey("a")] and dict(cells.items()) == {ColumnKey("a"): "only"}
 
 
-def test_a_row_of_the_wrong_length_is_refused_when_read() -> None:
+def test_a_row_of_the_wrong_length_is_refused_when_read_every_time() -> None:
     cells = LazyCells((ColumnKey("a"), ColumnKey("b")), lambda: ["only one"])
-    with pytest.raises(ValueError):
-        cells[ColumnKey("a")]
+    for _ in range(2):  # not left half made, to fail later with a KeyError
+        with pytest.raises(ValueError):
+            cells[ColumnKey("a")]
+    assert not cells.made()
+
+
+def test_a_column_removed_from_a_row_never_drawn_is_removed() -> None:
+    columns = (ColumnKey("a"), ColumnKey("b"))
+    for remove in ("del", "pop"):
+        cells = LazyCells(columns, lambda: ["first", "second"])
+        if remove == "del":
+            del cells[ColumnKey("a")]  # as DataTable.remove_column does
+        else:
+            assert cells.pop(ColumnKey("a")) == "first"
+        assert cells.copy() == {ColumnKey("b"): "second"}

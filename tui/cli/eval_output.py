@@ -247,7 +247,8 @@ def _signed(value: float | None, spec: str, unit: str = "") -> str:
 def _signed_money(value: float | None) -> str:
     if value is None:
         return "unknown"
-    return ("+" if value >= 0 else "-") + money(abs(value))
+    shown = money(abs(value))
+    return shown if shown == "$0" else ("+" if value > 0 else "-") + shown
 
 
 def _duration(started: str, finished: str | None) -> str | None:

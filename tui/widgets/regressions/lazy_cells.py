@@ -26,10 +26,13 @@ class LazyCells(dict[ColumnKey, Any]):
         return self._make is None
 
     def _fill(self) -> None:
-        make, self._make = self._make, None
-        if make is not None:
-            for column, cell in zip(self._columns, make(), strict=True):
-                self.setdefault(column, cell)
+        make = self._make
+        if make is None:
+            return
+        cells = list(zip(self._columns, make(), strict=True))  # raises: still to be made
+        self._make = None
+        for column, cell in cells:
+            self.setdefault(column, cell)
 
     def __missing__(self, key: ColumnKey) -> Any:
         if self._make is None:
@@ -64,3 +67,15 @@ class LazyCells(dict[ColumnKey, Any]):
     def keys(self) -> Any:
         self._fill()
         return dict.keys(self)
+
+    def __delitem__(self, key: ColumnKey) -> None:
+        self._fill()
+        dict.__delitem__(self, key)
+
+    def pop(self, key: ColumnKey, *default: Any) -> Any:
+        self._fill()
+        return dict.pop(self, key, *default)
+
+    def copy(self) -> dict[ColumnKey, Any]:
+        self._fill()
+        return dict(dict.items(self))
