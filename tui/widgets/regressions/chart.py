@@ -105,7 +105,7 @@ def _draw(plt: Plot, series: Series) -> None:
     steps = [bottom + (100 - bottom) * k / TICKS for k in range(TICKS + 1)]
     plt.yticks(steps, [f"{step:.0f}" for step in steps])
     ticks = _ticks([x for points in series.values() for x, _ in points])
-    plt.xticks(ticks, [_day(tick) for tick in ticks])
+    plt.xticks(ticks, tick_labels(ticks))
 
 
 def legend(series: Series) -> Text:
@@ -136,8 +136,11 @@ def _ticks(xs: list[float]) -> list[float]:
     return [low + step * index for index in range(TICKS)]
 
 
-def _day(x: float) -> str:
-    return datetime.fromtimestamp(x * DAY).astimezone().strftime("%m-%d")
+def tick_labels(ticks: list[float]) -> list[str]:
+    """The x ticks (days since the epoch) as local `MM-DD`, or `HH:MM` when they span less
+    than two days (runs of one afternoon would all read the same day)."""
+    shown = "%H:%M" if ticks[-1] - ticks[0] < 2 else "%m-%d"
+    return [datetime.fromtimestamp(tick * DAY).astimezone().strftime(shown) for tick in ticks]
 
 
 def _label(model: str) -> str:

@@ -1,0 +1,37 @@
+"""The Regressions pane's pass-rate chart: its time axis (tui/widgets/regressions/chart.py)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from datetime import datetime
+
+import pytest
+
+from tui.widgets.regressions.chart import DAY, tick_labels
+
+
+def days(day: str, *times: str) -> list[float]:
+    """Days since the epoch of `day` (YYYY-MM-DD, UTC) at each of `times`, or of each day."""
+    stamps = [f"{day}T{at}+00:00" for at in times] if times else [day]
+    return [datetime.fromisoformat(stamp).timestamp() / DAY for stamp in stamps]
+
+
+@pytest.fixture(autouse=True)
+def utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Local time is UTC for the test, and what it was afterwards."""
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_runs_of_one_afternoon_are_told_apart_by_their_time() -> None:
+    ticks = days("2026-11-29", "13:00", "15:30", "18:00")
+    assert tick_labels(ticks) == ["13:00", "15:30", "18:00"]
+
+
+def test_runs_over_days_are_labelled_by_day() -> None:
+    ticks = [*days("2026-11-01"), *days("2026-11-15"), *days("2026-11-29")]
+    assert tick_labels(ticks) == ["11-01", "11-15", "11-29"]
