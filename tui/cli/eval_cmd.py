@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from core.evals.report import Baseline, RunReport
     from core.evals.runner import RunOutcome
     from core.evals.stats import RegressionPolicy
+    from core.evals.suite import Suite
     from core.settings import Settings
     from storage.evals import EvalStore
 
@@ -126,15 +127,7 @@ def eval_run(
     loaded = load_suite(suite)
     for warning in loaded.warnings:
         say(f"tunedeck: warning: {suite}: {warning}")
-    chosen = model or loaded.default_model
-    if not chosen and loaded.providers:  # named, but none is a model this can send to
-        shown = ", ".join(loaded.providers)
-        raise BadInput(f"{suite}: no provider of the suite is OpenAI's ({shown}): pass --model")
-    chosen = chosen or _configured_model(work.settings, profile)
-    if not chosen:
-        raise BadInput(
-            f"{suite}: the suite names no model, nor does the profile (default_model): pass --model"
-        )
+    chosen = model or _suite_model(suite, loaded, work.settings, profile)
     policy = _policy(alpha, max_pass_rate_drop, max_score_drop)
     evals = _evals()
     found, unfit = baseline_for_run(evals, loaded, chosen, baseline)
@@ -315,6 +308,27 @@ def _evals() -> EvalStore:
     from storage.evals import EvalStore
 
     return EvalStore(engine().store)
+
+
+def _suite_model(path: Path, suite: Suite, settings: Settings, profile: str | None) -> str:
+    """The model a run of `suite` uses without `--model`: the one the suite names, else the
+    profile's configured `default_model`.
+
+    Raises:
+        BadInput: the suite names only providers that are not OpenAI-compatible, or neither
+            the suite nor the profile names a model.
+    """
+    if suite.default_model:
+        return suite.default_model
+    if suite.providers:  # named, but none is a model this can send to
+        shown = ", ".join(suite.providers)
+        raise BadInput(f"{path}: no provider of the suite is OpenAI's ({shown}): pass --model")
+    configured = _configured_model(settings, profile)
+    if not configured:
+        raise BadInput(
+            f"{path}: the suite names no model, nor does the profile (default_model): pass --model"
+        )
+    return configured
 
 
 def _configured_model(settings: Settings, profile: str | None) -> str | None:
