@@ -324,8 +324,10 @@ def _regression_reasons(comparison: Comparison, policy: RegressionPolicy) -> tup
         )
     drop = -(comparison.pass_rate_delta or 0.0)
     if policy.max_pass_rate_drop is not None and drop > policy.max_pass_rate_drop:
-        reasons.append(
-            f"pass rate dropped {drop:.1%}, more than the tolerance {policy.max_pass_rate_drop:.1%}"
+        tolerated = policy.max_pass_rate_drop * 100
+        reasons.append(  # in points, as the pass rate's change is shown
+            f"pass rate dropped {drop * 100:.1f} points, more than the tolerance"
+            f" {tolerated:.1f} points"
         )
     score_drop = -(comparison.score_delta or 0.0)
     if policy.max_score_drop is not None and score_drop > policy.max_score_drop:

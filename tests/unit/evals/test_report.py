@@ -224,7 +224,9 @@ def test_the_policy_decides_a_tolerated_drop(evals: EvalStore) -> None:
     strict = RegressionPolicy(max_pass_rate_drop=0.05)
     report = build_report(evals, candidate, baseline, strict)
     assert report.regression
-    assert report.comparison.reasons == ("pass rate dropped 10.0%, more than the tolerance 5.0%",)
+    assert report.comparison.reasons == (
+        "pass rate dropped 10.0 points, more than the tolerance 5.0 points",
+    )
 
 
 def test_results_are_read_in_pages_to_the_end(evals: EvalStore) -> None:

@@ -101,7 +101,7 @@ def test_a_small_drop_is_not_significant_unless_beyond_the_tolerance() -> None:
     assert compare_runs(baseline, candidate).verdict == "unchanged"  # p = 0.5
     strict = compare_runs(baseline, candidate, RegressionPolicy(max_pass_rate_drop=0.02))
     assert strict.regression and strict.reasons == (
-        "pass rate dropped 4.0%, more than the tolerance 2.0%",
+        "pass rate dropped 4.0 points, more than the tolerance 2.0 points",
     )
     loose = compare_runs(baseline, candidate, RegressionPolicy(alpha=0.6))
     assert loose.regression and loose.significant
