@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -104,3 +105,14 @@ def client(settings: Settings, store: Store) -> Iterator[ChatClient]:
     made = ChatClient(settings, store)
     yield made
     made.close()
+
+
+@pytest.fixture
+def local_time_utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Local time is UTC for the test (local days are UTC days), and what it was after.
+    A module takes it with `pytestmark = pytest.mark.usefixtures("local_time_utc")`."""
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -35,14 +35,7 @@ NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 SIZE = (120, 36)
 
 
-@pytest.fixture(autouse=True)
-def fixed_time_zone(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Local time is UTC, as in the snapshot tests."""
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
+pytestmark = pytest.mark.usefixtures("local_time_utc")
 
 
 def make_app(*, seeded: bool = True) -> TunedeckApp:

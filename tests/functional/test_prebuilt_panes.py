@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -29,13 +28,7 @@ from tui.widgets.cache.table import CacheTable
 SIZE = (120, 36)
 
 
-@pytest.fixture(autouse=True)
-def utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
+pytestmark = pytest.mark.usefixtures("local_time_utc")
 
 
 def counting(monkeypatch: pytest.MonkeyPatch, owner: type, name: str) -> list[object]:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import textwrap
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -46,14 +45,7 @@ NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 SIZE = (120, 36)
 
 
-@pytest.fixture(autouse=True)
-def utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Local days are UTC days."""
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
+pytestmark = pytest.mark.usefixtures("local_time_utc")
 
 
 def build_app(*, seeded: bool = True) -> TunedeckApp:

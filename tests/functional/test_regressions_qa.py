@@ -22,7 +22,6 @@ from tests.functional.test_regressions_pane import (
     open_pane,
     settle,
     text_of,
-    utc,  # noqa: F401  # autouse: local days are UTC days
 )
 from tests.support.fake_openai import FakeOpenAI
 from tui.dialogs.confirm import ConfirmDialog
@@ -34,6 +33,9 @@ from tui.widgets.regressions.start import StartRunDialog
 from tui.widgets.regressions.suites import SuiteTable
 
 # -- the diff's direction -------------------------------------------------------------------
+
+
+pytestmark = pytest.mark.usefixtures("local_time_utc")
 
 
 async def mark_and_diff(pilot: object, screen: RegressionsScreen, *run_ids: int) -> str:

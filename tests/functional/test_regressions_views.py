@@ -25,7 +25,6 @@ from tests.functional.test_regressions_pane import (
     open_pane,
     settle,
     text_of,
-    utc,  # noqa: F401  # autouse: local days are UTC days
 )
 from tests.support.views_ahead import views_built
 from tui.app import TunedeckApp
@@ -46,6 +45,9 @@ def watch_pushes(app: TunedeckApp, into: list[tuple[str, int]]) -> None:
         into.append((type(screen).__name__, rows))
 
     app.screen_change_signal.subscribe(app, pushed, immediate=True)
+
+
+pytestmark = pytest.mark.usefixtures("local_time_utc")
 
 
 async def test_a_run_s_results_shown_again_start_over_with_the_new_run(home: object) -> None:

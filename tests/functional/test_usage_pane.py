@@ -4,8 +4,6 @@ paging the log, inert text, and failures as notifications."""
 from __future__ import annotations
 
 import sqlite3
-import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -37,14 +35,7 @@ NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 SIZE = (120, 36)
 
 
-@pytest.fixture(autouse=True)
-def utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Local days are UTC days."""
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
+pytestmark = pytest.mark.usefixtures("local_time_utc")
 
 
 def build_app(home: object, *, seeded: bool = True) -> TunedeckApp:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator
 from datetime import datetime
 
 import pytest
@@ -17,14 +15,7 @@ def days(day: str, *times: str) -> list[float]:
     return [datetime.fromisoformat(stamp).timestamp() / DAY for stamp in stamps]
 
 
-@pytest.fixture(autouse=True)
-def utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Local time is UTC for the test, and what it was afterwards."""
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
+pytestmark = pytest.mark.usefixtures("local_time_utc")
 
 
 def test_runs_of_one_afternoon_are_told_apart_by_their_time() -> None:
