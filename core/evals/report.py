@@ -144,7 +144,7 @@ def check_baseline_fits(
         raise BadInput(f"{where} is a run of suite {base.suite_name!r}, not {suite_name!r}")
     if case_ids is None:
         return
-    theirs = {result.case_id for result in all_results(evals, base.id)}
+    theirs = {case_id for case_id, _ in evals.finished_cases(base.id)}
     if theirs.isdisjoint(case_ids):
         raise BadInput(
             f"{where} shares no case id with suite {suite_name!r}: nothing would be compared"
