@@ -170,6 +170,17 @@ async def test_a_run_stopped_once_recorded_says_how_to_resume_it_and_no_form_reo
             " (`tunedeck eval resume 41` finishes it)."
         ) in notes_of(app)
         assert not any("BudgetExceeded" in note for note in notes_of(app))
+
+        rubric = tmp_path / "rubric.yaml"  # graded by the model under test: said first
+        case = "{id: a, input: hi, assert: [{type: llm-rubric, value: polite}]}"
+        rubric.write_text(f"cases:\n  - {case}\n")
+        await fill_dialog(pilot, path=str(rubric), model="my-ft")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert (
+            "llm-rubric: graded by my-ft, the model under test, grading its own answers;"
+            " choose another judge with --judge-model"
+        ) in notes_of(app)
     app.engine.close()
 
 

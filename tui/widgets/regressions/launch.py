@@ -42,7 +42,7 @@ class Prepared:
     baseline: Baseline | None
     client: ChatClient
     warnings: tuple[str, ...] = ()
-    """Besides the suite's own: a pinned baseline left out, a rubric graded by its model."""
+    """Besides the suite's own: a pinned baseline left out."""
 
 
 class RunLauncher:
@@ -94,7 +94,7 @@ class RunLauncher:
 
     async def _execute(self, request: RunRequest, prepared: Prepared) -> RunOutcome:
         from core.evals.runner import run_suite
-        from core.evals.runplan import RunOptions
+        from core.evals.runplan import RunOptions, judge_warnings
 
         baseline = prepared.baseline
         options = RunOptions(
@@ -104,6 +104,8 @@ class RunLauncher:
             baseline_run_id=None if baseline is None else baseline.run.id,
         )
         suite = prepared.suite
+        for warning in judge_warnings(suite, options):
+            self.pane.notify(inert(warning), severity="warning")
         return await run_suite(prepared.client, suite, options, self._progress, self._started)
 
     def _report(self, prepared: Prepared) -> RunReport:
@@ -160,7 +162,6 @@ def prepare(engine: Engine, request: RunRequest) -> Prepared:
     """
     from core.evals.loader import load_suite
     from core.evals.report import baseline_for_run
-    from core.evals.runplan import RunOptions, judge_warnings
     from core.prices import known_price
     from core.tokens import count_text
     from storage.evals import EvalStore
@@ -173,9 +174,7 @@ def prepare(engine: Engine, request: RunRequest) -> Prepared:
     count_text("warm up", request.model)
     _, profile = engine.settings.resolve_profile(request.profile)
     known_price(request.model, profile)
-    judged = judge_warnings(suite, RunOptions(model=request.model))
-    warnings = (*([unfit] if unfit else []), *judged)
-    return Prepared(suite, baseline, client, warnings)
+    return Prepared(suite, baseline, client, (unfit,) if unfit else ())
 
 
 def conclusion(outcome: RunOutcome, report: RunReport) -> str:
