@@ -131,7 +131,7 @@ class ChatCall:
         return CallStart(
             started_at=iso(self.clock()),
             profile=self.profile_name,
-            endpoint=self.profile.base_url,
+            endpoint=self.profile.endpoint,
             model=self.request.model,
             stream=self.options.stream,
             params=self.request.params.as_logged(),
@@ -219,7 +219,7 @@ class ChatCall:
 
     def fail(self, error: BaseException) -> RequestFailed:
         """Log a failed call (keeping any partial answer); return the error to raise."""
-        kind, message = describe_failure(error, self.profile.base_url, self.secrets)
+        kind, message = describe_failure(error, self.profile.endpoint, self.secrets)
         text = self.answer.text
         status = "incomplete" if text or self.answer.tool_calls else "error"
         usage = self._usage or (self._estimated_usage() if status == "incomplete" else Usage())
@@ -339,10 +339,12 @@ class ChatCall:
         stored = StoredAnswer(
             text, self.answer.finish, self.answer.model, self.answer.tool_list(), usage
         )
-        components = key_components(self.profile.base_url, self.request)
+        # Shown in the cache's views: the endpoint with its credentials masked (the key was
+        # made from the URL itself, so two credentials never share an entry).
+        components = key_components(self.profile.endpoint, self.request)
         return CacheEntry(
             key=self.key,
-            endpoint=self.profile.base_url,
+            endpoint=self.profile.endpoint,
             model=self.request.model,
             components=components,
             response=stored.as_response(),

@@ -250,7 +250,7 @@ class ChatClient:
             clock=self.clock,
             profile_name=name,
             profile=chosen,
-            secrets=[key] if key else [],
+            secrets=[*([key] if key else []), *chosen.url_secrets()],
             request=request,
             options=options,
             saver=self._partial_saver() if options.stream else None,

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from core.errors import BadInput, ConfigError
+from core.redact import shown_url, url_secrets
 from core.validation import describe_errors, line_of_key
 
 DEMO_PROFILE = "demo"
@@ -84,6 +85,16 @@ class Profile(BaseModel):
                 "must be the NAME of an environment variable (like OPENAI_API_KEY), not a key"
             )
         return value
+
+    @property
+    def endpoint(self) -> str:
+        """`base_url` as it is logged, stored and shown: credentials in it masked
+        (`core.redact.shown_url`). Only the SDK and the cache key read `base_url` itself."""
+        return shown_url(self.base_url)
+
+    def url_secrets(self) -> list[str]:
+        """The credentials `base_url` holds, if any, for error messages to mask."""
+        return url_secrets(self.base_url)
 
     def api_key(self, environ: Mapping[str, str] | None = None) -> str | None:
         """Read this profile's key from the environment.

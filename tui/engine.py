@@ -69,5 +69,7 @@ def engine() -> Engine:
 
 
 def _known_secrets(settings: Settings) -> list[str]:
-    names = {p.api_key_env for p in settings.all_profiles().values() if p.api_key_env}
-    return [os.environ[name] for name in names if os.environ.get(name)]
+    profiles = settings.all_profiles().values()
+    names = {p.api_key_env for p in profiles if p.api_key_env}
+    keys = [os.environ[name] for name in names if os.environ.get(name)]
+    return [*keys, *(secret for profile in profiles for secret in profile.url_secrets())]

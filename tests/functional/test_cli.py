@@ -202,6 +202,16 @@ def test_profiles_show_where_keys_come_from_never_the_key(
     assert TEST_KEY not in json.dumps(rows)
 
 
+def test_profiles_mask_a_password_in_an_endpoint_url(
+    capsys: pytest.CaptureFixture[str], home: Path
+) -> None:
+    write_config(home, "[profiles.proxy]\nbase_url = 'https://bob:hunter-22@proxy.example/v1'\n")
+    code, out, _ = cli(capsys, "profiles", "--json")
+    (proxy,) = [row for row in json.loads(out) if row["name"] == "proxy"]
+    assert code == 0 and proxy["base_url"] == "https://bob:***@proxy.example/v1"
+    assert "hunter-22" not in cli(capsys, "profiles")[1]
+
+
 def test_tokens_counts_a_request_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     body = {
         "messages": [{"role": "user", "content": "hello world"}],

@@ -6,6 +6,7 @@ import asyncio
 import threading
 import time
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,10 +17,11 @@ from core.client import ChatClient
 from core.errors import ConfigError, RequestFailed
 from core.params import build_request
 from core.results import CallOptions
+from core.settings import load_settings
 from core.tokens import count_messages, count_text
 from storage.records import CallFilter
 from storage.store import Store
-from tests.conftest import TEST_KEY
+from tests.conftest import TEST_KEY, fake_profile_toml, write_config
 from tests.support.fake_openai import FakeOpenAI, Reply
 
 FAST = {"retry-after-ms": "1"}
@@ -176,6 +178,35 @@ def test_the_api_key_reaches_neither_the_database_nor_the_error(
     for path in settings.home.iterdir():
         assert TEST_KEY.encode() not in path.read_bytes(), path.name
         assert TEST_KEY[8:20].encode() not in path.read_bytes(), path.name
+
+
+def test_a_password_in_the_endpoint_url_is_sent_but_never_stored_or_shown(
+    fake: FakeOpenAI, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FAKE_API_KEY", TEST_KEY)
+    url = fake.base_url.replace("http://", "http://bob:hunter-22@")
+    write_config(home, fake_profile_toml(url, max_retries=0))
+    settings = load_settings()
+    store = Store.open(settings.database_path)
+    client = ChatClient(settings, store)
+    answered = client.complete(ask("cache me", temperature=0))
+    fake.enqueue(Reply.error(500, "boom"))
+    with pytest.raises(RequestFailed) as failure:
+        client.complete(ask("fails"))
+    entry = store.cache.get(answered.cache_key or "")
+    endpoints = [row[0] for row in store.db.conn.execute("SELECT endpoint FROM calls")]
+    client.close()
+    store.db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    store.close()
+    assert entry is not None
+    assert fake.chat_requests[0].headers["authorization"].startswith("Basic ")  # it was sent
+    shown = url.replace("hunter-22", "***")
+    assert str(failure.value).startswith(f"HTTP 500 from {shown}:")
+    assert endpoints == [shown, shown]
+    assert entry.components["endpoint"] == shown
+    for path in home.iterdir():
+        if path.name != "config.toml":
+            assert b"hunter-22" not in path.read_bytes(), path.name
 
 
 def test_a_profile_whose_key_variable_is_unset_is_a_config_error(

@@ -26,7 +26,7 @@ def profiles(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
             {
                 "name": name,
                 "active": name == active,
-                "base_url": profile.base_url,
+                "base_url": profile.endpoint,
                 "default_model": profile.default_model,
                 "key": _key_source(profile.api_key_env),
                 "local": profile.local,
