@@ -8,6 +8,10 @@ a second as "no answer in time". The httpx2 transport of the sync client raises
 client does the same. True timeouts stay timeouts. The SDK retries both alike, so only the
 error's name and words change.
 
+Credentials in the URL (`https://user:pass@proxy/v1`): httpx2 turns them into the request's
+`Authorization: Basic` header, as the sync client sends it, and aiohttp refuses a URL that
+still holds them next to that header; the transport sends the URL without them.
+
 Importing this module imports openai (~0.9 s): import it lazily.
 """
 
@@ -37,12 +41,15 @@ class AioHttpClient(DefaultAioHttpClient):
 
 
 class NamedConnectErrors(httpx2.AsyncBaseTransport):
-    """Wraps an aiohttp transport: a connection that could not be made raises `ConnectError`."""
+    """Wraps an aiohttp transport: a connection that could not be made raises `ConnectError`;
+    the URL's credentials, already in the `Authorization` header, are left out of the URL."""
 
     def __init__(self, inner: httpx2.AsyncBaseTransport) -> None:
         self.inner = inner
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        if request.url.userinfo:
+            request.url = request.url.copy_with(userinfo=b"")
         try:
             return await self.inner.handle_async_request(request)
         except httpx2.ConnectTimeout as error:
