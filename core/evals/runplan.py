@@ -164,6 +164,8 @@ def _usd(amount: float) -> str:
 
 def describe_estimate(estimate: Estimate) -> str:
     """The estimate's figures in words, for a refusal or a notice."""
+    if not estimate.calls and estimate.cached:
+        return f"nothing to send: {estimate.cached:,} answered from the cache, at no cost"
     output = "at most" if estimate.output_basis == "max_tokens" else "about"
     text = (
         f"{estimate.calls:,} calls, {estimate.input_tokens:,} input tokens"

@@ -142,12 +142,16 @@ def _read(descriptor: int) -> bytes:
 
 
 def test_a_run_prints_its_summary_and_a_rerun_costs_nothing(
-    capsys: pytest.CaptureFixture[str], settings: Settings, fake: FakeOpenAI, tmp_path: Path
+    capsys: pytest.CaptureFixture[str],
+    settings: Settings,
+    fake: FakeOpenAI,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     suite = echo_suite(tmp_path, 5)
     code, out, err = cli(capsys, "eval", "run", str(suite), "--model", MODEL)
     assert code == 0, err
-    assert "run 1: gpt-4o-mini, 5 calls" in err and "estimated cost $" in err
+    assert "run 1: gpt-4o-mini, estimated cost $" in err and "\n  5 calls, " in err
     assert "run 1: echoes (version " in out and "completed" in out
     assert "passed 5, failed 0, errored 0 of 5 (100.0%)" in out
     assert "verdict: unchanged" in out
@@ -161,8 +165,13 @@ def test_a_run_prints_its_summary_and_a_rerun_costs_nothing(
     assert report["run"]["id"] == 2 and report["spent_usd"] == 0 and report["sent"] == 5
     assert report["baseline"] is None and report["verdict"] == "unchanged"
     assert "5 of the run's answers came from the cache" in report["notes"][-1]
-    out = cli(capsys, "eval", "run", str(suite), "--model", MODEL)[1]
+    monkeypatch.setenv("COLUMNS", "48")
+    _, out, err = cli(capsys, "eval", "run", str(suite), "--model", MODEL)
     assert "answered 5 case(s) in this process (5 from the cache), spent $0 " in out
+    assert err == (
+        "run 3: gpt-4o-mini, estimated cost $0\n"
+        "  nothing to send: 5 answered from the cache,\n  at no cost\n"  # folded to the width
+    )
 
     code, _, _ = cli(capsys, "eval", "run", str(suite), "--model", MODEL, "--no-cache")
     assert code == 0 and len(fake.chat_requests) == 10

@@ -6,6 +6,8 @@ from models and users: they are shown inert (no escape sequences, no markup).
 
 from __future__ import annotations
 
+import shutil
+import textwrap
 import time
 from collections.abc import Sequence
 from datetime import datetime
@@ -55,11 +57,21 @@ class ProgressBar(StderrLine):
 
 
 def say_estimate(run_id: int, model: str, estimate: Estimate) -> None:
-    """The pre-flight estimate, on stderr, before anything is sent."""
+    """The pre-flight estimate, on stderr, before anything is sent: the cost first, then
+    the figures, folded to the terminal's width (`COLUMNS` when stderr is not one)."""
     from core.evals.runplan import describe_estimate
 
-    cost = money(estimate.cost_usd)
-    say(f"run {run_id}: {model}, {describe_estimate(estimate)}; estimated cost {cost}")
+    say(f"run {run_id}: {inert(model)}, estimated cost {money(estimate.cost_usd)}")
+    width = shutil.get_terminal_size().columns
+    say(
+        textwrap.fill(
+            describe_estimate(estimate),
+            width - 1,
+            initial_indent="  ",
+            subsequent_indent="  ",
+            break_on_hyphens=False,
+        )
+    )
 
 
 def print_outcome(outcome: RunOutcome, report: RunReport) -> None:
