@@ -489,4 +489,28 @@ async def test_s_stops_a_run_which_keeps_its_finished_cases(
         ).fetchone()[0]
         assert status == "interrupted" and 2 <= recorded < 6
         assert "s stops the run" not in text_of(screen.query_one("#runs-hint"))
+
+        # R on the run finishes it here, sending only the cases it had not recorded.
+        sent, fake.latency = len(fake.chat_requests), 0.01
+        await choose_suite(pilot, screen, "capitals-live")
+        await highlight_run(pilot, screen, run_id)
+        await pilot.press("R")
+        deadline = time.monotonic() + 20
+        while screen.launcher.running and time.monotonic() < deadline:
+            await pilot.pause(0.05)
+        await settle(pilot)
+        outcome = screen.launcher.outcome
+        assert outcome is not None and outcome.run.id == run_id
+        assert outcome.run.status == "completed" and outcome.run.summary is not None
+        assert outcome.run.summary.recorded == 6
+        assert len(fake.chat_requests) - sent == 6 - recorded
+        notes = notes_of(app)
+        resumed = f"Run #{run_id} resumed: {6 - recorded} calls"
+        assert any(note.startswith(resumed) for note in notes)
+        assert any(f"Run #{run_id} completed: pass rate 66.7% (4/6)" in note for note in notes)
+
+        await pilot.press("R")  # completed: nothing to resume, nothing sent
+        await settle(pilot)
+        assert f"Run #{run_id} is completed: nothing to resume." in notes_of(app)
+        assert not screen.launcher.running and len(fake.chat_requests) - sent == 6 - recorded
     app.engine.close()

@@ -167,7 +167,7 @@ async def test_a_run_stopped_once_recorded_says_how_to_resume_it_and_no_form_reo
         assert app.screen is screen  # no form: the run exists, it is to be resumed
         assert (
             "Run #41 interrupted: budget 'daily' reached: $5.00 of $5.00"
-            " (`tunedeck eval resume 41` finishes it)."
+            " (R resumes it, or `tunedeck eval resume 41`)."
         ) in notes_of(app)
         assert not any("BudgetExceeded" in note for note in notes_of(app))
 
@@ -217,14 +217,16 @@ async def test_the_stop_question_is_shown_whole(home: object) -> None:
     app = build_app(seeded=False)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_pane(pilot)
-        screen._confirm(STOP_QUESTION, "Stop", lambda: None)
+        question = STOP_QUESTION.format(run_id=12345)
+        screen._confirm(question, "Stop", lambda: None)
         await settle(pilot)
         dialog = app.screen
         assert isinstance(dialog, ConfirmDialog)
-        question = dialog.query_one(Label)
-        box = question.parent
-        assert box is not None and question.region in box.content_region  # not cut by the box
-        assert " ".join(text_of(question).split()) == STOP_QUESTION
+        label = dialog.query_one(Label)
+        box = label.parent
+        assert box is not None and label.region in box.content_region  # not cut by the box
+        shown = " ".join(text_of(label).split())
+        assert shown == question and "`tunedeck eval resume 12345`" in shown
     app.engine.close()
 
 

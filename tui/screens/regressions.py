@@ -35,7 +35,11 @@ from tui.widgets.regressions.suites import SuiteTable
 
 SELECT_DELAY = 0.15  # seconds on a suite before its runs are read (arrowing through the list)
 EMPTY = "No evaluation suite yet: n runs a suite file (or `tunedeck eval run SUITE --model M`)."
-STOP_QUESTION = "Stop the run? The finished cases stay; `tunedeck eval resume` finishes it."
+STOP_QUESTION = (
+    "Stop run #{run_id}? The finished cases stay: R on the run resumes it"
+    " (or `tunedeck eval resume {run_id}`)."
+)
+"""Asked before a run is stopped (`str.format` it with the run's id)."""
 
 
 def view_keys(*views: tuple[str, type[Screen[None]]]) -> list[tuple[str, str]]:
@@ -61,6 +65,7 @@ class RegressionsScreen(PaneScreen):
         Binding("b", "pin_baseline", "Pin baseline"),
         Binding("n", "new_run", "New run"),
         Binding("s", "stop_run", "Stop run", show=False),
+        Binding("R", "resume_run", "Resume run", show=False),
         Binding("enter", "open_run", "Results", show=False),
         Binding("escape", "clear_marks", "Clear marks", show=False),
         Binding("r", "refresh", "Refresh", show=False),
@@ -373,14 +378,21 @@ class RegressionsScreen(PaneScreen):
         budget, a missing key): the run is interrupted, and the notice says how to resume it."""
         error, request = event.worker.error, self._request
         refused = event.state is WorkerState.ERROR and isinstance(error, TunedeckError)
-        if not refused or event.worker.group != "regressions-run" or request is None:
+        if not refused or event.worker.group != "regressions-run":
+            return
+        if self.launcher.resuming:  # refused (completed, run elsewhere) or stopped again
+            event.prevent_default()
+            run_id = self.launcher.run_id
+            self.notify(inert(f"Run #{run_id} not resumed: {error}"), severity="error")
+            return
+        if request is None:
             return
         event.prevent_default()  # not the pane's `ClassName: message` notification
         run_id = self.launcher.run_id
         if run_id is None:
             self.call_later(self.reopen_form, request, str(error))
         else:
-            resume = f"`tunedeck eval resume {run_id}` finishes it"
+            resume = f"R resumes it, or `tunedeck eval resume {run_id}`"
             self.notify(inert(f"Run #{run_id} interrupted: {error} ({resume})."), severity="error")
 
     async def reopen_form(self, request: RunRequest, problem: str) -> None:
@@ -405,7 +417,21 @@ class RegressionsScreen(PaneScreen):
         if not self.launcher.running:
             self.notify("No run is going.")
             return
-        self._confirm(STOP_QUESTION, "Stop", self.launcher.stop)
+        question = STOP_QUESTION.format(run_id=self.launcher.run_id or "")
+        self._confirm(question, "Stop", self.launcher.stop)
+
+    def action_resume_run(self) -> None:
+        """Finish the highlighted run, if it was interrupted, as `tunedeck eval resume`."""
+        run = self.runs.run_at_cursor()
+        if run is None:
+            return
+        if self.launcher.running:
+            self.notify("A run is going: wait for it to end.", severity="warning")
+        elif run.status == "completed":
+            self.notify(f"Run #{run.id} is completed: nothing to resume.")
+        else:
+            self.launcher.resume(run)
+            self._show_hint()
 
     def run_finished(self) -> None:
         """A run started here ended: read what it changed."""

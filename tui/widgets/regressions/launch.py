@@ -1,5 +1,6 @@
-"""A run started from the Regressions pane: the core runner in an async worker, its progress
-repainted a few times a second (not at every case: a fast run records hundreds a second).
+"""A run started or resumed from the Regressions pane: the core runner in an async worker, its
+progress repainted a few times a second (not at every case: a fast run records hundreds a
+second).
 
 What could block the event loop happens in a thread first: reading and checking the suite
 file, finding the baseline, opening the client (it imports the SDK), loading the tokenizer
@@ -10,8 +11,9 @@ of its own.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Coroutine
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from textual.timer import Timer
 from textual.worker import Worker
@@ -27,6 +29,7 @@ if TYPE_CHECKING:
     from core.evals.report import Baseline, RunReport
     from core.evals.runplan import Progress, RunOutcome
     from core.evals.suite import Suite
+    from storage.eval_records import EvalRun
     from tui.engine import Engine
     from tui.screens.regressions import RegressionsScreen
 
@@ -59,17 +62,32 @@ class RunLauncher:
         """The last run's outcome, once it completed."""
         self.run_id: int | None = None
         """The run's id once the runner recorded it (None: refused before that)."""
-        self._request: RunRequest | None = None
+        self.resuming = False
+        """Whether the run going (or the last one) is a run resumed (`resume`)."""
+        self._model = ""
         self._suite_name = ""
         self._timer: Timer | None = None
 
     def start(self, request: RunRequest) -> None:
         """Run the suite of `request` in an async worker of the pane."""
-        self._request, self.figures, self.outcome = request, None, None
-        self.running, self.run_id = True, None
+        self._begin(request.model, "", None, resuming=False)
+        self._work(self._run(request))
+
+    def resume(self, run: EvalRun) -> None:
+        """Finish `run` (interrupted, failed, or left running by a dead process) in an async
+        worker of the pane, as `tunedeck eval resume` does."""
+        self._begin(run.model, run.suite_name, run.id, resuming=True)
+        self._work(self._resume(run))
+
+    def _begin(self, model: str, suite: str, run_id: int | None, *, resuming: bool) -> None:
+        self._model, self._suite_name, self.run_id = model, suite, run_id
+        self.figures, self.outcome = None, None
+        self.running, self.resuming = True, resuming
         self._timer = self.pane.set_interval(REPAINT_EVERY, self.repaint)
+
+    def _work(self, work: Coroutine[Any, Any, None]) -> None:
         self.worker = self.pane.run_worker(
-            self._run(request), group="regressions-run", exclusive=True, exit_on_error=False
+            work, group="regressions-run", exclusive=True, exit_on_error=False
         )
 
     def stop(self) -> None:
@@ -87,7 +105,7 @@ class RunLauncher:
             for warning in prepared.warnings:
                 self.pane.notify(inert(warning), severity="warning")
             self.outcome = await self._execute(request, prepared)
-            report = await asyncio.to_thread(self._report, prepared)
+            report = await asyncio.to_thread(self._report, prepared.baseline)
             self.pane.notify(conclusion(self.outcome, report), markup=False)
         finally:
             self._ended()
@@ -108,11 +126,25 @@ class RunLauncher:
             self.pane.notify(inert(warning), severity="warning")
         return await run_suite(prepared.client, suite, options, self._progress, self._started)
 
-    def _report(self, prepared: Prepared) -> RunReport:
+    async def _resume(self, run: EvalRun) -> None:
+        from core.evals.runner import resume_run
+
+        try:
+            engine = self.pane.deck.engine
+            client, baseline = await asyncio.to_thread(prepare_resume, engine, run)
+            self.outcome = await resume_run(client, run.id, self._progress, self._started)
+            for warning in self.outcome.warnings:
+                self.pane.notify(inert(warning), severity="warning")
+            report = await asyncio.to_thread(self._report, baseline)
+            self.pane.notify(conclusion(self.outcome, report), markup=False)
+        finally:
+            self._ended()
+
+    def _report(self, baseline: Baseline | None) -> RunReport:
         from core.evals.report import build_report
 
         assert self.outcome is not None
-        return build_report(self.pane.evals, self.outcome.run, prepared.baseline)
+        return build_report(self.pane.evals, self.outcome.run, baseline)
 
     def _started(self, run_id: int, estimate: Estimate) -> None:
         """The run is recorded, nothing is sent yet: list it, and show the estimate."""
@@ -121,15 +153,14 @@ class RunLauncher:
         cost = money(estimate.cost_usd) if estimate.cost_usd is not None else "unknown"
         cached = f" ({estimate.cached:,} answered from the cache)" if estimate.cached else ""
         calls = f"{estimate.calls:,} calls{cached}"
-        self.pane.notify(f"Run #{run_id}: {calls}, estimated cost {cost}.")
+        resumed = " resumed" if self.resuming else ""
+        self.pane.notify(f"Run #{run_id}{resumed}: {calls}, estimated cost {cost}.")
 
     def _progress(self, progress: Progress) -> None:
         """Called by the runner after each result: keep the figures, repaint later."""
-        request = self._request
-        assert request is not None
         self.figures = RunFigures(
             suite=self._suite_name,
-            model=request.model,
+            model=self._model,
             done=progress.done,
             total=progress.total,
             passed=progress.passed,
@@ -175,6 +206,16 @@ def prepare(engine: Engine, request: RunRequest) -> Prepared:
     _, profile = engine.settings.resolve_profile(request.profile)
     known_price(request.model, profile)
     return Prepared(suite, baseline, client, (unfit,) if unfit else ())
+
+
+def prepare_resume(engine: Engine, run: EvalRun) -> tuple[ChatClient, Baseline | None]:
+    """The client and the baseline to resume `run` with (in a thread): the baseline the run
+    was started against, else its suite's pinned one, as `tunedeck eval resume` finds it."""
+    from core.evals.baselines import baseline_for_resume
+    from storage.evals import EvalStore
+
+    baseline = baseline_for_resume(EvalStore(engine.store), run)
+    return engine.client, baseline
 
 
 def conclusion(outcome: RunOutcome, report: RunReport) -> str:
