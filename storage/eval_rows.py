@@ -135,7 +135,7 @@ def result_values(result: CaseResult) -> list[Any]:
         result.status,
         result.score,
         int(result.critical),
-        _to_json(list(result.tags)),
+        _tags_json(tuple(result.tags)),
         result.output_text,
         _to_json(result.scores),
         result.error,
@@ -242,6 +242,12 @@ def result_from_values(values: Sequence[Any]) -> RecordedResult:
         call_id=call_id,
         finished_at=finished_at,
     )
+
+
+@lru_cache(maxsize=1024)
+def _tags_json(tags: tuple[str, ...]) -> str:
+    """`tags` as `tags_json`: encoded once for each set of tags a suite's cases share."""
+    return _to_json(list(tags))
 
 
 @lru_cache(maxsize=1024)

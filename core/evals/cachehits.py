@@ -6,7 +6,8 @@ differ only in their messages, so here what they share is worked out once (the p
 key's other parts, the parameters' JSON, the clock) and a request costs its messages' key, its
 entry's answer and its row. What is logged and returned for a hit is what a lone cache hit
 through `acomplete` logs and returns (tests/unit/evals/test_runner_cache_pass.py compares
-the rows column by column).
+the rows column by column). A hit is one `HitCall` (a tuple): the pass scores it
+(`CaseWork.scored_hit`) and logs it as it is, with no `ChatResult` made for it.
 """
 
 from __future__ import annotations
@@ -14,21 +15,17 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from core.answer import StoredAnswer
 from core.cache_key import RequestKeys
 from core.clock import iso
 from core.params import RequestParams
-from core.results import ChatResult
 from storage.cache import CachedResponse
 from storage.calls import HitBatch, HitCall
 
 if TYPE_CHECKING:
     from core.client import ChatClient
-
-_FREE = Decimal(0)
 
 CaseMessages = tuple[str, list[dict[str, Any]]]
 """A case's id and its request's API messages (`CaseWork.case_messages`)."""
@@ -36,13 +33,13 @@ CaseMessages = tuple[str, list[dict[str, Any]]]
 
 @dataclass(frozen=True)
 class CacheLookup:
-    """What one lookup found: each request's answer, in order (None: not in the cache, to
-    be sent), and the log rows of the hits, in the same order, to be recorded (until they
-    are, nothing of them is in the database)."""
+    """What one lookup found: the log rows of the hits, to be recorded (until they are,
+    nothing of them is in the database), and the request each of them answers. A request
+    that is not among `answered` is not in the cache: it is to be sent."""
 
-    answers: list[ChatResult | None]
-    """As `acomplete` gives a cache hit, but `call_id` 0 until `hits` is logged."""
     hits: HitBatch
+    answered: list[int]
+    """The position, among the requests looked up, of the request `hits.calls[i]` answers."""
 
 
 class RunCache:
@@ -84,16 +81,13 @@ class RunCache:
         keys = [self.key(*case) for case in cases]
         found = self.client.store.cache.live_responses(keys, now)
         latency = (time.perf_counter() - began) * 1000 / max(len(keys), 1)
-        answers: list[ChatResult | None] = []
+        answered: list[int] = []
         calls: list[HitCall] = []
-        for (_, messages), key in zip(cases, keys, strict=True):
+        for index, ((_, messages), key) in enumerate(zip(cases, keys, strict=True)):
             cached = found.get(key)
-            if cached is None:
-                answers.append(None)
-                continue
-            call = _hit_call(messages, key, cached)
-            calls.append(call)
-            answers.append(self._result(call, key, latency))
+            if cached is not None:
+                answered.append(index)
+                calls.append(_hit_call(messages, key, cached))
         hits = HitBatch(
             at=now,
             profile=self.profile,
@@ -103,26 +97,7 @@ class RunCache:
             latency_ms=latency,
             calls=calls,
         )
-        return CacheLookup(answers, hits)
-
-    def _result(self, call: HitCall, key: str, latency: float) -> ChatResult:
-        saved = call.cost_saved_usd
-        return ChatResult(
-            call_id=0,
-            profile=self.profile,
-            model=self.model,
-            text=call.response_text,
-            finish_reason=call.finish_reason,
-            tool_calls=call.tool_calls,
-            usage=call.usage,
-            cost_usd=_FREE,
-            cost_saved_usd=None if saved is None else Decimal(str(saved)),
-            ttft_ms=None,
-            latency_ms=latency,
-            cache_hit=True,
-            cache_key=key,
-            retries=0,
-        )
+        return CacheLookup(hits, answered)
 
 
 def _hit_call(messages: list[dict[str, Any]], key: str, cached: CachedResponse) -> HitCall:

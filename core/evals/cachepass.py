@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import replace
 
 from core.evals.cachehits import RunCache
 from core.evals.casework import CaseWork
@@ -73,15 +72,18 @@ def cases_to_send(work: CaseWork, pairs: list[Pair]) -> tuple[list[Case], int]:
 async def _answer_chunk(
     work: CaseWork, cache: RunCache, evals: EvalStore, run_id: int, chunk: list[Pair]
 ) -> list[CaseResult]:
-    """Look a chunk up, score its hits and commit them with their log rows."""
+    """Look a chunk up, score its hits and commit them with their log rows; the results
+    scored (their rows hold their calls' ids, these records do not)."""
     found = cache.look_up([work.case_messages(case) for case, _ in chunk])
-    if not found.hits.calls:
+    hits = found.hits
+    if not hits.calls:
         return []
-    at = found.hits.at
+    latency, at = hits.latency_ms, hits.at
     results = [
-        await work.scored(case, repeat, answer, at)
-        for (case, repeat), answer in zip(chunk, found.answers, strict=True)
-        if answer is not None
+        await work.scored_hit(*chunk[index], call, latency, at)
+        for index, call in zip(found.answered, hits.calls, strict=True)
     ]
-    call_ids = evals.record_cache_hits(run_id, found.hits, results)
-    return [replace(result, call_id=call) for result, call in zip(results, call_ids, strict=True)]
+    # Each result's row gets its call's id as it is written; the results returned are only
+    # counted (a copy of each with its id, `dataclasses.replace`, costs as much as scoring it).
+    evals.record_cache_hits(run_id, hits, results)
+    return results

@@ -21,6 +21,7 @@ from core.evals.scoring import CaseScore, score_case
 from core.evals.suite import Case, Suite
 from core.params import ChatRequest, Message, RequestParams
 from core.results import CacheMode, CallOptions, ChatResult
+from storage.calls import HitCall
 from storage.eval_records import CaseResult
 
 if TYPE_CHECKING:
@@ -154,6 +155,31 @@ class CaseWork:
             completion_tokens=answer.usage.completion_tokens,
             cache_hit=answer.cache_hit,
             call_id=answer.call_id,
+        )
+
+    async def scored_hit(
+        self, case: Case, repeat: int, hit: HitCall, latency_ms: float, at: str
+    ) -> CaseResult:
+        """`scored` for an answer the cache pass read (`RunCache.look_up`), made from the
+        hit's own values: the result `scored` makes of that answer as `acomplete` gives it
+        (the scorers see what it cost when it was asked; it costs nothing now, so nothing is
+        added to the spending), its `call_id` 0 until the hit is logged."""
+        output = Output(hit.response_text, latency_ms=latency_ms, cost_usd=hit.cost_saved_usd)
+        scored = await score_case(case, output, self.judge)
+        return self._result(
+            case,
+            repeat,
+            scored,
+            at,
+            score=scored.score,
+            output_text=hit.response_text,
+            error=_judge_error(scored),
+            latency_ms=latency_ms,
+            cost_usd=0.0,
+            prompt_tokens=hit.usage.prompt_tokens,
+            completion_tokens=hit.usage.completion_tokens,
+            cache_hit=True,
+            call_id=0,
         )
 
     async def judge(self, messages: list[Message]) -> str:

@@ -87,7 +87,16 @@ async def score_case(case: Case, output: Output, judge: Judge | None = None) -> 
             _result(item, Score(False, 0.0, reason), error=True) for item in case.assertions
         )
         return CaseScore(False, 0.0, failed, errored=True)
-    results = tuple([await score_assertion(item, output, case, judge) for item in case.assertions])
+    # Deterministic assertions are scored without a coroutine each (a cached re-run scores
+    # thousands of answers in a row).
+    results = tuple(
+        [
+            _deterministic(item, output)
+            if item.base_type in DETERMINISTIC
+            else await score_assertion(item, output, case, judge)
+            for item in case.assertions
+        ]
+    )
     return _combine(case, results)
 
 
@@ -96,40 +105,63 @@ async def score_assertion(
 ) -> AssertionScore:
     """Score one assertion, `not-` applied. Never raises for an answer or a scorer's error."""
     base = assertion.base_type
-    error, flip = False, assertion.negated
+    if base in DETERMINISTIC:
+        return _deterministic(assertion, output)
+    error = False
     try:
         if base == "llm-rubric":
             score, error = await _rubric(assertion, output, judge)
         elif base == "python":
             score = await _custom(assertion, output, case)
-        else:
-            score = DETERMINISTIC[base](assertion, output)
+        else:  # not a type tunedeck scores: refused when a suite loads
+            raise KeyError(base)
     except Exception as failure:  # a scorer must never take the run down
-        score = Score(False, 0.0, f"scorer failed: {type(failure).__name__}: {failure}")
-        # A crash is a failure (not an error), whatever the assertion's polarity, as in
-        # promptfoo: it is often the answer's doing (json.loads of an answer that is not
-        # JSON), and a scorer that cannot run at all is refused when the suite loads.
-        flip = False
-    if flip and not error:
-        score = Score(not score.passed, 1.0 - score.score, score.reason)
-    return _result(assertion, score, error=error)
+        return _result(assertion, _crashed(failure))
+    return _result(assertion, _negated(assertion, score) if not error else score, error=error)
+
+
+def _deterministic(assertion: Assertion, output: Output) -> AssertionScore:
+    """`score_assertion` of an assertion that needs neither a judge nor user code."""
+    try:
+        score = DETERMINISTIC[assertion.base_type](assertion, output)
+    except Exception as failure:  # a scorer must never take the run down
+        return _result(assertion, _crashed(failure))
+    return _result(assertion, _negated(assertion, score))
+
+
+def _crashed(failure: Exception) -> Score:
+    # A crash is a failure (not an error), whatever the assertion's polarity, as in
+    # promptfoo: it is often the answer's doing (json.loads of an answer that is not
+    # JSON), and a scorer that cannot run at all is refused when the suite loads.
+    return Score(False, 0.0, f"scorer failed: {type(failure).__name__}: {failure}")
+
+
+def _negated(assertion: Assertion, score: Score) -> Score:
+    """`score` with `not-` applied when the assertion has it."""
+    if not assertion.negated:
+        return score
+    return Score(not score.passed, 1.0 - score.score, score.reason)
 
 
 def _result(assertion: Assertion, score: Score, *, error: bool = False) -> AssertionScore:
-    value = min(max(score.score, 0.0), 1.0) if score.score == score.score else 0.0  # NaN -> 0
+    value = score.score
+    if not 0.0 <= value <= 1.0:
+        value = min(max(value, 0.0), 1.0) if value == value else 0.0  # NaN -> 0
     return AssertionScore(
         assertion.type, score.passed, value, score.reason, assertion.weight, assertion.metric, error
     )
 
 
 def _combine(case: Case, results: tuple[AssertionScore, ...]) -> CaseScore:
-    errored = any(item.error for item in results)
     if not results:
         return CaseScore(True, 1.0, results)
-    all_passed = all(item.passed for item in results)
-    total = sum(item.weight for item in results)
+    errored, all_passed = False, True
+    for item in results:  # one loop, not a generator for each figure: once per answer
+        errored = errored or item.error
+        all_passed = all_passed and item.passed
+    total = sum([item.weight for item in results])
     if total > 0:
-        score = sum(item.score * item.weight for item in results) / total
+        score = sum([item.score * item.weight for item in results]) / total
     else:
         score = 1.0 if all_passed else 0.0
     passed = all_passed if case.threshold is None else score >= case.threshold

@@ -6,7 +6,7 @@ records, leave everything else to the pool, and pick up an answer a killed run n
 from __future__ import annotations
 
 import asyncio
-from dataclasses import replace
+from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -118,6 +118,47 @@ def test_a_cached_rerun_sends_nothing_and_records_what_lone_cache_hits_record(
     for row in first_rows:
         row["cache_hit"], row["cost_usd"] = 1, 0.0  # the same answer, tokens and scores
     assert result_rows(store, bulk.run.id) == first_rows
+
+
+def test_the_cache_pass_scores_a_hit_as_the_worker_pool_scores_the_same_hit(
+    settings: Settings, store: Store, fake: FakeOpenAI, tmp_path: Path
+) -> None:
+    """The pass makes its results from the hits' own values, not from the `ChatResult` the
+    pool gets from `acomplete`: every field but the volatile ones must still agree (a `cost`
+    ceiling sees what the answer cost when it was asked, in both)."""
+    text = """
+        name: figures
+        params: {temperature: 0}
+        cases:
+          - id: priced
+            input: "say hi"
+            assert: [{type: cost, threshold: 1}, {type: contains, value: hi, weight: 2}]
+          - id: too-dear
+            input: "say yes"
+            tags: [money]
+            critical: true
+            assert: [{type: cost, threshold: 0.0000001}, {type: equals, value: "no"}]
+    """
+    suite = load_suite(write_suite(tmp_path, text))
+    run(settings, store, suite)
+    bulk = run(settings, store, suite)
+    assert len(fake.chat_requests) == 2  # the re-run was answered by the pass
+
+    async def lone_hits(client: ChatClient) -> list[CaseResult]:
+        work = _case_work(client, suite, RunOptions(model=MODEL), "fake")
+        return [await work.run(case, 0) for case in suite.cases]
+
+    def lasting(result: CaseResult) -> dict[str, Any]:
+        volatile = ("call_id", "finished_at", "latency_ms")
+        return {
+            f.name: getattr(result, f.name) for f in fields(CaseResult) if f.name not in volatile
+        }
+
+    pooled = [lasting(r) for r in in_fresh_client(settings, store, lone_hits)]
+    assert len(fake.chat_requests) == 2 and all(r["cache_hit"] for r in pooled)
+    assert [lasting(r) for r in EvalStore(store).results(bulk.run.id)] == pooled
+    assert [r["status"] for r in pooled] == ["pass", "fail"]
+    assert "cost $0.0000" in pooled[1]["scores"][0]["reason"]  # priced: not 'cost unknown'
 
 
 def test_a_half_cached_suite_sends_only_the_other_half(
@@ -347,9 +388,13 @@ def test_hits_whose_results_cannot_be_recorded_are_not_logged_either(
         found = RunCache(client, "fake", MODEL, work.params).look_up(
             [work.case_messages(case) for case in suite.cases]
         )
-        answers = [answer for answer in found.answers if answer is not None]
-        scored = [await work.scored(c, 0, a) for c, a in zip(suite.cases, answers, strict=True)]
-        return found.hits, scored
+        hits = found.hits
+        assert found.answered == [0, 1, 2]
+        scored = [
+            await work.scored_hit(suite.cases[index], 0, call, hits.latency_ms, hits.at)
+            for index, call in zip(found.answered, hits.calls, strict=True)
+        ]
+        return hits, scored
 
     batch, results = in_fresh_client(settings, store, look_up)
     assert len(batch.calls) == 3

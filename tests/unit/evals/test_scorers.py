@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
 import pytest
 
 from core.evals import jsontools
-from core.evals.scorers import SIMILAR_MAX_CHARS, number_in
-from tests.unit.evals.helpers import check
+from core.evals.scorers import SIMILAR_MAX_CHARS, Output, number_in
+from core.evals.scoring import AssertionScore, score_assertion
+from core.evals.suite import Assertion, Case
+from tests.unit.evals.helpers import assertion, check
 
 MB = 1024 * 1024
 
@@ -119,6 +122,44 @@ def test_json_schema_is_applied() -> None:
     assert not check({"type": "is-json", "value": schema}, "{}").passed
     found = check({"type": "contains-json", "value": schema}, 'x {"a": 1} y {"city": "Rome"}')
     assert found.passed
+
+
+def test_a_schema_is_made_a_validator_once_not_once_per_answer(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from jsonschema import validators
+
+    made: list[Any] = []
+    validator_for = validators.validator_for
+
+    def counted(schema: Any, *args: Any, **kwargs: Any) -> Any:
+        made.append(schema)
+        return validator_for(schema, *args, **kwargs)
+
+    monkeypatch.setattr(validators, "validator_for", counted)
+    city = assertion({"type": "is-json", "value": {"type": "object", "required": ["city"]}})
+    listed = assertion({"type": "is-json", "value": {"type": "array"}})
+    answers = ['{"city": "Paris"}', "{}", "[1]"]
+
+    def made_for_ours() -> int:
+        return sum(1 for schema in made if schema is city.value or schema is listed.value)
+
+    assert [_scored(city, text).passed for text in answers] == [True, False, False]
+    assert [_scored(listed, text).passed for text in answers] == [False, False, True]
+    first = made_for_ours()
+    assert first > 0
+    for _ in range(3):
+        assert [_scored(city, text).passed for text in answers] == [True, False, False]
+        assert [_scored(listed, text).passed for text in answers] == [False, False, True]
+    assert made_for_ours() == first  # not once more per answer
+
+    broken = assertion({"type": "is-json", "value": {"$ref": "#/$defs/missing"}})
+    reasons = {_scored(broken, "{}").reason for _ in range(2)}
+    assert len(reasons) == 1 and "the schema cannot be applied" in reasons.pop()
+
+
+def _scored(checked: Assertion, text: str) -> AssertionScore:
+    return asyncio.run(score_assertion(checked, Output(text), Case(id="c1")))
 
 
 def test_a_schema_given_as_yaml_text_or_file(tmp_path: Any) -> None:
