@@ -26,7 +26,7 @@ from core.data.examples import ExampleReader, parse_object
 from core.data.neardup import cross_pairs
 from core.data.reader import LineReader
 from core.data.report import CheckReport, Summary, summarize
-from core.data.suite import suite_case
+from core.data.suite import CaseIds, suite_case, suite_header
 from core.data.writing import AtomicWriter, WrittenFile, refuse_overwrite
 from core.errors import BadInput
 
@@ -100,7 +100,8 @@ def split_file(
         seed: the seed of the draw.
         stratify_by: dotted key whose values are held out in equal proportion.
         move_leaks: move leaked held-out examples to train.
-        suite_name: also write the held-out part as `out_dir`/NAME.suite.jsonl.
+        suite_name: also write the held-out part as `out_dir`/NAME.suite.jsonl, a suite
+            named NAME (`core.data.suite`: case ids follow the examples' content).
     """
     if not 0 < holdout < 1:
         raise BadInput(f"holdout {holdout}: must be above 0 and below 1")
@@ -252,13 +253,16 @@ def _write(
     with open_input(path) as source, ExitStack() as stack:
         train, held = (stack.enter_context(AtomicWriter(target)) for target in targets[:2])
         suite = stack.enter_context(AtomicWriter(targets[2])) if suite_name else None
+        if suite is not None and suite_name is not None:
+            suite.write_line(_json_line(suite_header(suite_name)))
+        ids = CaseIds(suite_name or "")
         reader = LineReader(source, max_line_bytes)
         for raw in reader:
             if raw.number != following:
                 continue
             (held if side else train).write_line(raw.data)
             if side and suite is not None:
-                written = _write_case(suite, raw.data, raw.number, report.format, suite_name)
+                written = _write_case(suite, raw.data, raw.number, report.format, ids)
                 cases, skipped = cases + written, skipped + (not written)
             following, side = next(sides, (0, False))
         if reader.sha256.hexdigest() != report.sha256:
@@ -267,15 +271,18 @@ def _write(
     return _Written(train.result, held.result, suite.result if suite else None, cases, skipped)
 
 
-def _write_case(
-    suite: AtomicWriter, data: bytes, line: int, fmt: str | None, name: str | None
-) -> bool:
+def _write_case(suite: AtomicWriter, data: bytes, line: int, fmt: str | None, ids: CaseIds) -> bool:
     obj, _ = parse_object(data, line)
-    case = suite_case(obj, fmt or "", f"{name}-{line}") if obj is not None else None
+    case = suite_case(obj, fmt or "", "") if obj is not None else None
     if case is None:
         return False
-    suite.write_line(json.dumps(case, ensure_ascii=False, sort_keys=True).encode("utf-8"))
+    case["id"] = ids.next(case["messages"])
+    suite.write_line(_json_line(case))
     return True
+
+
+def _json_line(value: object) -> bytes:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True).encode("utf-8")
 
 
 def _strata(report: CheckReport, heldout: npt.NDArray[np.bool_]) -> dict[str, tuple[int, int]]:

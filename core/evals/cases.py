@@ -127,15 +127,16 @@ def optional_text(value: Any, name: str) -> str | None:
     return str(value)
 
 
-def case_id(value: Any, default: str) -> str:
-    """A case id as written (text or a whole number), or `default` when there is none."""
+def case_id(value: Any) -> str | None:
+    """A case id as written (text or a whole number), or None when there is none (then
+    `core.evals.caseids` derives one from the case's content)."""
     if value is None:
-        return default
+        return None
     if isinstance(value, bool) or not isinstance(value, str | int):
-        raise SuiteProblem("id must be text or a whole number", case=default)
+        raise SuiteProblem("id must be text or a whole number")
     text = str(value).strip()
     if not text or any(char in text for char in "\r\n\t"):
-        raise SuiteProblem("id must be one line of text, not empty", case=default)
+        raise SuiteProblem("id must be one line of text, not empty")
     return text
 
 

@@ -4,7 +4,8 @@ The value of a `python` assertion is one of:
 
 | value                         | meaning                                                     |
 |-------------------------------|-------------------------------------------------------------|
-| `package.module:function`     | imported with importlib (the module must be importable)     |
+| `package.module:function`     | imported from the suite's folder, else the current folder,  |
+|                               | else the installed packages (see below)                     |
 | `file://path/to/x.py[:name]`  | the file is loaded as a module; `name` defaults to          |
 |                               | `get_assert`, as in promptfoo                               |
 | anything else                 | inline code, as promptfoo runs it: one line is an expression |
@@ -22,6 +23,16 @@ score; it passes when above 0, or at least `threshold` when set), a `Score`, or 
 
 Loading a suite loads its scorers (running the module's top-level code, as importing it does):
 a missing module, file or function is refused before anything is sent.
+
+`module:function` is found as promptfoo finds files, relative to the suite: when the suite's
+folder holds `module.py` (or `module/__init__.py`; `a/b.py` for `a.b`), it is imported from
+there, else from the current folder, else from the installed packages. The `tunedeck` console
+script does not put the current folder on `sys.path`, so without this a `scorers.py` next to
+the suite would need `PYTHONPATH`. The folder is put first on `sys.path` only while the module
+is imported, and it is recorded in the normalised value (`module:function@/abs/folder`): a run
+resumed from its stored suite, from any folder, imports the same module. A module of the same
+name already imported from elsewhere (another suite's `scorers.py`) keeps its place in
+`sys.modules`; this one is imported beside it.
 """
 
 from __future__ import annotations
@@ -35,6 +46,7 @@ import textwrap
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from core.evals.sources import SuiteProblem
@@ -44,6 +56,7 @@ CustomScorer = Callable[[str, dict[str, Any]], Any]
 _IMPORT_PATH = re.compile(r"[A-Za-z_][\w]*(?:\.[A-Za-z_][\w]*)*:[A-Za-z_]\w*")
 _DOTTED_NAME = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+")
 _FILE_FUNCTION = re.compile(r"(?P<path>.+?\.py)(?::(?P<name>[A-Za-z_]\w*))?")
+_IMPORT_FROM = re.compile(rf"(?P<reference>{_IMPORT_PATH.pattern})@(?P<folder>/.*)", re.DOTALL)
 _LOADED: dict[str, CustomScorer] = {}
 _LOCK = threading.Lock()
 
@@ -56,6 +69,8 @@ def normalise_reference(value: str, resolve: Callable[[str], Path]) -> str:
     """
     if _DOTTED_NAME.fullmatch(value):
         raise SuiteProblem(_dotted_name_fix(value))
+    if _IMPORT_PATH.fullmatch(value):
+        return _located_import(value, resolve(".").resolve())
     if not value.startswith("file://"):
         return value
     match = _FILE_FUNCTION.fullmatch(value.removeprefix("file://"))
@@ -63,6 +78,31 @@ def normalise_reference(value: str, resolve: Callable[[str], Path]) -> str:
         raise SuiteProblem(f"scorer {value!r}: expected file://path.py or path.py:function")
     path = resolve(match.group("path")).resolve()
     return f"file://{path}:{match.group('name') or 'get_assert'}"
+
+
+def _located_import(reference: str, suite_folder: Path) -> str:
+    """`module:function@folder` for a module in the suite's (or the current) folder, else the
+    reference as written when the module is installed."""
+    module = reference.partition(":")[0]
+    folders = list(dict.fromkeys([suite_folder, Path.cwd().resolve()]))
+    for folder in folders:
+        if _holds(folder, module):
+            return f"{reference}@{folder}"
+    top = module.partition(".")[0]
+    if top not in sys.modules and importlib.util.find_spec(top) is None:
+        tried = ", ".join(str(folder) for folder in folders)
+        file = f"file://{module.replace('.', '/')}.py:{reference.partition(':')[2]}"
+        raise SuiteProblem(
+            f"scorer {reference}: no module {module} in {tried} or the installed packages "
+            f"(or name its file: {file})"
+        )
+    return reference
+
+
+def _holds(folder: Path, module: str) -> bool:
+    *packages, name = module.split(".")
+    parent = folder.joinpath(*packages)
+    return (parent / f"{name}.py").is_file() or (parent / name / "__init__.py").is_file()
 
 
 def _dotted_name_fix(value: str) -> str:
@@ -95,21 +135,54 @@ def _load(reference: str) -> CustomScorer:
     if reference.startswith("file://"):
         path, _, name = reference.removeprefix("file://").rpartition(":")
         return _from_file(Path(path), name)
+    located = _IMPORT_FROM.fullmatch(reference)
+    if located:
+        module, _, name = located.group("reference").partition(":")
+        return _from_module(module, name, Path(located.group("folder")))
     if _IMPORT_PATH.fullmatch(reference):
         module, _, name = reference.partition(":")
-        return _from_module(module, name)
+        return _from_module(module, name, None)
     return _inline(reference)
 
 
-def _from_module(module_name: str, name: str) -> CustomScorer:
+def _from_module(module_name: str, name: str, folder: Path | None) -> CustomScorer:
+    where = f" from {folder}" if folder else ""
     try:
-        module = importlib.import_module(module_name)
+        if folder is None:
+            module = importlib.import_module(module_name)
+        else:
+            module = _import_from(folder, module_name)
     except Exception as error:
         raise SuiteProblem(
-            f"scorer {module_name}:{name}: cannot import {module_name} "
+            f"scorer {module_name}:{name}: cannot import {module_name}{where} "
             f"({type(error).__name__}: {error})"
         ) from None
     return _function(module, name, f"{module_name}:{name}")
+
+
+def _import_from(folder: Path, module_name: str) -> ModuleType:
+    """Import `module_name` with `folder` first on `sys.path`; a module of that name already
+    imported from elsewhere is set aside meanwhile and put back after."""
+    top = module_name.partition(".")[0]
+    family = [name for name in sys.modules if name == top or name.startswith(f"{top}.")]
+    elsewhere = {
+        name: sys.modules.pop(name) for name in family if not _inside(sys.modules[name], folder)
+    }
+    sys.path.insert(0, str(folder))
+    importlib.invalidate_caches()  # the folder's files may be newer than the finders' caches
+    try:
+        return importlib.import_module(module_name)
+    finally:
+        sys.path.remove(str(folder))
+        if elsewhere:
+            for name in [name for name in sys.modules if name == top or name.startswith(f"{top}.")]:
+                del sys.modules[name]
+            sys.modules.update(elsewhere)
+
+
+def _inside(module: ModuleType, folder: Path) -> bool:
+    origin = getattr(module, "__file__", None)
+    return origin is not None and Path(origin).resolve().is_relative_to(folder)
 
 
 def _from_file(path: Path, name: str) -> CustomScorer:

@@ -20,7 +20,7 @@ Native YAML (or JSON)::
       assert: [{type: not-icontains, value: sorry}]
       tags: [geo]
     cases:
-      - id: fr                     # default: c1, c2, ... by position
+      - id: fr                     # default: derived from the input (see below)
         vars: {country: France}    # fills in `prompt`; or `input: text`, or `messages: [...]`
         expected: Paris            # `equals`/`similar` without a value compare with it
         critical: true
@@ -35,6 +35,14 @@ expansion and `file://` vars apply to promptfoo configs only.
 Native JSONL: one case per line, with the keys of a case above; blank lines are skipped. An
 optional first line `{"suite": {...}}` holds the other top-level keys (name, params, system,
 prompt, defaults...). The suite is named after the file unless that header names it.
+
+Case ids: a case without `id` gets one derived from its input as written (its `vars`, or its
+`messages`, `input: text` being the one user message it stands for): `c-` and 8 hex digits
+of its hash (`core.evals.caseids`), the same in every position and on every load, so runs of
+two versions of the suite pair each case with itself. Cases with the same input get `-2`,
+`-3`, ... in file order, with a warning: they are probably duplicates, and their ids depend
+on their order. Ids written in the file are kept as they are. (Runs stored before ids were
+derived this way keep their `c1`, `c2`, ... ids: they pair with new runs only by explicit ids.)
 """
 
 from __future__ import annotations
@@ -43,6 +51,7 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import BadInput
+from core.evals.caseids import IdRequest, assign_ids, content_digest
 from core.evals.cases import (
     SuiteParts,
     assertion_list,
@@ -141,7 +150,12 @@ def _native(sources: Sources, top: dict[str, Any], raw_cases: list[Any]) -> Suit
     parts.prompts = _native_prompt(top.get("prompt"))
     defaults = mapping(top.get("defaults"), "defaults")
     _only_keys(defaults, _DEFAULT_KEYS, "defaults", line_of(defaults))
-    cases = [_native_case(raw, index, defaults, parts) for index, raw in enumerate(raw_cases, 1)]
+    requests = [_id_request(raw, index) for index, raw in enumerate(raw_cases, 1)]
+    ids = assign_ids(requests, parts.warn, "cases with the same input")
+    cases = [
+        _native_case(raw, identifier, defaults, parts)
+        for raw, identifier in zip(raw_cases, ids, strict=True)
+    ]
     check_unique_ids(cases)
     if not cases:
         raise SuiteProblem("the suite has no cases")
@@ -178,10 +192,33 @@ def _native_prompt(value: Any) -> list[PromptTemplate]:
     return [PromptTemplate(id="p1", messages=chat_template(value, "prompt"))]
 
 
-def _native_case(raw: Any, index: int, defaults: dict[str, Any], parts: SuiteParts) -> Case:
+def _id_request(raw: Any, index: int) -> IdRequest:
+    """The case's id as written, else the digest of its input as written (its own vars, not
+    the defaults': what makes this case this case)."""
     if not isinstance(raw, dict):
         raise SuiteProblem(f"case {index} must be a mapping", line=line_of(raw))
-    line, identifier = line_of(raw), case_id(raw.get("id"), f"c{index}")
+    try:
+        written = case_id(raw.get("id"))
+    except SuiteProblem as problem:
+        raise problem.located(line=line_of(raw)) from None
+    if written is not None:
+        return IdRequest(written)
+    line = line_of(raw)
+    return IdRequest(None, "c-", content_digest(_input_of(raw)), f"line {line}" if line else None)
+
+
+def _input_of(raw: dict[str, Any]) -> dict[str, Any]:
+    text = raw.get("input")
+    if isinstance(text, str | int | float) and not isinstance(text, bool):
+        return {"messages": [{"role": "user", "content": str(text)}]}  # as `messages` says it
+    for key in ("messages", "vars"):
+        if raw.get(key) is not None:
+            return {key: raw[key]}
+    return {key: value for key, value in raw.items() if key != "id"}  # refused when built
+
+
+def _native_case(raw: Any, identifier: str, defaults: dict[str, Any], parts: SuiteParts) -> Case:
+    line = line_of(raw)
     try:
         _only_keys(raw, _CASE_KEYS, "case", None)
         fields = _native_fields(raw, defaults, identifier, line)

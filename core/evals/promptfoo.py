@@ -1,12 +1,23 @@
 """Read a promptfoo config (`promptfooconfig.yaml`) as a tunedeck suite, unchanged.
 
 Cases: one per test, times the combinations of its array vars (promptfoo's var expansion),
-times the prompts. Case ids are `t<N>` for the N-th test (counted across inline tests and test
-files, in order), `t<N>.<K>` for its K-th var combination when there are several, and a `:p<M>`
-suffix for the M-th prompt when the config has several (`t3:p1`). A test's own `metadata.id`
-replaces `t<N>`: ids by position change when tests are inserted, so give ids to tests whose
-history you compare across versions. `metadata.critical: true` marks a case critical, and
-`metadata.tags` (a list, or comma-separated) tags it.
+times the prompts. Case ids follow the test, not its position, so that runs of two versions
+of a config pair each test with itself (`core.evals.caseids`):
+
+- a test's own `metadata.id`, kept as written (`<id>.<K>` for its K-th var combination when
+  there are several, as before);
+- else its `description` when no other test has the same one (promptfoo users name tests by
+  description), with `.<hash of the vars>` for each combination when there are several;
+- else `t-` and 8 hex digits of the hash of its vars (defaultTest's included, after
+  expansion): `t-1a2b3c4d`. Tests with the same vars get `-2`, `-3`, ... in file order, with a
+  warning (give them a description or an id).
+
+When the config has several prompts, each case id ends with `:` and the prompt's own `id`
+(`{id: terse, raw: ...}`) or `label`, else `p<M>` for the M-th prompt: editing a prompt's
+text keeps its cases paired with the old prompt's, which is what prompt regression testing
+compares. Runs stored before ids were made this way keep their `t1:p1`-style ids.
+`metadata.critical: true` marks a case critical, and `metadata.tags` (a list, or
+comma-separated) tags it.
 
 The suite is named by the config's `description:`; without one, by its folder when the file
 has promptfoo's default name (`promptfooconfig.yaml`, `.yml`, `.json`: every project has one),
@@ -58,9 +69,12 @@ What tunedeck does with each promptfoo feature a file uses:
 from __future__ import annotations
 
 import itertools
+from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from core.evals.caseids import IdRequest, assign_ids, content_digest
 from core.evals.cases import (
     SuiteParts,
     assertion_list,
@@ -115,12 +129,18 @@ def read_config(document: dict[str, Any], sources: Sources) -> Suite:
     parts.prompts = _prompts(document.get("prompts"), sources)
     providers, params = _providers(document.get("providers"), sources, parts)
     default = _default_test(document.get("defaultTest"), sources)
-    cases: list[Case] = []
+    plans = []
     for number, test in enumerate(_tests(document.get("tests"), sources), start=1):
         try:
-            cases.extend(_cases(test, number, default, parts))
+            plans.append(_plan(test, number, default, parts))
         except SuiteProblem as problem:
             raise problem.located(file=test.file, line=test.line) from None
+    cases: list[Case] = []
+    for plan, combo_ids in zip(plans, _combo_ids(plans, parts), strict=True):
+        try:
+            cases.extend(_built(plan, combo_ids, parts))
+        except SuiteProblem as problem:
+            raise problem.located(file=plan.test.file, line=plan.test.line) from None
     if not cases:
         raise SuiteProblem("the config has no tests")
     check_unique_ids(cases)
@@ -175,31 +195,42 @@ def _prompts(value: Any, sources: Sources) -> list[PromptTemplate]:
         value = [{"raw": key, "label": label} for key, label in value.items()]
     if not isinstance(value, list) or not value:
         raise SuiteProblem("prompts: must be a list of prompts")
+    found = [source for item in value for source in _prompt_sources(item, sources)]
+    names = Counter(name for _, _, name in found if name)
     templates: list[PromptTemplate] = []
-    for item in value:
-        for raw, label in _prompt_sources(item, sources):
-            number = len(templates) + 1
-            messages = _template(raw, f"prompt {number}")
-            templates.append(PromptTemplate(id=f"p{number}", label=label, messages=messages))
+    for number, (raw, label, name) in enumerate(found, start=1):
+        identifier = name if name and names[name] == 1 else f"p{number}"
+        messages = _template(raw, f"prompt {number}")
+        templates.append(PromptTemplate(id=identifier, label=label, messages=messages))
+    taken = Counter(template.id for template in templates)
+    for identifier, count in taken.items():
+        if count > 1:
+            raise SuiteProblem(f"prompts: {count} prompts have the id {identifier!r}")
     return templates
 
 
-def _prompt_sources(item: Any, sources: Sources) -> list[tuple[str | list[Any], str | None]]:
-    label = None
+_PromptSource = tuple[str | list[Any], str | None, str | None]
+"""A prompt's text (or chat), its label, and the name its cases' ids use, when given."""
+
+
+def _prompt_sources(item: Any, sources: Sources) -> list[_PromptSource]:
+    label = name = None
     if isinstance(item, dict):
         unknown = sorted(set(item) - {"raw", "id", "label"})
         if unknown:
             raise SuiteProblem(f"prompts: {unknown[0]!r} in a prompt is not supported")
         label = optional_text(item.get("label"), "prompts.label")
+        own_id = optional_text(item.get("id"), "prompts.id") if "raw" in item else None
+        name = _name(own_id or label or "") or None  # `id` without `raw` is the prompt's file
         item = item.get("raw", item.get("id"))
     if not isinstance(item, str) or not item:
         raise SuiteProblem("prompts: each prompt must be a text or a file://path")
     if not item.startswith("file://"):
-        return [(item, label)]
-    found: list[tuple[str | list[Any], str | None]] = []
+        return [(item, label, name)]
+    found: list[_PromptSource] = []
     for path in expand(item, sources):
         for text in prompt_texts(path, sources):
-            found.append((text, label or sources.relative_name(path)))
+            found.append((text, label or sources.relative_name(path), name))
     return found
 
 
@@ -291,17 +322,36 @@ def _check_test_keys(test: dict[str, Any], where: str = "") -> None:
             raise SuiteProblem(f"{prefix}{key!r} is not a promptfoo test key")
 
 
-def _cases(test: RawTest, number: int, default: dict[str, Any], parts: SuiteParts) -> list[Case]:
-    base_id = case_id(mapping(test.data.get("metadata"), "metadata").get("id"), f"t{number}")
+@dataclass
+class _Plan:
+    """A test read and expanded, before its cases are built (their ids need every test)."""
+
+    test: RawTest
+    combos: list[dict[str, Any]]
+    shared: dict[str, Any]
+    raw_assertions: list[Any]
+    written_id: str | None
+    description: str | None = field(default=None)
+
+
+def _plan(test: RawTest, number: int, default: dict[str, Any], parts: SuiteParts) -> _Plan:
+    own = test.data
+    written = case_id(mapping(own.get("metadata"), "metadata").get("id"))
+    description = optional_text(own.get("description"), "description")
     try:
-        return _expanded(test, number, base_id, default, parts)
+        return _expanded(test, number, written, description, default, parts)
     except SuiteProblem as problem:
-        raise problem.located(case=base_id) from None
+        raise problem.located(case=written or description) from None
 
 
 def _expanded(
-    test: RawTest, number: int, base_id: str, default: dict[str, Any], parts: SuiteParts
-) -> list[Case]:
+    test: RawTest,
+    number: int,
+    written: str | None,
+    description: str | None,
+    default: dict[str, Any],
+    parts: SuiteParts,
+) -> _Plan:
     own = test.data
     _check_test_keys(own)
     if "providers" in own:
@@ -315,21 +365,50 @@ def _expanded(
     combos = [variables] if options.get("disableVarExpansion") else _combinations(variables, parts)
     raw_assertions = [*assertion_list(default.get("assert")), *assertion_list(own.get("assert"))]
     shared = {
-        "description": optional_text(own.get("description"), "description"),
+        "description": description,
         "threshold": own.get("threshold", default.get("threshold")),
         "metadata": metadata,
         "tags": text_list(metadata.get("tags"), "metadata.tags"),
         "critical": flag(metadata.get("critical"), "metadata.critical"),
         "line": test.line,
     }
+    return _Plan(test, combos, shared, raw_assertions, written, description)
+
+
+def _combo_ids(plans: list[_Plan], parts: SuiteParts) -> list[list[str]]:
+    """The id of each var combination of each test (see the module)."""
+    names = Counter(_name(plan.description) for plan in plans if plan.description)
+    requests: list[IdRequest] = []
+    for plan in plans:
+        file, line = plan.test.file or parts.sources.display, plan.test.line
+        where = f"{file}:{line}" if line else None
+        several = len(plan.combos) > 1
+        name = _name(plan.description) if plan.description else None
+        for index, combo in enumerate(plan.combos, start=1):
+            if plan.written_id is not None:
+                written = f"{plan.written_id}.{index}" if several else plan.written_id
+                requests.append(IdRequest(written))
+            elif name and names[name] == 1 and not several:
+                requests.append(IdRequest(None, name, where=where, named=True))
+            elif name and names[name] == 1:
+                requests.append(IdRequest(None, f"{name}.", content_digest(combo), where))
+            else:
+                requests.append(IdRequest(None, "t-", content_digest(combo), where))
+    ids = iter(assign_ids(requests, parts.warn, "tests with the same vars"))
+    return [[next(ids) for _ in plan.combos] for plan in plans]
+
+
+def _name(description: str) -> str:
+    return " ".join(description.split())
+
+
+def _built(plan: _Plan, combo_ids: list[str], parts: SuiteParts) -> list[Case]:
     cases = []
-    for combo_index, combo in enumerate(combos, start=1):
-        combo_id = base_id if len(combos) == 1 else f"{base_id}.{combo_index}"
-        for prompt_index in range(len(parts.prompts)):
-            one = len(parts.prompts) == 1
-            identifier = combo_id if one else f"{combo_id}:p{prompt_index + 1}"
-            fields = {**shared, "id": identifier, "vars": combo, "prompt": prompt_index}
-            cases.append(build_case(fields, raw_assertions, parts))
+    for combo, combo_id in zip(plan.combos, combo_ids, strict=True):
+        for index, prompt in enumerate(parts.prompts):
+            identifier = combo_id if len(parts.prompts) == 1 else f"{combo_id}:{prompt.id}"
+            fields = {**plan.shared, "id": identifier, "vars": combo, "prompt": index}
+            cases.append(build_case(fields, plan.raw_assertions, parts))
     return cases
 
 

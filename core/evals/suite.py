@@ -76,7 +76,9 @@ class PromptTemplate(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     id: str
-    """`p1`, `p2`, ... in the order of the suite file."""
+    """The name a case id ends with when the suite has several prompts: a promptfoo prompt's
+    own `id` or `label` when it has a unique one, else `p1`, `p2`, ... by position (a prompt
+    whose text is edited keeps its id, so its cases still pair with the old prompt's)."""
     label: str | None = None
     messages: list[MessageTemplate] = Field(min_length=1)
 
@@ -91,6 +93,8 @@ class Case(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     id: str = Field(min_length=1)
+    """As written in the suite, else derived from the case's content (`core.evals.caseids`):
+    runs are compared case by case through it."""
     description: str | None = None
     messages: list[Message] | None = None
     vars: dict[str, Any] | None = None

@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -173,3 +174,31 @@ def test_the_console_script_exits_1_on_problems(home: Path, tmp_path: Path) -> N
     assert done.returncode == 1, done.stderr
     assert "41    invalid_json" in done.stdout
     assert "... 2 more listed with --limit or --json" in done.stdout
+
+
+def test_split_as_suite_writes_a_suite_of_that_name_with_ids_that_follow_the_examples(
+    capsys: pytest.CaptureFixture[str], home: Path, tmp_path: Path
+) -> None:
+    from core.evals.loader import load_suite
+
+    path = clean_data(tmp_path / "data.jsonl")
+    args = ["--holdout", "0.5", "--seed", "3", "--as-suite", "heldout", "--json"]
+    code, out, _ = cli(capsys, "data", "split", str(path), "-o", str(tmp_path / "a"), *args)
+    first = json.loads(out)["suite"]
+    assert code == 0 and first["name"] == "heldout"
+    suite = load_suite(first["path"])
+    assert suite.name == "heldout" and len(suite.cases) == first["cases"]
+
+    prepended = tmp_path / "prepended.jsonl"
+    extra = Corpus(seed=77)
+    extra.add(extra.chat())
+    prepended.write_bytes(extra.write(tmp_path / "one.jsonl").read_bytes() + path.read_bytes())
+    code, out, _ = cli(capsys, "data", "split", str(prepended), "-o", str(tmp_path / "b"), *args)
+    second = load_suite(json.loads(out)["suite"]["path"])
+
+    def ids(loaded: Any) -> dict[str, str]:
+        return {loaded.messages_for(case)[-1].content: case.id for case in loaded.cases}
+
+    before, after = ids(suite), ids(second)
+    shared = before.keys() & after.keys()
+    assert shared and all(before[prompt] == after[prompt] for prompt in shared)

@@ -686,3 +686,102 @@ def test_eval_run_settles_the_collector_before_the_run(
 ) -> None:
     assert run(["eval", "run", str(echo_suite(tmp_path, 3)), "-m", MODEL, "--json"]) == 0
     assert collector.calls == ["freeze", f"threshold {(heap.YOUNG_COLLECTION_EVERY, 10, 10)}"]
+
+
+# -- case ids that follow the case (not its position) -------------------------------------------
+
+
+def _native_without_ids(countries: list[str]) -> str:
+    cases = "".join(
+        f"  - {{input: 'question {c}', assert: [{{type: icontains, value: '{c}'}}]}}\n"
+        if c != "Peru"
+        else f"  - {{input: 'question {c}', assert: [{{type: icontains, value: nope}}]}}\n"
+        for c in countries
+    )
+    return f"name: ids\nparams: {{temperature: 0}}\ncases:\n{cases}"
+
+
+def _promptfoo_without_ids(countries: list[str]) -> str:
+    tests = "".join(
+        f"  - vars: {{c: {c}}}\n    assert: [{{type: icontains, value: "
+        f"'{'nope' if c == 'Peru' else c}'}}]\n"
+        for c in countries
+    )
+    return f"description: ids\nprompts: ['question {{{{c}}}}', 'again {{{{c}}}}']\ntests:\n{tests}"
+
+
+@pytest.mark.parametrize(
+    ("name", "make"),
+    [("suite.yaml", _native_without_ids), ("promptfooconfig.yaml", _promptfoo_without_ids)],
+)
+def test_a_case_inserted_at_the_top_flips_no_other_case_against_the_baseline(
+    capsys: pytest.CaptureFixture[str],
+    settings: Settings,
+    fake: FakeOpenAI,
+    tmp_path: Path,
+    name: str,
+    make: Callable[[list[str]], str],
+) -> None:
+    suite = tmp_path / name
+    countries = ["France", "Peru", "Japan", "Chile", "Kenya", "Peru2"]
+    suite.write_text(make(countries), encoding="utf-8")
+    assert cli(capsys, "eval", "run", str(suite), "-m", MODEL)[0] == 0
+    suite.write_text(make(["Atlantis", *countries]), encoding="utf-8")  # one test at the top
+    code, out, err = cli(capsys, "eval", "run", str(suite), "-m", MODEL, "--baseline", "1",
+                         "--fail-on-regression", "--json")  # fmt: skip
+    assert code == 0, err
+    comparison = json.loads(out)["comparison"]
+    assert comparison["broke"] == [] and comparison["fixed"] == []
+    prompts = 1 if name == "suite.yaml" else 2
+    assert comparison["paired"] == len(countries) * prompts  # every old case, with itself
+
+
+def test_a_module_scorer_beside_the_suite_runs_from_the_console_script_and_on_resume(
+    capsys: pytest.CaptureFixture[str],
+    settings: Settings,
+    fake: FakeOpenAI,
+    tmp_path: Path,
+    home: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    folder, elsewhere = tmp_path / "evals", tmp_path / "elsewhere"
+    folder.mkdir()
+    elsewhere.mkdir()
+    (folder / "beside_cli_scorers.py").write_text(
+        "def check(output, context):\n"
+        "    return {'pass': 'echo' in output, 'reason': 'checked beside the suite'}\n"
+    )
+    cases = "".join(
+        f"  - {{id: q{i:02d}, input: 'question {i}',"
+        " assert: [{type: python, value: 'beside_cli_scorers:check'}]}\n"
+        for i in range(12)
+    )
+    suite = folder / "suite.yaml"
+    suite.write_text(f"name: beside\ncases:\n{cases}", encoding="utf-8")
+    env = {**os.environ, "FAKE_API_KEY": TEST_KEY}
+    env.pop("PYTHONPATH", None)
+    tunedeck = str(Path(sys.executable).with_name("tunedeck"))  # no cwd on its sys.path
+    command = [tunedeck, "eval", "run", str(suite), "-m", MODEL, "--no-cache", "-c", "2"]
+
+    done = subprocess.run(command, capture_output=True, text=True, env=env, cwd=elsewhere)
+    assert done.returncode == 0, done.stderr
+    shown = json.loads(cli(capsys, "eval", "show", "1", "--json")[1])
+    reasons = {item["reason"] for r in shown["results"] for item in r["scores"]}
+    assert reasons == {"checked beside the suite"}
+
+    fake.enqueue(Reply.echo(), times=4)  # four answered, then the rest hang: killed mid-run
+    fake.set_default(Reply.hang(60))
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, env=env, cwd=elsewhere)  # fmt: skip
+    wait_until(lambda: recorded_results(home, run_id=2) == 4)
+    process.kill()
+    process.communicate(timeout=30)
+    fake.set_default(None)
+    monkeypatch.chdir(elsewhere)  # this process has never imported the module
+    assert "beside_cli_scorers" not in sys.modules
+    code, out, err = cli(capsys, "eval", "resume", "2")
+    assert code == 0, err
+    assert "passed 12" in out
+    shown = json.loads(cli(capsys, "eval", "show", "2", "--json")[1])
+    reasons = {item["reason"] for r in shown["results"] for item in r["scores"]}
+    assert reasons == {"checked beside the suite"}

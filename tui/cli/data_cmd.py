@@ -193,7 +193,7 @@ def data_split(
         )
     ids = _record_split(result)
     if as_json:
-        print_json({**ids, **_split_json(result)})
+        print_json({**ids, **_split_json(result, as_suite)})
     else:
         print_split(result, ids)
     if result.leaks and not result.moved:
@@ -257,7 +257,7 @@ def _record_split(result: SplitResult) -> dict[str, int | None]:
     }
 
 
-def _split_json(result: SplitResult) -> dict[str, object]:
+def _split_json(result: SplitResult, suite_name: str | None) -> dict[str, object]:
     from core.data.report import jsonable
 
     return {
@@ -265,7 +265,7 @@ def _split_json(result: SplitResult) -> dict[str, object]:
         "heldout": {"path": str(result.heldout.path), "sha256": result.heldout.sha256},
         "suite": None
         if result.suite is None
-        else {"path": str(result.suite.path), "cases": result.suite_cases},
+        else {"name": suite_name, "path": str(result.suite.path), "cases": result.suite_cases},
         "train_examples": result.train_summary.examples,
         "heldout_examples": result.heldout_summary.examples,
         "skipped_lines": result.skipped_lines,

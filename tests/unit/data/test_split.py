@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
+from collections import Counter
 from pathlib import Path
 
 import pytest
 
 from core.data import split_file
+from core.data.split import SplitResult
 from core.errors import BadInput
 from tests.unit.data.corpus import Corpus
 
@@ -108,17 +111,58 @@ def test_the_suite_holds_each_held_out_example_as_a_case(tmp_path: Path) -> None
 
     path, _ = planted(tmp_path / "data.jsonl")
     result = split_file(path, tmp_path / "out", holdout=0.1, seed=2, suite_name="geo")
-    cases = [json.loads(line) for line in lines_of(result.suite.path)]  # type: ignore[union-attr]
+    header, *cases = [json.loads(line) for line in lines_of(result.suite.path)]  # type: ignore[union-attr]
     held = [json.loads(line) for line in lines_of(result.heldout.path)]
+    assert header == {"suite": {"name": "geo"}}
     assert result.suite_cases == len(cases) == len(held)
     for case, example in zip(cases, held, strict=True):
         expected = example["messages"][-1]["content"]
         assert case["messages"] == example["messages"][:-1]
         assert case["expected"] == expected
         assert case["assert"] == [{"type": "similar", "value": expected, "threshold": 0.8}]
-        assert case["id"].startswith("geo-")
+        assert re.fullmatch(r"geo-[0-9a-f]{8}(-[0-9]+)?", case["id"])
     suite = load_suite(result.suite.path)  # type: ignore[union-attr]
-    assert len(suite.cases) == len(cases)
+    assert suite.name == "geo"  # as the user named it, not the file's "geo.suite"
+    assert [case.id for case in suite.cases] == [case["id"] for case in cases]
+
+
+def test_suite_ids_follow_the_examples_not_their_lines(tmp_path: Path) -> None:
+    path, _ = planted(tmp_path / "data.jsonl")
+    first = split_file(path, tmp_path / "one", holdout=0.3, seed=5, suite_name="held")
+    edited = tmp_path / "edited.jsonl"
+    corpus = Corpus(seed=99)
+    corpus.add(corpus.chat(user="A new first question", answer="Its answer"))
+    edited.write_bytes(corpus.write(tmp_path / "new.jsonl").read_bytes() + path.read_bytes())
+    second = split_file(edited, tmp_path / "two", holdout=0.3, seed=5, suite_name="held")
+
+    def ids_by_prompt(result: SplitResult) -> dict[str, str]:
+        assert result.suite is not None
+        cases = [json.loads(line) for line in lines_of(result.suite.path)[1:]]
+        return {json.dumps(case["messages"], sort_keys=True): case["id"] for case in cases}
+
+    before, after = ids_by_prompt(first), ids_by_prompt(second)
+    sources = [json.loads(line)["messages"][:-1] for line in lines_of(path)[:-1]]
+    counts = Counter(json.dumps(messages, sort_keys=True) for messages in sources)
+    # a prompt held out twice gets -2 by order: compare the prompts the source has once
+    both = {prompt for prompt in before.keys() & after.keys() if counts[prompt] == 1}
+    assert len(both) >= 10  # the draw differs, but many examples are held out in both
+    assert all(before[prompt] == after[prompt] for prompt in both)
+    assert len(set(after.values())) == len(after)
+
+
+def test_examples_with_the_same_prompt_get_suffixed_ids(tmp_path: Path) -> None:
+    corpus = Corpus(seed=4)
+    for answer in ("Paris", "Paris.", "It is Paris"):
+        corpus.add(corpus.chat(user="Capital of France?", answer=answer))
+    for index in range(7):
+        corpus.add(corpus.chat(user=f"Question {index}", answer=f"Answer {index}"))
+    path = corpus.write(tmp_path / "data.jsonl")
+    result = split_file(path, tmp_path / "out", holdout=0.9, seed=1, suite_name="s")
+    assert result.suite is not None
+    cases = [json.loads(line) for line in lines_of(result.suite.path)[1:]]
+    same = [case["id"] for case in cases if case["messages"][-1]["content"] == "Capital of France?"]
+    assert len(same) >= 2
+    assert same[1:] == [f"{same[0]}-{number}" for number in range(2, len(same) + 1)]
 
 
 def test_bad_split_arguments_are_refused_before_anything_is_written(tmp_path: Path) -> None:

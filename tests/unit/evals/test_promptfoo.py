@@ -118,15 +118,21 @@ def test_prompts_providers_and_params(suite: Suite) -> None:
     ]
 
 
+# Tests without a description or an id are named by a hash of their vars (pinned here: a
+# change of how ids are derived would unpair new runs from stored ones).
+ITALIAN, GREEK, POLISH = "t-53f6ecad", "t-c705efa4", "t-a96b1e99"
+
+
 def test_cases_are_tests_times_var_combinations_times_prompts(suite: Suite) -> None:
     ids = [case.id for case in suite.cases]
     assert ids == [
-        *(f"t1:p{n}" for n in (1, 2, 3)),
-        *(f"t2:p{n}" for n in (1, 2, 3)),
-        *(f"t{t}:p{n}" for t in (3, 4, 5) for n in (1, 2, 3)),
-        *(f"thanks.{k}:p{n}" for k in (1, 2) for n in (1, 2, 3)),
+        *(f"French greeting:p{n}" for n in (1, 2, 3)),  # described tests: by description
+        *(f"{ITALIAN}:p{n}" for n in (1, 2, 3)),
+        *(f"Dutch hello:p{n}" for n in (1, 2, 3)),  # a CSV's __description
+        *(f"{test}:p{n}" for test in (GREEK, POLISH) for n in (1, 2, 3)),
+        *(f"thanks.{k}:p{n}" for k in (1, 2) for n in (1, 2, 3)),  # metadata.id, as written
     ]
-    first = suite.case("t1:p1")
+    first = suite.case("French greeting:p1")
     assert first.description == "French greeting" and first.vars == {
         "tone": "polite",
         "language": "French",
@@ -140,43 +146,44 @@ def test_cases_are_tests_times_var_combinations_times_prompts(suite: Suite) -> N
 
 
 def test_each_prompt_renders(suite: Suite) -> None:
-    assert [m.as_api() for m in suite.messages_for(suite.case("t1:p1"))] == [
+    french = "French greeting"
+    assert [m.as_api() for m in suite.messages_for(suite.case(f"{french}:p1"))] == [
         {"role": "user", "content": "Translate into French, polite:\nHello"}
     ]
-    assert suite.messages_for(suite.case("t1:p2"))[0].content == "Hello in French?"
-    assert [m.as_api() for m in suite.messages_for(suite.case("t1:p3"))] == [
+    assert suite.messages_for(suite.case(f"{french}:p2"))[0].content == "Hello in French?"
+    assert [m.as_api() for m in suite.messages_for(suite.case(f"{french}:p3"))] == [
         {"role": "system", "content": "You translate into French."},
         {"role": "user", "content": "Hello"},
     ]
 
 
 def test_tests_from_yaml_and_csv_files(suite: Suite) -> None:
-    italian = suite.case("t2:p1")
+    italian = suite.case(f"{ITALIAN}:p1")
     assert italian.threshold == 0.5 and italian.line == 1
     assert [(a.type, a.weight) for a in italian.assertions] == [
         ("not-icontains", 1),
         ("icontains", 2),
         ("similar", 1),
     ]
-    dutch = suite.case("t3:p1")
+    dutch = suite.case("Dutch hello:p1")
     assert dutch.description == "Dutch hello" and dutch.metadata == {"area": "europe"}
     assert [(a.type, a.value) for a in dutch.assertions][1:] == [
         ("icontains", "hallo"),
         ("not-contains-any", ["Hello", "hello"]),
     ]
-    greek = suite.case("t4:p1")
+    greek = suite.case(f"{GREEK}:p1")
     assert (greek.assertions[1].type, greek.assertions[1].threshold) == ("similar", 0.6)
-    polish = suite.case("t5:p1")
+    polish = suite.case(f"{POLISH}:p1")
     assert polish.vars is not None and polish.vars["input"] == "multi\nline"
     assert [(a.type, a.threshold) for a in polish.assertions][1:] == [
         ("llm-rubric", None),
         ("latency", 2000),
     ]
-    assert [suite.case(f"t{n}:p1").line for n in (3, 4, 5)] == [2, 3, 4]
+    assert [suite.case(f"{t}:p1").line for t in ("Dutch hello", GREEK, POLISH)] == [2, 3, 4]
 
 
 def test_a_promptfoo_threshold_scores_like_promptfoo(suite: Suite) -> None:
-    italian = suite.case("t2:p1")
+    italian = suite.case(f"{ITALIAN}:p1")
     # icontains (weight 2) passes, similar fails: 2/4 + 1/4 = 0.75 >= 0.5 though one failed
     result = asyncio.run(score_case(italian, Output("Notte!")))
     assert result.passed and not all(item.passed for item in result.assertions)
@@ -197,7 +204,7 @@ def test_a_minimal_config(tmp_path: Path) -> None:
     config = config.replace("{type: equals}", "{type: equals, value: hi}")
     suite = load_suite(write_project(tmp_path, config, {}))
     assert (
-        [case.id for case in suite.cases] == ["t1"]
+        [case.id for case in suite.cases] == ["t-ff0d87e9"]
         and suite.providers == []
         and suite.default_model is None
     )
@@ -248,7 +255,7 @@ def test_a_promptfoo_suite_is_named_by_its_description_or_its_project_folder(
 
 def test_no_tests_runs_each_prompt_once(tmp_path: Path) -> None:
     suite = load_suite(write_project(tmp_path, "prompts: [Tell a joke, Tell a pun]\n", {}))
-    assert [case.id for case in suite.cases] == ["t1:p1", "t1:p2"]
+    assert [case.id for case in suite.cases] == ["t-44136fa3:p1", "t-44136fa3:p2"]  # vars {}
 
 
 def test_inline_chat_prompts_labels_and_provider_maps(tmp_path: Path) -> None:
@@ -284,11 +291,17 @@ tests:
     assert message == ""
     suite = load_suite(tmp_path / "promptfooconfig.yaml")
     assert (
-        suite.messages_for(suite.case("t1"))[0].content
+        suite.messages_for(suite.case("t-29b569dc"))[0].content
         == 'Summarise: file://docs/*.txt (["x","y"])'
     )
-    assert [c.id for c in suite.cases[1:]] == ["t2.1", "t2.2", "t2.3", "t2.4"]
-    assert suite.messages_for(suite.case("t2.4"))[0].content == "Summarise: second doc (y)"
+    # each combination is named by its own vars (the text a file var reads)
+    assert [c.id for c in suite.cases[1:]] == [
+        "t-496796e8",
+        "t-5fce67af",
+        "t-7e794b65",
+        "t-d28e02ee",
+    ]
+    assert suite.messages_for(suite.case("t-d28e02ee"))[0].content == "Summarise: second doc (y)"
 
 
 PF = "promptfooconfig.yaml"
@@ -296,7 +309,8 @@ ONE_TEST = "prompts: [x]\ntests:\n  - "
 REFUSALS = {
     "javascript assert": (
         "prompts: [x]\ntests:\n  - vars: {}\n  - assert:\n      - type: javascript\n",
-        f"{PF}:5: case t2: promptfoo assertion type 'javascript' is not supported by tunedeck",
+        f"{PF}:5: case t-44136fa3-2: promptfoo assertion type 'javascript' is not supported"
+        " by tunedeck",  # the second test with vars {}: -2
     ),
     "scenarios": (
         "prompts: [x]\nscenarios: []\ntests: []\n",
@@ -304,19 +318,19 @@ REFUSALS = {
     ),
     "transform": (
         ONE_TEST + "assert: [{type: equals, value: a, transform: output.trim()}]\n",
-        f"{PF}:3: case t1: equals: assertion transforms (transform:) are not supported",
+        f"{PF}:3: case t-44136fa3: equals: assertion transforms (transform:) are not supported",
     ),
     "options.transform": (
         ONE_TEST + "options: {transform: output.toUpperCase()}\n",
-        f"{PF}:3: case t1: options.transform is not supported by tunedeck",
+        f"{PF}:3: options.transform is not supported by tunedeck",
     ),
     "prefix": (
         "prompts: [x]\ndefaultTest: {options: {prefix: 'Q: '}}\ntests: [{}]\n",
-        f"{PF}:3: case t1: options.prefix is not supported by tunedeck",
+        f"{PF}:3: options.prefix is not supported by tunedeck",
     ),
     "providerOutput": (
         ONE_TEST + "providerOutput: hi\n",
-        f"{PF}:3: case t1: fixed provider outputs (providerOutput:) are not supported",
+        f"{PF}:3: fixed provider outputs (providerOutput:) are not supported",
     ),
     "test generator": (
         "prompts: [x]\ntests: file://gen.py\n",
@@ -336,11 +350,12 @@ REFUSALS = {
     ),
     "filter": (
         "prompts: ['{{ q | upper }}']\ntests: [{vars: {q: a}}]\n",
-        f"{PF}:2: case t1: prompt: template filters like {{{{ q | upper }}}} are not supported",
+        f"{PF}:2: case t-29a9829b: prompt: template filters like {{{{ q | upper }}}} are"
+        " not supported",
     ),
     "missing var": (
         "prompts: ['{{question}}']\ntests:\n  - vars: {q: a}\n",
-        f"{PF}:3: case t1: prompt: variable 'question' is not defined",
+        f"{PF}:3: case t-29a9829b: prompt: variable 'question' is not defined",
     ),
     "missing prompts": ("tests: [{vars: {}}]\n", f"{PF}: prompts: is required"),
     "mixed formats": (
@@ -349,7 +364,7 @@ REFUSALS = {
     ),
     "unknown test key": (
         ONE_TEST + "asserts: []\n",
-        f"{PF}:3: case t1: 'asserts' is not a promptfoo test key",
+        f"{PF}:3: 'asserts' is not a promptfoo test key",
     ),
     "missing tests file": ("prompts: [x]\ntests: file://nope.csv\n", "nope.csv: no such file"),
     "csv special column": (
@@ -366,11 +381,11 @@ REFUSALS = {
     ),
     "bad assertion in a tests file": (
         "prompts: [x]\ntests: file://bad.yaml\n",
-        "bad.yaml:2: case t1: regex: bad regex '[a-': unterminated character set",
+        "bad.yaml:2: case t-29a9829b: regex: bad regex '[a-': unterminated character set",
     ),
     "too many combinations": (
         ONE_TEST + "vars: {a: [" + ",".join("a" * 200) + "], b: [" + ",".join("b" * 200) + "]}\n",
-        f"{PF}:3: case t1: array vars expand to 40,000 cases (at most 10,000)",
+        f"{PF}:3: array vars expand to 40,000 cases (at most 10,000)",
     ),
 }
 REFUSAL_FILES = {
@@ -402,6 +417,4 @@ def test_files_are_named_as_the_user_named_the_suite(
     (project / "tests/more.yaml").write_text("- vars: {language: x, input: y}\n  assert: 3\n")
     with pytest.raises(BadInput) as caught:
         load_suite("proj/promptfooconfig.yaml")
-    assert (
-        str(caught.value) == "proj/tests/more.yaml:1: case t2: assert must be a list of assertions"
-    )
+    assert str(caught.value) == "proj/tests/more.yaml:1: assert must be a list of assertions"
