@@ -212,6 +212,15 @@ class Settings(BaseSettings):
         found.update(self.profiles)
         return found
 
+    def known_secrets(self, environ: Mapping[str, str] | None = None) -> list[str]:
+        """Every profile's key set in the environment and the credentials in its URL: what
+        the log, stored texts and messages must never show (`core.redact.redact` masks them)."""
+        env = os.environ if environ is None else environ
+        profiles = self.all_profiles(env).values()
+        names = {profile.api_key_env for profile in profiles if profile.api_key_env}
+        keys = [env[name] for name in sorted(names) if env.get(name)]
+        return [*keys, *(secret for profile in profiles for secret in profile.url_secrets())]
+
     def resolve_profile(
         self, name: str | None = None, environ: Mapping[str, str] | None = None
     ) -> tuple[str, Profile]:

@@ -7,7 +7,6 @@ console's workers ask for them at the same time when it starts on a new data dir
 from __future__ import annotations
 
 import functools
-import os
 import threading
 from typing import TYPE_CHECKING
 
@@ -64,12 +63,5 @@ def engine() -> Engine:
     from core.logs import configure_logging
 
     settings = load_settings()
-    configure_logging(settings.home, settings.log_level, _known_secrets(settings))
+    configure_logging(settings.home, settings.log_level, settings.known_secrets())
     return Engine(settings)
-
-
-def _known_secrets(settings: Settings) -> list[str]:
-    profiles = settings.all_profiles().values()
-    names = {p.api_key_env for p in profiles if p.api_key_env}
-    keys = [os.environ[name] for name in names if os.environ.get(name)]
-    return [*keys, *(secret for profile in profiles for secret in profile.url_secrets())]

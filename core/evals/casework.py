@@ -17,9 +17,10 @@ from core.clock import iso
 from core.errors import RequestFailed
 from core.evals.cachehits import CaseMessages, RunCache
 from core.evals.scorers import Output
-from core.evals.scoring import CaseScore, score_case
+from core.evals.scoring import AssertionScore, CaseScore, score_case
 from core.evals.suite import Case, Suite
 from core.params import ChatRequest, Message, RequestParams
+from core.redact import redact
 from core.results import CacheMode, CallOptions, ChatResult
 from storage.calls import HitCall
 from storage.eval_records import CaseResult
@@ -206,9 +207,21 @@ class CaseWork:
             finished_at=finished_at or iso(self.client.clock()),
             critical=case.critical,
             tags=tuple(case.tags),
-            scores=[item.as_dict() for item in scored.assertions],
+            scores=[self._stored_score(item) for item in scored.assertions],
             **answer_figures,
         )
+
+    def _stored_score(self, item: AssertionScore) -> dict[str, Any]:
+        """An assertion's score as its result stores it. A custom scorer's reason is user
+        code's words (an exception's message may quote a key): masked like a failure's."""
+        stored = item.as_dict()
+        if item.type.endswith("python"):
+            stored["reason"] = redact(stored["reason"], self._secrets)
+        return stored
+
+    @cached_property
+    def _secrets(self) -> list[str]:
+        return self.client.settings.known_secrets(self.client.environ)
 
 
 def needs_judge(case: Case) -> bool:

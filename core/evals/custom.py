@@ -19,7 +19,9 @@ The function is called as `function(output, context)`, where `output` is the ans
 `context` a dict with `vars`, `test` (id, description, tags, metadata, expected), `config` (the
 assertion's `config` option), `latency_ms` and `cost_usd`. It returns a bool, a number (the
 score; it passes when above 0, or at least `threshold` when set), a `Score`, or a dict with
-`pass`, `score` and `reason` (promptfoo's GradingResult). It may be async.
+`pass`, `score` and `reason` (promptfoo's GradingResult). It may be async. A module's or a
+file's function that is not async runs in a worker thread, so a slow one holds back neither
+the other cases nor the console; inline code runs on the event loop.
 
 Loading a suite loads its scorers (running the module's top-level code, as importing it does):
 a missing module, file or function is refused before anything is sent.
@@ -114,6 +116,16 @@ def _dotted_name_fix(value: str) -> str:
     return (
         f"{value!r} reads as inline code, not an import path: write module:function "
         f"(e.g. {module}:{name})"
+    )
+
+
+def is_inline(reference: str) -> bool:
+    """Whether a normalised `python` value is inline code (else a module's or a file's
+    function, which may take its time: a file read, a model of its own)."""
+    return not (
+        reference.startswith("file://")
+        or _IMPORT_FROM.fullmatch(reference)
+        or _IMPORT_PATH.fullmatch(reference)
     )
 
 

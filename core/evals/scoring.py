@@ -9,6 +9,7 @@ answer: a failing custom scorer is a failed assertion with the exception in its 
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -181,8 +182,13 @@ async def _rubric(assertion: Assertion, output: Output, judge: Judge | None) -> 
 
 
 async def _custom(assertion: Assertion, output: Output, case: Case) -> Score:
-    function = custom.load_scorer(str(assertion.value))
-    result = function(output.text, _context(assertion, output, case))
+    reference = str(assertion.value)
+    function = custom.load_scorer(reference)
+    context = _context(assertion, output, case)
+    if inspect.iscoroutinefunction(function) or custom.is_inline(reference):
+        result = function(output.text, context)
+    else:  # a module's function may block (a file, a model of its own): not the event loop
+        result = await asyncio.to_thread(function, output.text, context)
     if inspect.isawaitable(result):
         result = await result
     return _custom_result(result, assertion.threshold)
