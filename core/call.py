@@ -221,8 +221,12 @@ class ChatCall:
         """Log a failed call (keeping any partial answer); return the error to raise."""
         kind, message = describe_failure(error, self.profile.endpoint, self.secrets)
         text = self.answer.text
-        status = "incomplete" if text or self.answer.tool_calls else "error"
-        usage = self._usage or (self._estimated_usage() if status == "incomplete" else Usage())
+        answered = bool(text or self.answer.tool_calls)
+        if not isinstance(error, Exception):  # cancelled (escape, Ctrl-C): the user's doing
+            status, message = "cancelled", "cancelled before the answer was complete"
+        else:
+            status = "incomplete" if answered else "error"
+        usage = self._usage or (self._estimated_usage() if answered else Usage())
         self._log_outcome(
             status=status,
             usage=usage,

@@ -334,7 +334,10 @@ def _outcome_row(outcome: CallOutcome) -> dict[str, Any]:
         "response_model": outcome.response_model,
         "finish_reason": outcome.finish_reason,
         "tool_calls_json": json.dumps(outcome.tool_calls) if outcome.tool_calls else None,
-        "incomplete": int(outcome.status == "incomplete"),
+        "incomplete": int(
+            outcome.status == "incomplete"
+            or (bool(outcome.response_text) and outcome.status == "cancelled")
+        ),
         "prompt_tokens": usage.prompt_tokens,
         "completion_tokens": usage.completion_tokens,
         "cached_tokens": usage.cached_tokens,

@@ -43,7 +43,8 @@ class CallOutcome:
 
     finished_at: str
     status: str
-    """`ok`, `error` or `incomplete` (a stream cut or stopped before its end)."""
+    """`ok`, `error`, `incomplete` (a stream cut before its end) or `cancelled` (stopped by
+    the user: escape, Ctrl-C; not an error, so error rates and monitors leave it out)."""
     response_text: str = ""
     response_model: str | None = None
     finish_reason: str | None = None
@@ -66,7 +67,8 @@ class CallRecord:
     id: int
     start: CallStart
     status: str
-    """`pending` (not finished, or its process died), `ok`, `error` or `incomplete`."""
+    """`pending` (not finished, or its process died), `ok`, `error`, `incomplete` or
+    `cancelled`."""
     outcome: CallOutcome
 
 

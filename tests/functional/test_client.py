@@ -254,9 +254,14 @@ def test_async_stream_and_cancellation_leave_an_incomplete_row(
 
     asyncio.run(scenario())
     last = store.calls.find(__import__("storage.records").records.CallFilter(limit=1))[0]
-    assert last.status == "incomplete"
+    assert last.status == "cancelled"  # the user's doing: not an error, not a cut stream
     assert last.outcome.error_type == "CancelledError"
     assert last.outcome.response_text == "".join(seen)
+    assert last.outcome.usage.completion_tokens > 0  # what was received was paid for
+    cut = store.db.execute("SELECT incomplete FROM calls WHERE id = ?", [last.id]).fetchone()
+    assert cut == (1,)
+    (usage,) = store.calls.usage(None)  # the rollup a monitor's error rate reads
+    assert (usage.calls, usage.errors) == (1, 0)
 
 
 def test_async_and_sync_calls_share_the_cache(client: ChatClient, fake: FakeOpenAI) -> None:

@@ -107,7 +107,7 @@ async def test_escape_stops_the_stream_and_keeps_the_partial_answer(
         assert view.state == "stopped" and view.text.startswith("w0 w1")
         assert "STOPPED" in figures(view)
         (call,) = pilot.app.engine.store.calls.find(CallFilter())  # type: ignore[attr-defined]
-        assert call.status == "incomplete" and call.outcome.response_text == view.text
+        assert call.status == "cancelled" and call.outcome.response_text == view.text
 
 
 async def test_compare_sends_to_two_models_side_by_side(

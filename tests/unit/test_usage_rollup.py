@@ -49,7 +49,7 @@ CALL = st.fixed_dictionaries(
         "started_at": st.sampled_from(MOMENTS),
         "model": st.sampled_from(["a", "b"]),
         "profile": st.sampled_from(["p", "q"]),
-        "status": st.sampled_from(["ok", "ok", "error", "incomplete", "pending"]),
+        "status": st.sampled_from(["ok", "ok", "error", "incomplete", "cancelled", "pending"]),
         "cache_eligible": st.sampled_from([0, 1]),
         "cache_hit": st.sampled_from([0, 1]),
         "prompt_tokens": st.none() | st.integers(0, 5000),

@@ -94,7 +94,7 @@ class AnswerView(Vertical):
         """The user stopped the stream: the partial answer stays, marked."""
         self.state = "stopped"
         self._flush()
-        self._figures("STOPPED: partial answer (logged as incomplete)")
+        self._figures("STOPPED: partial answer (logged as cancelled)")
 
     def _flush(self) -> None:
         if self._pending:

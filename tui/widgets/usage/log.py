@@ -24,7 +24,13 @@ COLUMNS = (  # label, key, width: fixed, so loading a page never shifts the colu
     ("latency", "latency", 7),
 )
 STATUS_NAMES = {"incomplete": "partial"}  # a stream cut before its end
-STATUS_STYLES = {"ok": "", "error": "bold red", "incomplete": "yellow", "pending": "dim"}
+STATUS_STYLES = {
+    "ok": "",
+    "error": "bold red",
+    "incomplete": "yellow",
+    "cancelled": "dim yellow",
+    "pending": "dim",
+}
 
 
 class CallLogTable(PagedTable[LogRow]):
@@ -78,7 +84,7 @@ def cells(row: LogRow) -> list[Text]:
         Text(local_time(row.started_at)),
         one_line(row.model, 14),
         Text(status, style=style),
-        Text(tokens_in_out if row.status != "error" else "-", justify="right"),
+        Text(tokens_in_out if row.status not in ("error", "cancelled") else "-", justify="right"),
         Text(_cost(row), justify="right"),
         one_line(row.excerpt, 33),
         Text(milliseconds(row.latency_ms), justify="right"),
