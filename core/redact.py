@@ -9,11 +9,12 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 
 _KEY_LIKE = re.compile(r"\b(sk-[A-Za-z0-9_\-*.]{3,}|Bearer\s+[A-Za-z0-9_\-.=*]{6,})")
 REDACTED = "[redacted]"
-_SECRET_QUERY_NAME = re.compile(
-    r"(?:^|[-_.])(?:api)?key(?:$|[-_.])|(?:^|[-_.])sig(?:nature)?(?:$|[-_.])"
-    r"|token|secret|passw|pwd|auth|credential",
-    re.I,
-)
+_SECRET_NAME_WORDS = frozenset((
+    "key", "apikey", "token", "accesstoken", "secret", "password", "passwd", "pwd", "sig",
+    "signature", "auth", "authorization", "credential", "credentials",
+))  # fmt: skip
+"""Words of a query parameter's name (split at `-`, `_`, `.`) that make its value secret."""
+_LISTED_AT_LEAST = 8
 _MASK = "***"
 
 
@@ -43,38 +44,47 @@ class RedactingFilter(logging.Filter):
 
 
 def shown_url(url: str) -> str:
-    """`url` as it may be stored, logged and shown: a password in it (`user:pass@`) and the
-    values of query parameters named like secrets (`?api-key=`, `token`, `sig`...) masked.
+    """`url` as it may be stored, logged and shown: credentials in it masked (`user:***@`,
+    or `***@` for a token given as the user name) and the values of query parameters named
+    like secrets (`?api-key=`, `token`, `sig`...).
 
     An endpoint's URL is recorded with every call and run; some proxies take credentials in
     it, and those must not reach the database or the screen.
     """
     parts = urlsplit(url)
     userinfo, at, host = parts.netloc.rpartition("@")
-    netloc = f"{userinfo.partition(':')[0]}:{_MASK}@{host}" if at and ":" in userinfo else None
+    netloc = f"{_masked_userinfo(userinfo)}@{host}" if at else parts.netloc
     fields = [field.partition("=") for field in parts.query.split("&")] if parts.query else []
     secret = [_is_secret(name, value) for name, _, value in fields]
-    if netloc is None and not any(secret):
+    if not at and not any(secret):
         return url
     query = "&".join(
         f"{name}={_MASK}" if hidden else name + equals + value
         for (name, equals, value), hidden in zip(fields, secret, strict=True)
     )
-    return urlunsplit((parts.scheme, netloc or parts.netloc, parts.path, query, parts.fragment))
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 
 def url_secrets(url: str) -> list[str]:
-    """The secret parts of `url` that `shown_url` masks (its password, secret-named query
-    values; as written and decoded), for `redact` to mask wherever a message quotes them."""
+    """The secret parts of `url` that `shown_url` masks (as written and decoded), for
+    `redact` to mask wherever a message quotes them. A query value shorter than 8 characters
+    is masked in the URL but not listed: masking every `true` or `json` in a log is worse."""
     parts = urlsplit(url)
     userinfo, at, _ = parts.netloc.rpartition("@")
-    found = [userinfo.partition(":")[2]] if at and ":" in userinfo else []
+    user, colon, password = userinfo.partition(":")
+    found = [password if colon else user] if at else []
     for field in parts.query.split("&") if parts.query else []:
         name, _, value = field.partition("=")
-        if _is_secret(name, value):
+        if _is_secret(name, value) and len(value) >= _LISTED_AT_LEAST:
             found.append(value)
     return [part for secret in found for part in {secret, unquote(secret)} if part]
 
 
+def _masked_userinfo(userinfo: str) -> str:
+    user, colon, _ = userinfo.partition(":")
+    return f"{user}:{_MASK}" if colon else _MASK
+
+
 def _is_secret(name: str, value: str) -> bool:
-    return bool(value) and _SECRET_QUERY_NAME.search(unquote(name)) is not None
+    words = re.split(r"[-_.\s]+", unquote(name).lower())
+    return bool(value) and not _SECRET_NAME_WORDS.isdisjoint(words)

@@ -51,10 +51,10 @@ class RunCache:
     def __init__(self, client: ChatClient, profile: str, model: str, params: RequestParams) -> None:
         self.client = client
         self.profile, chosen = client.settings.resolve_profile(profile, client.environ)
-        self.endpoint = chosen.base_url
+        self.endpoint = chosen.endpoint  # as logged: credentials in the URL masked
         self.model = model
         self.logged_params = params.as_logged()
-        self.keys = RequestKeys(self.endpoint, model, params)
+        self.keys = RequestKeys(chosen.base_url, model, params)  # as `ChatCall` keys a request
         self._known: dict[str, str] = {}
 
     def key(self, case_id: str, messages: list[dict[str, Any]]) -> str:

@@ -310,7 +310,7 @@ def _run_start(
         pid=os.getpid(),
         cases_total=len(suite.cases) * options.repeats,
         profile=profile_name,
-        endpoint=profile.base_url,
+        endpoint=profile.endpoint,
         params=_stored_params(options, suite),
         concurrency=options.concurrency,
         repeats=options.repeats,

@@ -13,7 +13,7 @@ from core.settings import Profile
     [
         ("http://127.0.0.1:8000/v1", "http://127.0.0.1:8000/v1"),
         ("https://bob:hunter22@proxy.example/v1", "https://bob:***@proxy.example/v1"),
-        ("https://bob@proxy.example/v1", "https://bob@proxy.example/v1"),
+        ("https://tok3n-as-user@proxy.example/v1", "https://***@proxy.example/v1"),
         (
             "https://x.example/openai?api-version=2024-02&api-key=abc123",
             "https://x.example/openai?api-version=2024-02&api-key=***",
@@ -22,6 +22,7 @@ from core.settings import Profile
             "https://h/v1?token=t0k&monkey=1&keyword=2&sig=s&Ocp-Apim-Subscription-Key=k&flag",
             "https://h/v1?token=***&monkey=1&keyword=2&sig=***&Ocp-Apim-Subscription-Key=***&flag",
         ),
+        ("https://h/v1?author=mark&access=public", "https://h/v1?author=mark&access=public"),
     ],
 )
 def test_shown_url_masks_a_password_and_secret_named_query_values(url: str, shown: str) -> None:
@@ -29,14 +30,15 @@ def test_shown_url_masks_a_password_and_secret_named_query_values(url: str, show
 
 
 def test_url_secrets_are_what_redact_needs_to_mask_a_quoted_url() -> None:
-    url = "https://bob:hun%40ter22@proxy.example/v1?access_token=t%2F0k&x=1"
-    secrets = url_secrets(url)
-    assert set(secrets) == {"hun%40ter22", "hun@ter22", "t%2F0k", "t/0k"}
-    message = f"connection to {url} failed (password hun@ter22, token t/0k)"
+    url = "https://bob:hun%40ter22@proxy.example/v1?access_token=t%2F0ken-99&x=1&sig=true"
+    secrets = url_secrets(url)  # `true`: masked in the URL, too short to mask everywhere
+    assert set(secrets) == {"hun%40ter22", "hun@ter22", "t%2F0ken-99", "t/0ken-99"}
+    message = f"connection to {url} failed (password hun@ter22, token t/0ken-99)"
     masked = redact(message, secrets)
     assert all(secret not in masked for secret in secrets)
     assert masked.count(REDACTED) == 4 and "bob" in masked and "x=1" in masked
     assert url_secrets("http://127.0.0.1:8000/v1") == []
+    assert url_secrets("https://tok3n-as-user@proxy.example/v1") == ["tok3n-as-user"]
 
 
 def test_a_profile_shows_its_endpoint_masked_and_sends_to_the_url_itself() -> None:

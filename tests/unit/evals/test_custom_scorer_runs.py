@@ -1,5 +1,5 @@
 """Custom python scorers inside a run: a module's function runs off the event loop (a slow one
-holds back neither the other cases nor the console), and what it says is stored masked."""
+holds back neither the other cases nor the console)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,7 @@ from pathlib import Path
 
 from core.evals.loader import load_suite
 from core.settings import Settings
-from storage.evals import EvalStore
 from storage.store import Store
-from tests.conftest import TEST_KEY
 from tests.support.fake_openai import FakeOpenAI
 from tests.unit.evals.test_runner import run, write_suite
 
@@ -45,44 +43,3 @@ def test_a_slow_module_scorer_runs_off_the_event_loop_and_cases_overlap(
     began = sorted(float(start) for start, _, _ in spans)
     ended = sorted(float(end) for _, end, _ in spans)
     assert began[-1] < ended[0]  # all four were scoring at once, not one after the other
-
-
-def test_what_a_custom_scorer_says_is_stored_with_keys_masked(
-    settings: Settings, store: Store, fake: FakeOpenAI, tmp_path: Path
-) -> None:
-    (tmp_path / "leaky.py").write_text(
-        textwrap.dedent(
-            """
-            import os
-
-            def crash(output, context):
-                raise RuntimeError("auth with " + os.environ["FAKE_API_KEY"] + " failed")
-
-            def chatty(output, context):
-                return {"pass": True, "score": 1, "reason": "key=" + os.environ["FAKE_API_KEY"]}
-            """
-        ),
-        encoding="utf-8",
-    )
-    suite = load_suite(
-        write_suite(
-            tmp_path,
-            """
-            name: leaky
-            cases:
-              - id: a
-                input: hi
-                assert:
-                  - {type: python, value: "file://leaky.py:crash"}
-                  - {type: python, value: "file://leaky.py:chatty"}
-            """,
-        )
-    )
-    outcome = run(settings, store, suite)
-
-    (result,) = EvalStore(store).results(outcome.run.id)
-    reasons = [score["reason"] for score in result.scores]
-    assert reasons[0] == "scorer failed: RuntimeError: auth with [redacted] failed"
-    assert reasons[1] == "key=[redacted]"
-    store.db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    assert TEST_KEY.encode() not in Path(settings.database_path).read_bytes()
