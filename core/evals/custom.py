@@ -42,6 +42,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import importlib.util
+import os
 import re
 import sys
 import textwrap
@@ -61,6 +62,8 @@ _FILE_FUNCTION = re.compile(r"(?P<path>.+?\.py)(?::(?P<name>[A-Za-z_]\w*))?")
 _IMPORT_FROM = re.compile(rf"(?P<reference>{_IMPORT_PATH.pattern})@(?P<folder>/.*)", re.DOTALL)
 _LOADED: dict[str, CustomScorer] = {}
 _LOCK = threading.Lock()
+_FOLDERS: set[Path] = set()
+"""The suite folders `module:function` scorers were imported from (see `_import_from`)."""
 
 
 def normalise_reference(value: str, resolve: Callable[[str], Path]) -> str:
@@ -173,23 +176,31 @@ def _from_module(module_name: str, name: str, folder: Path | None) -> CustomScor
 
 
 def _import_from(folder: Path, module_name: str) -> ModuleType:
-    """Import `module_name` with `folder` first on `sys.path`; a module of that name already
-    imported from elsewhere is set aside meanwhile and put back after."""
+    """Import `module_name` with `folder` first on `sys.path`. Set aside meanwhile: what was
+    imported from another suite's folder (its scorer module, and the helpers that module
+    imported: `from helpers import tag` must find this folder's `helpers`), and a module of
+    the scorer's name from elsewhere. They are put back after, in place of this folder's
+    modules of the same names; this folder's modules keep what they imported, bound in them
+    (a scorer that imports a sibling only when it is called gets whichever is in
+    `sys.modules` then: import siblings at the top of the module)."""
     top = module_name.partition(".")[0]
-    family = [name for name in sys.modules if name == top or name.startswith(f"{top}.")]
-    elsewhere = {
-        name: sys.modules.pop(name) for name in family if not _inside(sys.modules[name], folder)
+    others = tuple(f"{other}{os.sep}" for other in _FOLDERS if other != folder)
+    aside = {
+        name: module
+        for name, module in list(sys.modules.items())
+        if ((name == top or name.startswith(f"{top}.")) and not _inside(module, folder))
+        or (others and str(getattr(module, "__file__", None) or "").startswith(others))
     }
+    for name in aside:
+        del sys.modules[name]
+    _FOLDERS.add(folder)
     sys.path.insert(0, str(folder))
     importlib.invalidate_caches()  # the folder's files may be newer than the finders' caches
     try:
         return importlib.import_module(module_name)
     finally:
         sys.path.remove(str(folder))
-        if elsewhere:
-            for name in [name for name in sys.modules if name == top or name.startswith(f"{top}.")]:
-                del sys.modules[name]
-            sys.modules.update(elsewhere)
+        sys.modules.update(aside)
 
 
 def _inside(module: ModuleType, folder: Path) -> bool:

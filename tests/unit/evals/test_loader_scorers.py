@@ -24,6 +24,7 @@ SUITE = "cases:\n  - input: hi\n    assert: [{type: python, value: 'MODULE:check
 def forget_scorers(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
     """Each test starts with no scorer loaded, from a folder that holds none."""
     monkeypatch.setattr(custom, "_LOADED", {})
+    monkeypatch.setattr(custom, "_FOLDERS", set())
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     monkeypatch.chdir(elsewhere)
@@ -73,6 +74,20 @@ def test_two_suites_with_a_scorers_module_of_the_same_name_each_use_their_own(
     second = load_suite(suite_with_scorer(tmp_path / "b", "twin_scorers", "from b"))
     assert (reason(first), reason(second)) == ("from a", "from b")
     assert sys.modules["twin_scorers"].__file__ == str(tmp_path / "a" / "twin_scorers.py")
+
+
+def test_two_suites_scorers_each_import_their_own_helper_module(tmp_path: Path) -> None:
+    for name in ("a", "b"):
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / "twin_helpers.py").write_text(f"def tag():\n    return {name!r}\n")
+        (folder / "twin_scorers.py").write_text(
+            "from twin_helpers import tag\n\n"
+            "def check(output, context):\n    return {'pass': True, 'reason': tag()}\n"
+        )
+        (folder / "suite.yaml").write_text(SUITE.replace("MODULE", "twin_scorers"))
+    first, second = (load_suite(tmp_path / name / "suite.yaml") for name in ("a", "b"))
+    assert (reason(first), reason(second)) == ("a", "b")  # b's scorer did not get a's helper
 
 
 def test_the_current_folder_is_tried_after_the_suites(tmp_path: Path) -> None:

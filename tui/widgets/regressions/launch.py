@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Coroutine
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -193,29 +194,50 @@ def prepare(engine: Engine, request: RunRequest) -> Prepared:
     """
     from core.evals.loader import load_suite
     from core.evals.report import baseline_for_run
-    from core.prices import known_price
-    from core.tokens import count_text
     from storage.evals import EvalStore
 
     suite = load_suite(request.suite_path)
     spec = None if request.baseline is None else str(request.baseline)
     evals = EvalStore(engine.store)
     baseline, unfit = baseline_for_run(evals, suite, request.model, spec)
+    return Prepared(
+        suite, baseline, warmed_client(engine, request.model, request.profile),
+        (unfit,) if unfit else (),
+    )  # fmt: skip
+
+
+def warmed_client(engine: Engine, model: str, profile_name: str | None) -> ChatClient:
+    """The engine's client, with the tokenizer and the prices the runner's estimate reads
+    loaded (each can take a second the first time: in the caller's thread, not the loop's)."""
+    from core.prices import known_price
+    from core.tokens import count_text
+
     client = engine.client
-    count_text("warm up", request.model)
-    _, profile = engine.settings.resolve_profile(request.profile)
-    known_price(request.model, profile)
-    return Prepared(suite, baseline, client, (unfit,) if unfit else ())
+    count_text("warm up", model)
+    _, profile = engine.settings.resolve_profile(profile_name)
+    known_price(model, profile)
+    return client
 
 
 def prepare_resume(engine: Engine, run: EvalRun) -> tuple[ChatClient, Baseline | None]:
     """The client and the baseline to resume `run` with (in a thread): the baseline the run
     was started against, else its suite's pinned one, as `tunedeck eval resume` finds it."""
+    from core.evals import custom
     from core.evals.baselines import baseline_for_resume
+    from core.evals.sources import SuiteProblem
+    from core.evals.suite import Suite
     from storage.evals import EvalStore
 
-    baseline = baseline_for_resume(EvalStore(engine.store), run)
-    return engine.client, baseline
+    evals = EvalStore(engine.store)
+    baseline = baseline_for_resume(evals, run)
+    stored = evals.suite(run.suite_id)
+    if stored is not None:  # its python scorers' modules imported here, not on the loop
+        for case in Suite.model_validate(stored.content).cases:
+            for assertion in case.assertions:
+                if assertion.base_type == "python":
+                    with suppress(SuiteProblem):  # scored as a crash, as the CLI's resume does
+                        custom.load_scorer(str(assertion.value))
+    return warmed_client(engine, run.model, run.profile), baseline
 
 
 def conclusion(outcome: RunOutcome, report: RunReport) -> str:
