@@ -222,7 +222,7 @@ class ChatCall:
         kind, message = describe_failure(error, self.profile.endpoint, self.secrets)
         text = self.answer.text
         answered = bool(text or self.answer.tool_calls)
-        if not isinstance(error, Exception):  # cancelled (escape, Ctrl-C): the user's doing
+        if not isinstance(error, Exception):  # cancelled (escape, Ctrl-C, its run stopping)
             status, message = "cancelled", "cancelled before the answer was complete"
         else:
             status = "incomplete" if answered else "error"

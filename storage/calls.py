@@ -336,7 +336,7 @@ def _outcome_row(outcome: CallOutcome) -> dict[str, Any]:
         "tool_calls_json": json.dumps(outcome.tool_calls) if outcome.tool_calls else None,
         "incomplete": int(
             outcome.status == "incomplete"
-            or (bool(outcome.response_text) and outcome.status == "cancelled")
+            or (bool(outcome.response_text or outcome.tool_calls) and outcome.status == "cancelled")
         ),
         "prompt_tokens": usage.prompt_tokens,
         "completion_tokens": usage.completion_tokens,

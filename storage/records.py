@@ -43,8 +43,9 @@ class CallOutcome:
 
     finished_at: str
     status: str
-    """`ok`, `error`, `incomplete` (a stream cut before its end) or `cancelled` (stopped by
-    the user: escape, Ctrl-C; not an error, so error rates and monitors leave it out)."""
+    """`ok`, `error`, `incomplete` (a stream cut before its end) or `cancelled` (stopped
+    before its answer came: by the user, escape or Ctrl-C, or by the run it belonged to
+    stopping; not an error of the endpoint, so error rates and monitors leave it out)."""
     response_text: str = ""
     response_model: str | None = None
     finish_reason: str | None = None

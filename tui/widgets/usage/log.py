@@ -84,7 +84,7 @@ def cells(row: LogRow) -> list[Text]:
         Text(local_time(row.started_at)),
         one_line(row.model, 14),
         Text(status, style=style),
-        Text(tokens_in_out if row.status not in ("error", "cancelled") else "-", justify="right"),
+        Text(tokens_in_out if row.status != "error" else "-", justify="right"),
         Text(_cost(row), justify="right"),
         one_line(row.excerpt, 33),
         Text(milliseconds(row.latency_ms), justify="right"),
