@@ -7,13 +7,19 @@ each with its counts, `failure` and `error` children)::
       <testsuite name=SUITE id=RUN tests= failures= errors= skipped="0" time= timestamp=>
         <properties> model, profile, endpoint, suite version, run id, status </properties>
         <testcase name=CASE classname=SUITE.MODEL time=SECONDS>
-          <failure message=FIRST REASON type="assertion">every failed assertion</failure>
+          <failure message=FIRST REASON type="assertion">every failed assertion
+            (and a note when the case broke but its checks changed since the baseline's
+            suite version: not the model's doing)</failure>
           <error message=ERROR type="error">...</error>        (no answer, or no verdict)
           <system-out>the answer (first 10,000 characters)</system-out>
         </testcase>
       </testsuite>
       <testsuite name="SUITE regression check" ...>   (when a report is given)
-        <testcase name="verdict against ..."> a <failure> when the verdict is a regression
+        <testcase name="verdict against ...">
+          <failure type="regression"> when the verdict is a regression
+          <system-out> the comparison: verdict, flips (cases whose checks or input changed
+            marked), ids of the cases in one run only, notes </system-out>
+        </testcase>
       </testsuite>
     </testsuites>
 
@@ -33,19 +39,24 @@ from pathlib import Path
 
 from core.data.writing import write_text_atomically
 from core.errors import BadInput
+from core.evals.comparison_notes import case_marks
 from core.evals.report import RunReport
 from storage.eval_records import EvalRun, RecordedResult
 
 OUTPUT_CHARS = 10_000
 """At most this many characters of an answer go into `system-out`."""
 _MESSAGE_CHARS = 500
+CHANGED_CHECKS_NOTE = (
+    "this case's checks changed since the baseline's suite version: its flip is not the"
+    " model's doing"
+)
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 def junit_xml(run: EvalRun, results: Iterable[RecordedResult], report: RunReport | None) -> str:
     """The JUnit XML of a run's results, with a regression check when `report` compares it."""
     root = ET.Element("testsuites", name="tunedeck eval")
-    suites = [_run_suite(run, results)]
+    suites = [_run_suite(run, results, report)]
     if report is not None:
         suites.append(_verdict_suite(run, report))
     root.extend(suites)
@@ -83,18 +94,24 @@ def write_junit(
     write_text_atomically(path, junit_xml(run, results, report))
 
 
-def _run_suite(run: EvalRun, results: Iterable[RecordedResult]) -> ET.Element:
+def _run_suite(
+    run: EvalRun, results: Iterable[RecordedResult], report: RunReport | None
+) -> ET.Element:
     suite = ET.Element("testsuite", name=_text(run.suite_name), id=str(run.id))
     suite.set("timestamp", _timestamp(run.started_at))
     suite.set("time", _seconds(_duration_ms(run)))
     suite.append(_properties(run))
-    cases = [_testcase(run, result) for result in results]
+    changed: set[str] = set()
+    if report is not None:
+        changed.update(report.comparison.changed_checks)
+        changed.intersection_update(report.comparison.broke)
+    cases = [_testcase(run, result, result.case_id in changed) for result in results]
     suite.extend(cases)
     _set_counts(suite, cases)
     return suite
 
 
-def _testcase(run: EvalRun, result: RecordedResult) -> ET.Element:
+def _testcase(run: EvalRun, result: RecordedResult, checks_changed: bool) -> ET.Element:
     name = result.case_id if run.repeats == 1 else f"{result.case_id}#{result.repeat_index + 1}"
     case = ET.Element(
         "testcase", name=_text(name), classname=_text(f"{run.suite_name}.{run.model}")
@@ -105,6 +122,8 @@ def _testcase(run: EvalRun, result: RecordedResult) -> ET.Element:
         _child(case, "error", message, "error", "\n".join(_reasons(result)) or message)
     elif result.status == "fail":
         reasons = _reasons(result) or ["failed"]
+        if checks_changed:
+            reasons.append(f"note: {CHANGED_CHECKS_NOTE}")
         _child(case, "failure", reasons[0], "assertion", "\n".join(reasons))
     if result.output_text:
         ET.SubElement(case, "system-out").text = _text(result.output_text[:OUTPUT_CHARS])
@@ -120,13 +139,32 @@ def _verdict_suite(run: EvalRun, report: RunReport) -> ET.Element:
     case.set("classname", _text(f"{run.suite_name}.regression"))
     case.set("time", "0")
     comparison = report.comparison
+    summary = comparison_lines(report)
     if report.regression:
-        detail = [*comparison.reasons, *report.notes]
-        if comparison.broke:
-            detail.append("broke: " + ", ".join(comparison.broke))
+        detail = [*comparison.reasons, *summary]
         _child(case, "failure", "; ".join(comparison.reasons), "regression", "\n".join(detail))
+    ET.SubElement(case, "system-out").text = _text("\n".join(summary))
     _set_counts(suite, [case])
     return suite
+
+
+def comparison_lines(report: RunReport) -> list[str]:
+    """The comparison as plain lines: the verdict in words, the flips (each case whose
+    checks or input changed between the suite versions marked), every id of the cases in one
+    run only, and the notes."""
+    comparison = report.comparison
+    lines = [f"verdict: {comparison.verdict_label} (McNemar p = {comparison.p_value:.3g})"]
+    marks = case_marks(comparison)
+    for label, ids in (
+        ("broke", comparison.broke),
+        ("fixed", comparison.fixed),
+        ("only in the baseline", comparison.only_in_baseline_ids),
+        ("only in the candidate", comparison.only_in_candidate_ids),
+    ):
+        if ids:
+            lines.append(f"{label} ({len(ids)}): " + ", ".join(i + marks.get(i, "") for i in ids))
+    lines += [f"note: {note}" for note in report.notes]
+    return lines
 
 
 def _properties(run: EvalRun) -> ET.Element:

@@ -7,7 +7,8 @@ not exist is bad input, not a surprise after the money is spent:
 - a model name: the run pinned as baseline of the suite for that model, else the latest
   completed run of that model on the same suite version, else on any version of the suite
   (then only the cases present in both runs count, and the report says so);
-- nothing: the run pinned for the run's own model, if any.
+- nothing: the run pinned for the run's own model, else the suite's newest pinned run of any
+  model (`pinned_baseline_for`; `pin_note` says which runs a pin reaches).
 
 Without a baseline the report still has a verdict: a failing critical case is a regression on
 its own. Errored cases (no answer) count as failures, as in `core.evals.stats`.
@@ -21,12 +22,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.errors import BadInput
-from core.evals.stats import CaseOutcome, Comparison, RegressionPolicy, compare_runs
+from core.evals.casechanges import case_changes
+from core.evals.comparison_notes import cases
+from core.evals.stats import CaseChanges, CaseOutcome, Comparison, RegressionPolicy, compare_runs
 from core.evals.suite import Suite
+from storage.eval_history import EvalHistory
 from storage.eval_records import EvalRun, RecordedResult
 from storage.evals import EvalStore
 
 _PAGE = 2_000
+NO_CHANGES = CaseChanges()
+"""No case changed its checks or input (or which did was not read)."""
 
 
 @dataclass(frozen=True)
@@ -68,7 +74,12 @@ class RunReport:
         )
 
     def as_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict (for `--json`)."""
+        """A JSON-ready dict (for `--json`). Each note is in one place: `comparison.notes`
+        holds the comparison's own (unpaired and changed cases, errors, too few flips), and
+        `notes` the others (suite versions, endpoints, the cache, no baseline); `notes` of
+        the report object holds both, in the order printed. `verdict` keeps its values
+        (`regression`, `improved`, `unchanged`); `verdict_label` words it for people."""
+        own = set(self.comparison.notes)
         return {
             "run": dataclasses.asdict(self.run),
             "baseline": None
@@ -76,9 +87,10 @@ class RunReport:
             else {"chosen_as": self.baseline.chosen_as, **dataclasses.asdict(self.baseline.run)},
             "across_versions": self.across_versions,
             "verdict": self.comparison.verdict,
+            "verdict_label": self.comparison.verdict_label,
             "regression": self.regression,
             "comparison": self.comparison.as_dict(),
-            "notes": list(self.notes),
+            "notes": [note for note in self.notes if note not in own],
         }
 
 
@@ -126,6 +138,27 @@ def pinned_baseline_for(
         if pinned.id != exclude_run_id:
             return Baseline(pinned, f"pinned baseline of {pinned.model}")
     return None
+
+
+def pin_note(evals: EvalHistory, run: EvalRun) -> str:
+    """Which runs compare with which pinned run by default (no baseline named) now that `run`
+    was pinned or unpinned: runs of its model with their model's pin, and runs of any model
+    without one with the suite's newest pinned run (`pinned_baseline_for`). A pin is told
+    this, since pinning one model's run also moves the baseline of every unpinned model."""
+    suite = run.suite_name
+    pinned = evals.pinned_baselines(suite)
+    if not pinned:
+        return f"no run of {suite} is pinned now: a run without a named baseline has none"
+    newest = pinned[0]
+    own_pins = [found.model for found in pinned[1:]]  # their runs keep their own pin
+    but = f" (all but {', '.join(own_pins)})" if own_pins else ""
+    anyone = f"any model with no pinned run of its own on {suite}{but}"
+    if newest.id == run.id:
+        return f"runs of {run.model}, and of {anyone}, now compare with it by default"
+    target = f"run {newest.id} of {newest.model}, the suite's newest pinned run"
+    if run.model in own_pins:
+        return f"runs of {run.model} compare with it by default; runs of {anyone}, with {target}"
+    return f"runs of {run.model} now compare by default with {target}, as do runs of {anyone}"
 
 
 def check_baseline_fits(
@@ -194,10 +227,14 @@ def build_report(
     baseline: Baseline | None,
     policy: RegressionPolicy | None = None,
 ) -> RunReport:
-    """Compare `run` with `baseline` (paired by case id, repeats combined)."""
+    """Compare `run` with `baseline` (paired by case id, repeats combined; across suite
+    versions, the cases whose checks or input changed are named: `case_changes`)."""
     candidate = _outcomes(all_results(evals, run.id))
-    old = None if baseline is None else _outcomes(all_results(evals, baseline.run.id))
-    return _report(run, baseline, candidate, old, policy)
+    if baseline is None:
+        return _report(run, None, candidate, None, policy)
+    old = _outcomes(all_results(evals, baseline.run.id))
+    changes = case_changes(evals, baseline.run, run)
+    return _report(run, baseline, candidate, old, policy, changes)
 
 
 def report_of_results(
@@ -206,37 +243,51 @@ def report_of_results(
     results: Iterable[RecordedResult],
     baseline_results: Iterable[RecordedResult],
     policy: RegressionPolicy | None = None,
+    changes: CaseChanges | None = NO_CHANGES,
 ) -> RunReport:
     """`build_report` from results already read, each run's by case id and repeat (the
-    Regressions pane's diff reads both runs' results once, for this and for its lines)."""
-    return _report(run, baseline, _outcomes(results), _outcomes(baseline_results), policy)
+    Regressions pane's diff reads both runs' results once, for this and for its lines);
+    `changes`: `case_changes` of the two runs (None: not readable, as
+    `build_report` says); by default none is said changed."""
+    return _report(run, baseline, _outcomes(results), _outcomes(baseline_results), policy, changes)
+
+
+_Outcomes = tuple[list[CaseOutcome], int, int]
+"""A run's outcomes, its answers and how many of them came from the cache (`_outcomes`)."""
 
 
 def _report(
     run: EvalRun,
     baseline: Baseline | None,
-    candidate: tuple[list[CaseOutcome], int],
-    old: tuple[list[CaseOutcome], int] | None,
+    candidate: _Outcomes,
+    old: _Outcomes | None,
     policy: RegressionPolicy | None,
+    changes: CaseChanges | None = None,
 ) -> RunReport:
-    """The report from each run's outcomes and count of cached answers (`_outcomes`)."""
-    outcomes, candidate_hits = candidate
+    """The report from each run's outcomes (`_outcomes`); `changes` None: the suite
+    versions could not be read to tell which cases changed."""
+    outcomes, answers, hits = candidate
     if baseline is None or old is None:
         comparison = compare_runs([], outcomes, policy)
         notes = ["no baseline: only failing critical cases make a regression"]
         if comparison.candidate_errored:
-            notes.append(f"{comparison.candidate_errored} case(s) errored, counted as failed")
-        notes += _cache_notes(("the run", candidate_hits))
+            notes.append(f"{cases(comparison.candidate_errored)} errored, counted as failed")
+        notes += _cache_notes(("the run", answers, hits))
         return RunReport(run, None, dataclasses.replace(comparison, notes=()), tuple(notes))
-    old_outcomes, baseline_hits = old
-    comparison = compare_runs(old_outcomes, outcomes, policy)
+    old_outcomes, old_answers, old_hits = old
+    comparison = compare_runs(old_outcomes, outcomes, policy, changes)
     notes = list(comparison.notes)
     if baseline.run.suite_version != run.suite_version:
         notes.insert(
             0,
             f"the suite changed between the runs (version {baseline.run.suite_version[:12]}"
-            f" -> {run.suite_version[:12]}): only the {comparison.paired} cases in both count",
+            f" -> {run.suite_version[:12]}): only the {cases(comparison.paired)} in both count",
         )
+        if changes is None:
+            notes.append(
+                "which cases changed their checks or input is not known (a suite"
+                " version was not recorded whole, by an older tunedeck)"
+            )
     if baseline.run.suite_name != run.suite_name:
         notes.insert(0, f"different suites: {baseline.run.suite_name} and {run.suite_name}")
     if baseline.run.endpoint != run.endpoint:
@@ -244,7 +295,7 @@ def _report(
             f"the runs used different endpoints ({baseline.run.endpoint} and {run.endpoint}):"
             " latency and cost differ with them too"
         )
-    notes += _cache_notes(("the baseline", baseline_hits), ("the candidate", candidate_hits))
+    notes += _cache_notes(("the baseline", old_answers, old_hits), ("the candidate", answers, hits))
     return RunReport(run, baseline, comparison, tuple(notes))
 
 
@@ -266,20 +317,23 @@ def outcome_of(result: RecordedResult) -> CaseOutcome:
     )
 
 
-def _outcomes(results: Iterable[RecordedResult]) -> tuple[list[CaseOutcome], int]:
-    """Results as outcomes, and how many of their answers came from the cache."""
-    found, hits = [], 0
+def _outcomes(results: Iterable[RecordedResult]) -> _Outcomes:
+    """Results as outcomes, how many have an answer, and how many of those answers came
+    from the cache."""
+    found, answers, hits = [], 0, 0
     for result in results:
         found.append(outcome_of(result))
+        answers += result.output_text is not None
         hits += result.cache_hit
-    return found, hits
+    return found, answers, hits
 
 
-def _cache_notes(*runs: tuple[str, int]) -> list[str]:
+def _cache_notes(*runs: tuple[str, int, int]) -> list[str]:
+    """The share of each run's answers (repeats counted, judge calls not) from the cache."""
     return [
-        f"{hits} of {which}'s answers came from the cache: their latency is the cache's and"
-        " they cost 0 (--no-cache measures the model)"
-        for which, hits in runs
+        f"{hits:,} of {which}'s {answers:,} answers came from the cache (judge calls not"
+        " counted): their latency is the cache's and they cost 0 (--no-cache measures the model)"
+        for which, answers, hits in runs
         if hits
     ]
 

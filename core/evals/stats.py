@@ -16,7 +16,14 @@ Rules:
 - Regression: any critical case of the candidate fails (paired or not), or the paired pass rate
   drops significantly (McNemar p < alpha, default 0.05), or it drops by more than
   `max_pass_rate_drop`, or the mean score by more than `max_score_drop` (both off by default).
-  `improved`: a significant rise and no regression. Otherwise `unchanged`.
+  `improved`: a significant rise and no regression. Otherwise `unchanged` (a value CI scripts
+  read), which `Comparison.verdict_label` words as `not significant` when cases flipped.
+- Few flips: with n discordant pairs the least p-value the test can give is 2 / 2**n (every
+  flip one way), so below 6 flipped cases it never reaches alpha 0.05: the notes say so and
+  name the tolerance to gate on instead.
+- Cases whose checks or input differ between the two runs' suite versions (`changed_checks`,
+  `changed_inputs`, worked out by `core.evals.casechanges`) are compared all the same, and
+  named: a flip of a case whose checks changed is not the model's doing.
 """
 
 from __future__ import annotations
@@ -27,6 +34,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from fractions import Fraction
 from typing import Any, Literal
+
+from core.evals.comparison_notes import comparison_notes
 
 Verdict = Literal["regression", "improved", "unchanged"]
 
@@ -72,6 +81,16 @@ class Percentiles:
 
 
 @dataclass(frozen=True)
+class CaseChanges:
+    """Case ids whose definition differs between a baseline's suite version and the
+    candidate's: `checks` (assertions, expected answer, threshold) or, the checks the same,
+    `inputs` (the messages as sent). See `core.evals.casechanges`."""
+
+    checks: tuple[str, ...] = ()
+    inputs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Comparison:
     """A candidate run against its baseline, on the cases both ran."""
 
@@ -100,12 +119,47 @@ class Comparison:
     reasons: tuple[str, ...] = ()
     """Why the verdict is a regression (one line each); empty otherwise."""
     notes: tuple[str, ...] = field(default=())
-    """What the reader should know: unpaired cases, errored answers."""
+    """What the reader should know: unpaired cases, errored answers, too few flips to tell,
+    changed cases."""
+    alpha: float = 0.05
+    """The significance level the verdict used."""
+    least_p_value: float = 1.0
+    """The least p-value McNemar's test could give with this many flipped cases (all of them
+    one way): at or above `alpha`, no drop of this size can be significant."""
+    only_in_baseline_ids: tuple[str, ...] = ()
+    """Ids of the cases the baseline ran and the candidate did not (not compared)."""
+    only_in_candidate_ids: tuple[str, ...] = ()
+    """Ids of the cases the candidate ran and the baseline did not (not compared)."""
+    changed_checks: tuple[str, ...] = ()
+    """Paired cases whose assertions, expected answer or threshold differ between the two
+    runs' suite versions: their flips are not the model's doing."""
+    changed_inputs: tuple[str, ...] = ()
+    """Paired cases whose messages as sent differ between the two suite versions (and not
+    their checks): their flips are the new input's doing as much as the model's."""
 
     @property
     def regression(self) -> bool:
         """True when the verdict is a regression."""
         return self.verdict == "regression"
+
+    @property
+    def significance_reachable(self) -> bool:
+        """Whether McNemar's test could call this many flipped cases significant at all."""
+        return self.least_p_value < self.alpha
+
+    @property
+    def verdict_label(self) -> str:
+        """The verdict in words that cannot be misread: `not significant` for an `unchanged`
+        verdict over flipped cases (the pass rate may have moved a lot), else the verdict."""
+        if self.verdict == "unchanged" and (self.broke or self.fixed):
+            return "not significant"
+        return self.verdict
+
+    @property
+    def changed_flips(self) -> tuple[str, ...]:
+        """The flipped cases whose checks changed between the two suite versions."""
+        changed = set(self.changed_checks)
+        return tuple(i for i in (*self.broke, *self.fixed) if i in changed)
 
     @property
     def pass_rate_delta(self) -> float | None:
@@ -131,6 +185,8 @@ class Comparison:
         data = asdict(self)
         data.update(
             regression=self.regression,
+            verdict_label=self.verdict_label,
+            significance_reachable=self.significance_reachable,
             pass_rate_delta=self.pass_rate_delta,
             score_delta=self.score_delta,
             cost_delta_usd=self.cost_delta_usd,
@@ -166,6 +222,24 @@ def mcnemar_exact(b: int, c: int) -> float:
             tail += term
         return min(1.0, float(Fraction(2 * tail, 2**n)))
     return min(1.0, 2 * _binomial_tail(n, k))
+
+
+def least_p_value(flipped: int) -> float:
+    """The least two-sided McNemar p-value possible with `flipped` discordant pairs: all of
+    them one way, 2 / 2**flipped (1 for none). Below 6 it is 0.0625 or more: no drop of that
+    few cases can be significant at 0.05."""
+    return mcnemar_exact(flipped, 0)
+
+
+def flips_needed(alpha: float) -> int | None:
+    """The fewest discordant pairs, all one way, that McNemar's exact test calls significant
+    at `alpha` (6 at 0.05); None when no count does (alpha 0 or less)."""
+    if alpha <= 0:
+        return None
+    flipped = 1
+    while least_p_value(flipped) >= alpha:
+        flipped += 1
+    return flipped
 
 
 def _binomial_tail(n: int, k: int) -> float:
@@ -237,20 +311,25 @@ def compare_runs(
     baseline: Iterable[CaseOutcome],
     candidate: Iterable[CaseOutcome],
     policy: RegressionPolicy | None = None,
+    changes: CaseChanges | None = None,
 ) -> Comparison:
-    """Compare a candidate run with its baseline (see the module's rules)."""
+    """Compare a candidate run with its baseline (see the module's rules); `changes`: the
+    cases whose checks or input differ between the two runs' suite versions, if known."""
     policy = policy or RegressionPolicy()
+    changes = changes or CaseChanges()
     old, new = by_case(baseline), by_case(candidate)
     paired = [case_id for case_id in new if case_id in old]
+    in_both = set(paired)
     broke = tuple(i for i in paired if _passed(old[i]) and not _passed(new[i]))
     fixed = tuple(i for i in paired if not _passed(old[i]) and _passed(new[i]))
     p_value = mcnemar_exact(len(broke), len(fixed))
     significant = p_value < policy.alpha
     summary = _Summary(old, new, paired)
     critical = tuple(i for i, outcome in new.items() if outcome.critical and not _passed(outcome))
+    only_in_baseline = tuple(case_id for case_id in old if case_id not in new)
     comparison = Comparison(
         paired=len(paired),
-        only_in_baseline=sum(1 for case_id in old if case_id not in new),
+        only_in_baseline=len(only_in_baseline),
         only_in_candidate=len(new) - len(paired),
         broke=broke,
         fixed=fixed,
@@ -267,6 +346,12 @@ def compare_runs(
         critical_failures=critical,
         candidate_errored=sum(outcome.errored for outcome in new.values()),
         verdict="unchanged",
+        alpha=policy.alpha,
+        least_p_value=least_p_value(len(broke) + len(fixed)),
+        only_in_baseline_ids=only_in_baseline,
+        only_in_candidate_ids=tuple(case_id for case_id in new if case_id not in old),
+        changed_checks=tuple(i for i in changes.checks if i in in_both),
+        changed_inputs=tuple(i for i in changes.inputs if i in in_both),
     )
     return _judged(comparison, policy)
 
@@ -306,7 +391,12 @@ def _judged(comparison: Comparison, policy: RegressionPolicy) -> Comparison:
         verdict = "improved"
     else:
         verdict = "unchanged"
-    return replace(comparison, verdict=verdict, reasons=reasons, notes=_notes(comparison))
+    return replace(
+        comparison,
+        verdict=verdict,
+        reasons=reasons,
+        notes=comparison_notes(comparison, flips_needed(policy.alpha)),
+    )
 
 
 def _regression_reasons(comparison: Comparison, policy: RegressionPolicy) -> tuple[str, ...]:
@@ -318,8 +408,10 @@ def _regression_reasons(comparison: Comparison, policy: RegressionPolicy) -> tup
             f"critical case(s) failing: {shown}" + (f" and {more} more" if more > 0 else "")
         )
     if comparison.significant and len(comparison.broke) > len(comparison.fixed):
+        changed = set(comparison.changed_checks).intersection(comparison.broke)
+        of_them = f" ({len(changed)} of them with changed checks)" if changed else ""
         reasons.append(
-            f"pass rate dropped significantly: {len(comparison.broke)} broke, "
+            f"pass rate dropped significantly: {len(comparison.broke)} broke{of_them}, "
             f"{len(comparison.fixed)} fixed (McNemar p={comparison.p_value:.3g} < {policy.alpha:g})"
         )
     drop = -(comparison.pass_rate_delta or 0.0)
@@ -334,17 +426,3 @@ def _regression_reasons(comparison: Comparison, policy: RegressionPolicy) -> tup
         tolerance = policy.max_score_drop
         reasons.append(f"mean score dropped {score_drop:.3f}, beyond the tolerance {tolerance:g}")
     return tuple(reasons)
-
-
-def _notes(comparison: Comparison) -> tuple[str, ...]:
-    notes = []
-    unpaired = comparison.only_in_baseline + comparison.only_in_candidate
-    if unpaired:
-        notes.append(
-            f"only the {comparison.paired} cases in both runs are compared: "
-            f"{comparison.only_in_baseline} only in the baseline, "
-            f"{comparison.only_in_candidate} only in the candidate"
-        )
-    if comparison.candidate_errored:
-        notes.append(f"{comparison.candidate_errored} candidate case(s) errored, counted as failed")
-    return tuple(notes)

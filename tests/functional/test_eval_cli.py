@@ -164,10 +164,11 @@ def test_a_run_prints_its_summary_and_a_rerun_costs_nothing(
     assert code == 0 and len(fake.chat_requests) == 5  # every answer from the cache
     assert report["run"]["id"] == 2 and report["spent_usd"] == 0 and report["sent"] == 5
     assert report["baseline"] is None and report["verdict"] == "unchanged"
-    assert "5 of the run's answers came from the cache" in report["notes"][-1]
+    assert "5 of the run's 5 answers came from the cache" in report["notes"][-1]
     monkeypatch.setenv("COLUMNS", "48")
     _, out, err = cli(capsys, "eval", "run", str(suite), "--model", MODEL)
-    assert "answered 5 case(s) in this process (5 from the cache), spent $0 " in out
+    answered = "answered 5 cases in this process, 5 of them wholly from the cache (nothing sent)"
+    assert f"{answered}, spent $0 " in out
     assert err == (
         "run 3: gpt-4o-mini, estimated cost $0\n"
         "  nothing to send: 5 answered from the cache,\n  at no cost\n"  # folded to the width
@@ -201,8 +202,12 @@ def test_runs_show_compare_and_baseline(
     code, out, _ = cli(capsys, "eval", "compare", "1", "2")
     assert code == 0 and "broke (pass -> fail) (4): q00, q01, q02, q03" in out
     assert "pass rate 100.0% -> 0.0% (-100.0 points)" in out
-    assert "McNemar exact p = 0.125 (not significant)" in out  # 4 discordant pairs
-    assert "verdict: unchanged: 4 broke, 0 fixed: not a significant change on 4 paired" in out
+    assert "McNemar exact p = 0.125 (not significant: alpha 0.05 is out of reach" in out
+    assert (
+        "verdict: not significant (too few flipped cases to tell): 4 broke, 0 fixed of 4"
+        " paired cases (pass rate -100.0 points), McNemar p = 0.125, the least 4 flips can"
+        " give; --max-pass-rate-drop gates on it\n"
+    ) in out
     compared = json.loads(cli(capsys, "eval", "compare", "1", "2", "--json")[1])
     assert compared["comparison"]["broke"] == ["q00", "q01", "q02", "q03"]
     code, _, _ = cli(capsys, "eval", "compare", "1", "2", "--max-pass-rate-drop", "0.1",
@@ -559,7 +564,7 @@ def test_resume_after_the_process_was_killed_sends_no_finished_case_again(
     code, out, err = cli(capsys, "eval", "resume", "1")
     assert code == 0, err
     assert "run 1: echoes" in out and "completed" in out and "passed 20" in out
-    assert "answered 10 case(s) in this process" in out
+    assert "answered 10 cases in this process" in out
 
     answered = prompts_sent(fake, answered_only=True)
     assert answered == Counter(f"question {i}" for i in range(20))  # each answered once
@@ -686,6 +691,101 @@ def test_eval_run_settles_the_collector_before_the_run(
 ) -> None:
     assert run(["eval", "run", str(echo_suite(tmp_path, 3)), "-m", MODEL, "--json"]) == 0
     assert collector.calls == ["freeze", f"threshold {(heap.YOUNG_COLLECTION_EVERY, 10, 10)}"]
+
+
+# -- what the comparison tells: changed and unpaired cases, pins (QA s7) -----------------------
+
+
+def test_changed_and_unpaired_cases_are_flagged_in_text_json_and_junit(
+    capsys: pytest.CaptureFixture[str], settings: Settings, fake: FakeOpenAI, tmp_path: Path
+) -> None:
+    suite = echo_suite(tmp_path, 4)
+    assert cli(capsys, "eval", "run", str(suite), "-m", MODEL)[0] == 0
+    text = suite.read_text(encoding="utf-8")
+    text = text.replace(
+        "{id: q00, input: 'question 0', assert: [{type: icontains, value: echo}]",
+        "{id: q00, input: 'question 0', assert: [{type: icontains, value: nope}]",
+    )
+    text = text.replace("id: q03, input: 'question 3'", "id: q09, input: 'question 9'")
+    suite.write_text(text, encoding="utf-8")  # q00 checks otherwise; q03 out, q09 in
+    junit = tmp_path / "out.xml"
+    code, out, err = cli(capsys, "eval", "run", str(suite), "-m", MODEL, "-b", "1",
+                         "--junit", str(junit))  # fmt: skip
+    assert code == 0, err
+    assert len(fake.chat_requests) == 5  # q00's answer came from the cache: same model, input
+    assert "  broke (pass -> fail) (1): q00 (checks changed)\n" in out
+    assert "  only in the baseline (1): q03\n" in out
+    assert "  only in the candidate (1): q09\n" in out
+    assert (
+        "note: the checks of 1 paired case changed in the candidate's suite version, 1 of them"
+        " flipped: not the model's doing\n"
+    ) in out
+
+    report = json.loads(cli(capsys, "eval", "compare", "1", "2", "--json")[1])
+    comparison = report["comparison"]
+    assert comparison["changed_checks"] == ["q00"] and comparison["changed_inputs"] == []
+    assert comparison["only_in_baseline_ids"] == ["q03"]
+    assert comparison["only_in_candidate_ids"] == ["q09"]
+    assert (comparison["only_in_baseline"], comparison["only_in_candidate"]) == (1, 1)
+    assert (report["verdict"], report["verdict_label"]) == ("unchanged", "not significant")
+    assert comparison["notes"] and not set(report["notes"]) & set(comparison["notes"])
+
+    root = ET.parse(junit).getroot()
+    failure = root.find("testsuite/testcase[@name='q00']/failure")
+    assert failure is not None and "its flip is not the model's doing" in (failure.text or "")
+    summary = root.findtext("testsuite[2]/testcase/system-out") or ""
+    assert "broke (1): q00 (checks changed)" in summary
+    assert "only in the baseline (1): q03" in summary
+
+
+def test_a_pin_says_which_runs_compare_with_it(
+    capsys: pytest.CaptureFixture[str], settings: Settings, fake: FakeOpenAI, tmp_path: Path
+) -> None:
+    suite = echo_suite(tmp_path, 2)
+    for model in (MODEL, "gpt-4.1"):
+        assert cli(capsys, "eval", "run", str(suite), "-m", model)[0] == 0
+    code, _, err = cli(capsys, "eval", "baseline", "1")
+    assert code == 0 and err == (
+        "run 1 is the baseline of echoes for gpt-4o-mini: runs of gpt-4o-mini, and of any model"
+        " with no pinned run of its own on echoes, now compare with it by default\n"
+    )
+    _, _, err = cli(capsys, "eval", "baseline", "2")
+    assert err == (
+        "run 2 is the baseline of echoes for gpt-4.1: runs of gpt-4.1, and of any model with no"
+        " pinned run of its own on echoes (all but gpt-4o-mini), now compare with it by default\n"
+    )
+    _, out, _ = cli(capsys, "eval", "run", str(suite), "-m", "ft-mid")  # as the note says
+    assert "compared with run 2 of gpt-4.1 (pinned baseline of gpt-4.1)" in out
+    _, _, err = cli(capsys, "eval", "baseline", "2", "--clear")
+    assert err == (
+        "run 2 is no longer a baseline: runs of gpt-4.1 now compare by default with run 1 of"
+        " gpt-4o-mini, the suite's newest pinned run, as do runs of any model with no pinned"
+        " run of its own on echoes\n"
+    )
+
+
+def test_eval_show_gives_a_reason_the_terminal_width(
+    capsys: pytest.CaptureFixture[str],
+    settings: Settings,
+    fake: FakeOpenAI,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    pattern = "^" + "a-very-long-expected-answer-" * 5 + "$"
+    suite = tmp_path / "long.yaml"
+    case = f"{{id: q, input: hi, assert: [{{type: regex, value: '{pattern}'}}]}}"
+    suite.write_text(f"name: long\ncases:\n  - {case}\n", encoding="utf-8")
+    assert cli(capsys, "eval", "run", str(suite), "-m", MODEL)[0] == 0
+    shown = json.loads(cli(capsys, "eval", "show", "1", "--json")[1])
+    why = "regex: " + shown["results"][0]["scores"][0]["reason"]
+    assert len(why) > 70  # QA: cut at ~60 characters whatever the width
+    monkeypatch.setenv("COLUMNS", "250")
+    _, wide, _ = cli(capsys, "eval", "show", "1", "--failed")
+    assert f" {why} " in wide
+    monkeypatch.setenv("COLUMNS", "80")
+    _, narrow, _ = cli(capsys, "eval", "show", "1", "--failed")
+    assert why not in narrow and why[:20] in narrow and "…" in narrow
+    assert all(len(line) <= 80 for line in narrow.splitlines()[2:])
 
 
 # -- case ids that follow the case (not its position) -------------------------------------------

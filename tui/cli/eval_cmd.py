@@ -35,6 +35,7 @@ from tui.cli.eval_output import (
 )
 from tui.cli.output import print_json, say
 from tui.engine import engine
+from tui.text import inert
 
 if TYPE_CHECKING:
     from core.evals.report import Baseline, RunReport
@@ -165,7 +166,7 @@ def eval_resume(
     max_score_drop: MaxScoreDrop = None,
 ) -> None:
     """Finish an interrupted run (Ctrl-C, kill, crash) without re-sending finished cases."""
-    from core.evals.report import Baseline, check_baseline_fits, completed_run, find_baseline
+    from core.evals.baselines import baseline_for_resume
     from core.evals.runner import resume_run
 
     _check_junit(junit)
@@ -175,14 +176,7 @@ def eval_resume(
     if run is None:
         raise BadInput(f"no evaluation run has id {run_id}")
     policy = _policy(alpha, max_pass_rate_drop, max_score_drop)
-    if baseline is None and run.baseline_run_id is not None:
-        found: Baseline | None = Baseline(
-            completed_run(evals, run.baseline_run_id), f"run {run.baseline_run_id}"
-        )
-    else:
-        found = find_baseline(evals, run.suite_name, run.suite_version, run.model, baseline)
-        if found is not None:
-            check_baseline_fits(evals, found, run.suite_name)
+    found = baseline_for_resume(evals, run, baseline)
     with ProgressBar(enabled=not as_json) as bar:
         start = _announcer(run.model, as_json)
         resuming = resume_run(
@@ -241,7 +235,8 @@ def eval_show(
         print_results(results, run.repeats)
     shown = len(results)
     if shown == limit * len(statuses):
-        say(f"showing the first {limit} case(s) of each kind; --limit shows more")
+        first = "result" if limit == 1 else f"{limit:,} results"
+        say(f"showing the first {first} of each kind; --limit shows more")
 
 
 @eval_app.command("compare")
@@ -282,7 +277,12 @@ def eval_baseline(
     run_id: RunId,
     clear: Annotated[bool, typer.Option("--clear", help="Unpin the run instead.")] = False,
 ) -> None:
-    """Pin a completed run as the baseline of its suite and model (or unpin it)."""
+    """Pin a completed run as the baseline of its suite and model (or unpin it).
+
+    A run of a model with no pin of its own is compared, by default, with the suite's newest
+    pinned run, of any model: the message names which runs compare with which pin now.
+    """
+    from core.evals.report import pin_note
     from storage.eval_records import EvalStorageError
 
     evals = _evals()
@@ -291,17 +291,17 @@ def eval_baseline(
         raise BadInput(f"no evaluation run has id {run_id}")
     if clear:
         evals.clear_baseline(run_id)
-        say(
-            f"run {run_id} is no longer a baseline"
-            if run.is_baseline
-            else f"run {run_id} was not a baseline"
-        )
+        if not run.is_baseline:
+            say(f"run {run_id} was not a baseline")
+            return
+        say(f"run {run_id} is no longer a baseline: {inert(pin_note(evals, run))}")
         return
     try:
         evals.set_baseline(run_id)
     except EvalStorageError as error:
         raise BadInput(str(error)) from None
-    say(f"run {run_id} is the baseline of {run.suite_name} for {run.model}")
+    shown = f"run {run_id} is the baseline of {run.suite_name} for {run.model}"
+    say(inert(f"{shown}: {pin_note(evals, run)}"))
 
 
 def _evals() -> EvalStore:

@@ -9,12 +9,13 @@ from __future__ import annotations
 import shutil
 import textwrap
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 import typer
 
+from core.evals.comparison_notes import case_marks, cases
 from tui.cli.output import StderrLine, excerpt, local_time, millis, print_table, say
 from tui.text import inert, money
 
@@ -22,10 +23,13 @@ if TYPE_CHECKING:
     from core.evals.estimate import Estimate
     from core.evals.report import RunReport
     from core.evals.runner import Progress, RunOutcome
+    from core.evals.stats import Comparison
     from storage.eval_records import EvalRun, RecordedResult, RunSummary
 
 _SHOWN_IDS = 20
 _BAR = 24
+_WHY_CHARS = 2_000
+"""A failure's reason is shown up to this long, then cut to the terminal's width."""
 
 
 class ProgressBar(StderrLine):
@@ -78,10 +82,10 @@ def print_outcome(outcome: RunOutcome, report: RunReport) -> None:
     """A finished run: its summary, what this process spent, and the comparison."""
     print_run(outcome.run)
     spent = money(outcome.cost_usd)
-    cached = outcome.estimate.cached
-    from_cache = f" ({cached:,} from the cache)" if cached else ""
+    cached = outcome.estimate.cached  # the cache pass: answer and scoring, nothing sent
+    from_cache = f", {cached:,} of them wholly from the cache (nothing sent)" if cached else ""
     typer.echo(
-        f"  answered {outcome.sent:,} case(s) in this process{from_cache},"
+        f"  answered {cases(outcome.sent)} in this process{from_cache},"
         f" spent {spent} (judge included)"
     )
     print_report(report)
@@ -100,10 +104,14 @@ def print_run(run: EvalRun, summary: RunSummary | None = None) -> None:
         return
     rate = "-" if summary.pass_rate is None else f"{summary.pass_rate:.1%}"
     score = "-" if summary.mean_score is None else f"{summary.mean_score:.3f}"
-    typer.echo(
-        f"  passed {summary.passed:,}, failed {summary.failed:,}, errored {summary.errored:,}"
-        f" of {run.cases_total:,} ({rate}), mean score {score}"
-    )
+    counts = f"passed {summary.passed:,}, failed {summary.failed:,}, errored {summary.errored:,}"
+    if summary.recorded < run.cases_total:  # unfinished: the rate is of the recorded ones
+        counts += (
+            f": {summary.recorded:,} of {cases(run.cases_total)} recorded ({rate} of those passed)"
+        )
+    else:
+        counts += f" of {run.cases_total:,} ({rate})"
+    typer.echo(f"  {counts}, mean score {score}")
     typer.echo(
         f"  tokens {summary.prompt_tokens:,} in / {summary.completion_tokens:,} out,"
         f" cost {money(summary.cost_usd)}, latency p50 {millis(summary.latency_p50_ms)},"
@@ -119,17 +127,19 @@ def print_report(report: RunReport) -> None:
         how = "" if chosen_as == f"run {base.id}" else f" ({inert(chosen_as)})"
         typer.echo(
             f"compared with run {base.id} of {inert(base.model)}{how},"
-            f" {comparison.paired:,} paired case(s):"
+            f" {cases(comparison.paired, 'paired case')}:"
         )
         typer.echo(
             f"  pass rate {_rate(comparison.baseline_pass_rate)} -> "
             f"{_rate(comparison.candidate_pass_rate)} ({_points(comparison.pass_rate_delta)}),"
             f" mean score {_signed(comparison.score_delta, '.3f')}"
         )
-        _ids("broke (pass -> fail)", comparison.broke)
-        _ids("fixed (fail -> pass)", comparison.fixed)
-        significant = "significant" if comparison.significant else "not significant"
-        typer.echo(f"  McNemar exact p = {comparison.p_value:.3g} ({significant})")
+        marks = case_marks(comparison)
+        _ids("broke (pass -> fail)", comparison.broke, marks)
+        _ids("fixed (fail -> pass)", comparison.fixed, marks)
+        _ids("only in the baseline", comparison.only_in_baseline_ids)
+        _ids("only in the candidate", comparison.only_in_candidate_ids)
+        typer.echo(f"  McNemar exact p = {comparison.p_value:.3g} ({_significance(comparison)})")
         typer.echo(
             f"  latency p50 {_signed(comparison.latency_delta_ms('p50'), '.0f', ' ms')},"
             f" p95 {_signed(comparison.latency_delta_ms('p95'), '.0f', ' ms')};"
@@ -142,19 +152,40 @@ def print_report(report: RunReport) -> None:
 
 
 def verdict_line(report: RunReport) -> str:
-    """`verdict: ...`, with its reasons; an `unchanged` verdict over flipped cases says that
-    the change was not significant (too few paired cases, perhaps), not that nothing moved."""
+    """`verdict: ...`, with its reasons. Over flipped cases an `unchanged` verdict reads `not
+    significant` (the pass rate may have moved a lot), and when no split of that many flips
+    could be significant it says so, with the tolerance that gates on such a drop."""
     comparison = report.comparison
-    verdict = comparison.verdict.upper() if report.regression else comparison.verdict
-    reasons = "; ".join(comparison.reasons)
-    flipped = comparison.broke or comparison.fixed
-    if not reasons and comparison.verdict == "unchanged" and flipped:
-        p_value = f"McNemar p = {comparison.p_value:.3g}"
-        reasons = (
-            f"{len(comparison.broke):,} broke, {len(comparison.fixed):,} fixed: not a significant"
-            f" change on {comparison.paired:,} paired case(s) ({p_value})"
-        )
-    return f"verdict: {verdict}" + (f": {inert(reasons)}" if reasons else "")
+    if report.regression:
+        return f"verdict: REGRESSION: {inert('; '.join(comparison.reasons))}"
+    label = comparison.verdict_label
+    if label != "not significant":
+        return f"verdict: {label}"
+    flips = (
+        f"{len(comparison.broke):,} broke, {len(comparison.fixed):,} fixed of"
+        f" {cases(comparison.paired, 'paired case')}"
+        f" (pass rate {_points(comparison.pass_rate_delta)})"
+    )
+    p_value = f"McNemar p = {comparison.p_value:.3g}"
+    if comparison.significance_reachable:
+        return f"verdict: not significant: {flips}, {p_value}"
+    gate = (
+        "; --max-pass-rate-drop gates on it"
+        if len(comparison.broke) > len(comparison.fixed)
+        else ""
+    )
+    return (
+        f"verdict: not significant (too few flipped cases to tell): {flips}, {p_value}, the"
+        f" least {cases(len(comparison.broke) + len(comparison.fixed), 'flip')} can give{gate}"
+    )
+
+
+def _significance(comparison: Comparison) -> str:
+    if comparison.significant:
+        return "significant"
+    if comparison.significance_reachable or not (comparison.broke or comparison.fixed):
+        return "not significant"
+    return f"not significant: alpha {comparison.alpha:g} is out of reach of so few flips"
 
 
 def print_runs(runs: Sequence[EvalRun]) -> None:
@@ -166,7 +197,10 @@ def print_runs(runs: Sequence[EvalRun]) -> None:
         optional=("p50", "cost", "score"),
     )
     if any(run.is_baseline for run in runs):
-        typer.echo("* pinned baseline of its suite and model")
+        typer.echo(
+            "* pinned baseline of its suite and model (the suite's newest pinned run is also"
+            " the baseline of models with none)"
+        )
 
 
 def _run_row(run: EvalRun) -> list[object]:
@@ -209,7 +243,7 @@ def print_results(results: Sequence[RecordedResult], repeats: int) -> None:
             result.status + (" !" if result.critical else ""),
             "-" if result.score is None else f"{result.score:.2f}",
             millis(result.latency_ms),
-            excerpt(inert(_why(result)), 60),
+            excerpt(inert(_why(result)), _WHY_CHARS),  # cut to the width by the table
             excerpt(inert(result.output_text or ""), 40),
         ]
         for result in results
@@ -233,10 +267,12 @@ def _why(result: RecordedResult) -> str:
     return failed[0] if failed else ""
 
 
-def _ids(label: str, ids: Sequence[str]) -> None:
+def _ids(label: str, ids: Sequence[str], marks: Mapping[str, str] | None = None) -> None:
+    """`label (count): the first ids and N more`, each with its mark (`case_marks`)."""
     if not ids:
         return
-    shown = ", ".join(inert(case_id) for case_id in ids[:_SHOWN_IDS])
+    marks = marks or {}
+    shown = ", ".join(inert(case_id) + marks.get(case_id, "") for case_id in ids[:_SHOWN_IDS])
     more = f" and {len(ids) - _SHOWN_IDS:,} more" if len(ids) > _SHOWN_IDS else ""
     typer.echo(f"  {label} ({len(ids):,}): {shown}{more}")
 

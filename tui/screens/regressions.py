@@ -342,12 +342,16 @@ class RegressionsScreen(PaneScreen):
             self.evals.set_baseline(run.id)
         else:
             self.evals.clear_baseline(run.id)
-        self.app.call_from_thread(self._baseline_set, run, pinned)
+        from core.evals.report import pin_note  # which runs compare with which pin now
 
-    def _baseline_set(self, run: EvalRun, pinned: bool) -> None:
+        reach = pin_note(self.evals, run)
+        self.app.call_from_thread(self._baseline_set, run, pinned, reach)
+
+    def _baseline_set(self, run: EvalRun, pinned: bool, reach: str) -> None:
         self.runs.baseline_changed(run, pinned)
         verb = "is now" if pinned else "is no longer"
-        self.notify(inert(f"Run #{run.id} {verb} the baseline of {run.model} on {run.suite_name}."))
+        shown = f"Run #{run.id} {verb} the baseline of {run.model} on {run.suite_name}"
+        self.notify(inert(f"{shown}: {reach}."))
 
     # -- new runs -------------------------------------------------------------------------
 

@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
+import json
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
+from pathlib import Path
 
 import pytest
 
 from core.errors import BadInput
-from core.evals.junit import OUTPUT_CHARS, junit_xml
-from core.evals.report import all_results, build_report, find_baseline, pinned_baseline_for
-from core.evals.stats import RegressionPolicy
+from core.evals.casechanges import case_changes
+from core.evals.junit import CHANGED_CHECKS_NOTE, OUTPUT_CHARS, junit_xml
+from core.evals.loader import load_suite
+from core.evals.report import (
+    Baseline,
+    RunReport,
+    all_results,
+    build_report,
+    find_baseline,
+    pin_note,
+    pinned_baseline_for,
+)
+from core.evals.stats import CaseChanges, RegressionPolicy
 from storage.eval_records import CaseResult, RunStart, SuiteVersion
 from storage.evals import EvalStore
 from storage.store import Store
@@ -206,7 +218,7 @@ def test_without_a_baseline_only_critical_failures_make_a_regression(evals: Eval
     report = build_report(evals, clean, None)
     assert not report.regression and report.notes == (
         "no baseline: only failing critical cases make a regression",
-        "1 case(s) errored, counted as failed",
+        "1 case errored, counted as failed",
     )
     report = build_report(evals, critical, None)
     assert report.regression and report.comparison.critical_failures == ("b",)
@@ -298,3 +310,140 @@ def test_junit_keeps_any_answer_parseable(evals: EvalStore) -> None:
 
 def _nasty_score() -> dict[str, object]:
     return {"type": "regex", "passed": False, "reason": "line one\nline two \x1b"}
+
+
+# -- cases changed between suite versions, unpaired ids, notes in one place --------------------
+
+SUITE_V1 = """
+name: qa
+cases:
+  - {id: a, input: 'Capital of Spain?', assert: [{type: regex, value: '^Madrid\\.?$'}]}
+  - {id: b, input: 'Capital of France?', assert: [{type: icontains, value: paris}]}
+  - {id: c, input: 'Capital of Italy?', assert: [{type: icontains, value: rome}]}
+  - {id: gone, input: 'Capital of Peru?', assert: [{type: icontains, value: lima}]}
+"""
+SUITE_V2 = """
+name: qa
+cases:
+  - {id: c, input: 'Capital of Italy?', assert: [{type: icontains, value: rome}]}
+  - {id: a, input: 'Capital of Spain?', assert: [{type: regex, value: '^Madrid$'}]}
+  - {id: b, input: 'The capital of France?', assert: [{type: icontains, value: paris}]}
+  - {id: new, input: 'Capital of Chile?', assert: [{type: icontains, value: santiago}]}
+"""
+
+
+def saved_suite(evals: EvalStore, tmp_path: Path, text: str, name: str) -> int:
+    """A suite file loaded as `eval run` loads it, saved with its content as a run saves it."""
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(text, encoding="utf-8")
+    loaded = load_suite(path)
+    return evals.save_suite(
+        SuiteVersion(
+            name=loaded.name,
+            version=loaded.version,
+            format=loaded.format,
+            content=loaded.model_dump(mode="json"),
+            case_count=len(loaded.cases),
+            created_at=WHEN,
+        )
+    )
+
+
+def changed_report(evals: EvalStore, tmp_path: Path) -> RunReport:
+    v1 = saved_suite(evals, tmp_path, SUITE_V1, "v1")
+    v2 = saved_suite(evals, tmp_path, SUITE_V2, "v2")
+    base = recorded(evals, v1, "m", {"a": "pass", "b": "pass", "c": "pass", "gone": "pass"})
+    run_id = recorded(evals, v2, "m", {"a": "fail", "b": "fail", "c": "pass", "new": "pass"})
+    run = evals.run(run_id)
+    assert run is not None
+    return build_report(evals, run, find_baseline(evals, "qa", "", "m", str(base)))
+
+
+def test_cases_whose_checks_or_input_changed_across_versions_are_named(
+    evals: EvalStore, tmp_path: Path
+) -> None:
+    report = changed_report(evals, tmp_path)
+    comparison = report.comparison
+    assert comparison.broke == ("a", "b")
+    assert comparison.changed_checks == ("a",)  # regex '^Madrid\.?$' -> '^Madrid$'
+    assert comparison.changed_inputs == ("b",)  # another question; "c" moved but is the same
+    assert comparison.only_in_baseline_ids == ("gone",)
+    assert comparison.only_in_candidate_ids == ("new",)
+    data = json.loads(json.dumps(report.as_dict()))
+    assert data["comparison"]["changed_checks"] == ["a"]
+    assert data["comparison"]["only_in_baseline_ids"] == ["gone"]
+    assert data["comparison"]["only_in_baseline"] == 1  # the counts stay
+    # each note once: the comparison's under `comparison`, the others at the top
+    assert data["comparison"]["notes"] and not set(data["notes"]) & set(data["comparison"]["notes"])
+    assert list(report.notes) == sorted(
+        [*data["notes"], *data["comparison"]["notes"]], key=report.notes.index
+    )
+    assert data["notes"][0].startswith("the suite changed between the runs")
+
+
+def test_the_same_version_changes_nothing_and_an_unreadable_one_is_said(
+    evals: EvalStore, tmp_path: Path
+) -> None:
+    v1 = saved_suite(evals, tmp_path, SUITE_V1, "v1")
+    base = recorded(evals, v1, "m", {"a": "pass"})
+    same = evals.run(recorded(evals, v1, "m", {"a": "fail"}))
+    assert same is not None
+    baseline = find_baseline(evals, "qa", "", "m", str(base))
+    assert baseline is not None and case_changes(evals, baseline.run, same) == CaseChanges()
+    old = evals.run(recorded(evals, suite(evals, "v0"), "m", {"a": "pass"}))  # content {}
+    assert old is not None
+    assert case_changes(evals, old, same) is None
+    report = build_report(evals, same, Baseline(old, f"run {old.id}"))
+    assert "which cases changed their checks or input is not known" in " ".join(report.notes)
+
+
+def test_junit_marks_changed_flips_and_lists_the_unpaired_cases(
+    evals: EvalStore, tmp_path: Path
+) -> None:
+    report = changed_report(evals, tmp_path)
+    run = report.run
+    root = parsed(junit_xml(run, all_results(evals, run.id), report))
+    cases_suite, verdict_suite = root.findall("testsuite")
+    changed = cases_suite.find("testcase[@name='a']/failure")
+    other = cases_suite.find("testcase[@name='b']/failure")
+    assert changed is not None and other is not None
+    assert CHANGED_CHECKS_NOTE in (changed.text or "")
+    assert CHANGED_CHECKS_NOTE not in (other.text or "")  # its input changed, not its checks
+    summary = verdict_suite.findtext("testcase/system-out") or ""
+    assert "verdict: not significant (McNemar p = 0.5)" in summary
+    assert "broke (2): a (checks changed), b (input changed)" in summary
+    assert "only in the baseline (1): gone" in summary
+    assert "only in the candidate (1): new" in summary
+    assert verdict_suite.find("testcase/failure") is None  # not a regression
+
+
+def test_the_pin_note_names_which_runs_compare_with_which_pin(evals: EvalStore) -> None:
+    v1 = suite(evals, "v1")
+    prod = evals.run(recorded(evals, v1, "prod", ALL_PASS))
+    bad = evals.run(recorded(evals, v1, "ft-bad", ALL_PASS))
+    assert prod is not None and bad is not None
+    evals.set_baseline(prod.id)
+    assert pin_note(evals, prod) == (
+        "runs of prod, and of any model with no pinned run of its own on qa, now compare"
+        " with it by default"
+    )
+    evals.set_baseline(bad.id)  # QA: the worst model's pin became every new model's baseline
+    assert pin_note(evals, bad) == (
+        "runs of ft-bad, and of any model with no pinned run of its own on qa (all but"
+        " prod), now compare with it by default"
+    )
+    assert pin_note(evals, prod) == (
+        "runs of prod compare with it by default; runs of any model with no pinned run of its"
+        f" own on qa (all but prod), with run {bad.id} of ft-bad, the suite's newest pinned run"
+    )
+    found = pinned_baseline_for(evals, "qa", "ft-mid")  # what the note says, eval run does
+    assert found is not None and found.run.id == bad.id
+    evals.clear_baseline(bad.id)
+    assert pin_note(evals, bad) == (
+        f"runs of ft-bad now compare by default with run {prod.id} of prod, the suite's newest"
+        " pinned run, as do runs of any model with no pinned run of its own on qa"
+    )
+    evals.clear_baseline(prod.id)
+    assert pin_note(evals, prod) == (
+        "no run of qa is pinned now: a run without a named baseline has none"
+    )

@@ -8,10 +8,13 @@ from fractions import Fraction
 import pytest
 
 from core.evals.stats import (
+    CaseChanges,
     CaseOutcome,
     RegressionPolicy,
     combine_repeats,
     compare_runs,
+    flips_needed,
+    least_p_value,
     mcnemar_exact,
     percentiles,
 )
@@ -152,7 +155,7 @@ def test_errored_answers_count_as_failures_and_are_reported() -> None:
     comparison = compare_runs(baseline, candidate)
     assert comparison.regression and len(comparison.broke) == 7
     assert comparison.candidate_errored == 7
-    assert "7 candidate case(s) errored, counted as failed" in comparison.notes
+    assert "7 candidate cases errored, counted as failed" in comparison.notes
 
 
 def test_latency_and_cost() -> None:
@@ -209,3 +212,82 @@ def test_compare_runs_combines_repeats_itself() -> None:
     ]
     comparison = compare_runs(baseline, candidate)
     assert comparison.paired == 2 and comparison.broke == ("c0",)
+
+
+# -- few flips, changed cases -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("alpha", "needed"), [(0.05, 6), (0.0625, 6), (0.06251, 5), (0.01, 8), (1.0, 2), (0.0, None)]
+)
+def test_flips_needed_is_the_least_count_whose_one_way_split_is_significant(
+    alpha: float, needed: int | None
+) -> None:
+    assert flips_needed(alpha) == needed
+    if needed is not None:
+        assert least_p_value(needed) < alpha <= least_p_value(needed - 1)
+        assert least_p_value(needed) == mcnemar_exact(needed, 0) == 2 / 2**needed
+
+
+def test_a_drop_too_small_for_the_test_says_so_and_names_the_tolerance() -> None:
+    # QA's suite: 6 paired cases, 4 broke (66.7% -> 0%): p = 0.125, the least 4 flips give
+    comparison = compare_runs(run("111100"), run("000000"))
+    assert comparison.verdict == "unchanged"  # the value CI scripts read is kept
+    assert comparison.verdict_label == "not significant"
+    assert not comparison.significance_reachable and comparison.least_p_value == 0.125
+    assert comparison.notes == (
+        "too few flipped cases to tell: with 4 flipped cases McNemar's test cannot go below"
+        " p = 0.125 even if all flip one way, and alpha 0.05 needs at least 6; to gate on a"
+        " drop this small, set a tolerance (--max-pass-rate-drop 0.05 fails a drop of more"
+        " than 5 points)",
+    )
+    data = comparison.as_dict()
+    assert (data["verdict"], data["verdict_label"], data["significance_reachable"]) == (
+        "unchanged",
+        "not significant",
+        False,
+    )
+    assert data["least_p_value"] == 0.125 and data["alpha"] == 0.05
+
+
+def test_enough_flips_or_none_leave_no_small_suite_note() -> None:
+    reachable = compare_runs(run("1" * 6 + "0" * 4), run("0" * 3 + "1" * 3 + "1" * 3 + "0"))
+    assert len(reachable.broke) + len(reachable.fixed) == 6 and reachable.significance_reachable
+    assert reachable.verdict_label == "not significant" and reachable.notes == ()
+    assert compare_runs(run("10"), run("10")).verdict_label == "unchanged"
+    balanced = compare_runs(run("10"), run("01"))  # 1 broke, 1 fixed: no drop to gate on
+    assert balanced.notes[0].endswith("even if all flip one way, and alpha 0.05 needs at least 6")
+
+
+def test_cases_whose_checks_or_input_changed_are_named_among_the_paired_ones() -> None:
+    changes = CaseChanges(checks=("c0", "c2", "gone"), inputs=("c1",))
+    comparison = compare_runs(run("1110"), run("0101"), changes=changes)
+    assert comparison.broke == ("c0", "c2") and comparison.fixed == ("c3",)
+    assert comparison.changed_checks == ("c0", "c2")  # "gone" is not paired
+    assert comparison.changed_inputs == ("c1",) and comparison.changed_flips == ("c0", "c2")
+    assert (
+        "the checks of 2 paired cases changed in the candidate's suite version, 2 of them"
+        " flipped: not the model's doing"
+    ) in comparison.notes
+    assert (
+        "the input of 1 paired case changed in the candidate's suite version: a flip is the"
+        " input's doing as much as the model's"
+    ) in comparison.notes
+
+
+def test_a_significant_drop_says_how_many_broken_cases_changed_their_checks() -> None:
+    changes = CaseChanges(checks=("c0", "c1"))
+    comparison = compare_runs(run("1" * 10), run("0" * 10), changes=changes)
+    assert comparison.reasons == (
+        "pass rate dropped significantly: 10 broke (2 of them with changed checks), 0 fixed"
+        " (McNemar p=0.00195 < 0.05)",
+    )
+
+
+def test_the_ids_of_unpaired_cases_are_kept() -> None:
+    comparison = compare_runs(run("11", prefix="a") + run("1", prefix="b"), run("11", "a"))
+    assert comparison.only_in_baseline_ids == ("b0",) and comparison.only_in_candidate_ids == ()
+    assert comparison.notes[0] == (
+        "only the 2 cases in both runs are compared: 1 only in the baseline, 0 only in the"
+        " candidate"
+    )

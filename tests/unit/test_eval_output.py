@@ -1,0 +1,53 @@
+"""`tunedeck eval`'s printing of a run's summary and of a comparison's verdict."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.evals.report import RunReport
+from core.evals.stats import RegressionPolicy, compare_runs
+from storage.eval_records import EvalRun, RunSummary
+from tests.unit.evals.test_stats import run as outcomes
+from tui.cli.eval_output import print_run, verdict_line
+
+
+def eval_run(status: str, total: int) -> EvalRun:
+    return EvalRun(
+        id=7, suite_id=1, model="m", started_at="2026-11-28T10:00:00Z", pid=1,
+        cases_total=total, suite_name="qa", suite_version="v" * 12, status=status,
+    )  # fmt: skip
+
+
+def test_an_interrupted_run_says_its_rate_is_of_the_recorded_cases(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    print_run(eval_run("interrupted", 40), RunSummary(passed=2, mean_score=1.0))
+    out = capsys.readouterr().out
+    assert "  passed 2, failed 0, errored 0: 2 of 40 cases recorded (100.0% of those passed)" in out
+    assert "of 40 (100.0%)" not in out  # QA: read as 100% of the run
+    print_run(eval_run("completed", 2), RunSummary(passed=1, failed=1, mean_score=0.5))
+    assert (
+        "  passed 1, failed 1, errored 0 of 2 (50.0%), mean score 0.500" in capsys.readouterr().out
+    )
+
+
+def report(baseline: str, candidate: str, policy: RegressionPolicy | None = None) -> RunReport:
+    comparison = compare_runs(outcomes(baseline), outcomes(candidate), policy)
+    return RunReport(eval_run("completed", len(candidate)), None, comparison, ())
+
+
+def test_the_verdict_line_never_calls_a_drop_unchanged() -> None:
+    assert verdict_line(report("1111", "1111")) == "verdict: unchanged"
+    assert verdict_line(report("111100", "000000")) == (  # QA: 66.7% -> 0%, 'unchanged'
+        "verdict: not significant (too few flipped cases to tell): 4 broke, 0 fixed of 6 paired"
+        " cases (pass rate -66.7 points), McNemar p = 0.125, the least 4 flips can give;"
+        " --max-pass-rate-drop gates on it"
+    )
+    reachable = report("1" * 94 + "0" * 6, "0" * 4 + "1" * 90 + "11" + "0" * 4)  # 6 flips
+    assert verdict_line(reachable) == (
+        "verdict: not significant: 4 broke, 2 fixed of 100 paired cases (pass rate -2.0"
+        " points), McNemar p = 0.688"
+    )
+    assert verdict_line(report("111100", "000000", RegressionPolicy(max_pass_rate_drop=0.1))) == (
+        "verdict: REGRESSION: pass rate dropped 66.7 points, more than the tolerance 10.0 points"
+    )
