@@ -50,7 +50,8 @@ class EvalHistory:
 
     def suites(self) -> list[SuiteListing]:
         """Every suite name with its newest version, its number of runs (all versions) and the
-        start of its last run, by name."""
+        start of its last run, by name as a person sorts them: case aside (`Capitals pf`
+        after `capitals`), then as written."""
         # The names come in index order from the grouped subquery; CROSS JOIN keeps it as
         # the outer loop, so there is no sort (an ORDER BY outside would add one).
         sql = """
@@ -62,7 +63,8 @@ class EvalHistory:
                 GROUP BY name ORDER BY name) AS g
             CROSS JOIN eval_suites AS s ON s.id = g.latest"""
         with self._store.read() as db:
-            return [listing_from_row(row) for row in db.query(sql)]
+            listings = [listing_from_row(row) for row in db.query(sql)]
+        return sorted(listings, key=lambda listing: (listing.name.casefold(), listing.name))
 
     # -- reading runs ---------------------------------------------------------------------
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, fields
+from dataclasses import asdict, dataclass, fields
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from storage.calls import HitBatch, insert_hit_batch
@@ -46,6 +47,22 @@ _INSERT_RESULT = (
     f" VALUES (?, {', '.join('?' * len(_RESULT_COLUMN_NAMES))})"
 )
 _CLEARED_SUMMARY = ", ".join(f"{column} = NULL" for column in SUMMARY_COLUMNS)
+_SUITE_WITHOUT_CASES = "SELECT json_remove(content_json, '$.cases') FROM eval_suites WHERE id = ?"
+_SUITE_CASE_TEXTS = (
+    "SELECT json_extract(c.value, '$.id'), c.value"
+    " FROM eval_suites AS s, json_each(s.content_json, '$.cases') AS c WHERE s.id = ?"
+)
+
+
+@dataclass(frozen=True)
+class SuiteCaseTexts:
+    """A suite version's content split to read one case at a time (see
+    `EvalStore.suite_case_texts`)."""
+
+    suite: Any
+    """The content without its cases (name, system prompt, prompt templates, ...)."""
+    cases: dict[str, str]
+    """Each case's JSON text by case id, to parse when the case is asked for."""
 
 
 class EvalStore(EvalHistory):
@@ -87,6 +104,20 @@ class EvalStore(EvalHistory):
         with self._store.read() as db:
             found = db.execute(sql, [name, version]).fetchone()
         return None if found is None else int(found[0])
+
+    def suite_case_texts(self, suite_id: int) -> SuiteCaseTexts | None:
+        """A suite version's content split by SQLite into the suite without its cases and each
+        case's JSON text by id (None: no such version). Showing one case of a 2,000-case suite
+        then parses that case only, and the split runs in SQLite, without holding Python's
+        GIL as `json.loads` of the whole content would (a thread reading it would freeze the
+        event loop meanwhile)."""
+        with self._store.read() as db:
+            found = db.execute(_SUITE_WITHOUT_CASES, [suite_id]).fetchone()
+            if found is None:
+                return None
+            rows = db.execute(_SUITE_CASE_TEXTS, [suite_id]).fetchall()
+        cases = {str(case_id): text for case_id, text in rows if case_id is not None}
+        return SuiteCaseTexts(json.loads(found[0]), cases)
 
     # -- writing a run --------------------------------------------------------------------
 

@@ -64,7 +64,7 @@ async def test_a_run_s_results_shown_again_start_over_with_the_new_run(home: obj
         await pilot.press("x", "down")  # the failures, the second one
         await settle(pilot)
         assert [row.case_id for row in first.table.window.rows] == ["c-paris", "c-rome"]
-        crit = [first.table.get_row_at(index)[3].plain for index in (0, 1)]
+        crit = [first.table.get_cell(row.key, "critical").plain for row in first.table.ordered_rows]
         assert crit == ["yes", ""]  # c-paris is critical, c-rome is not
         await pilot.press("escape")
         await settle(pilot)

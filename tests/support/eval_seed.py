@@ -4,7 +4,8 @@ Two suites: `qa-capitals` (8 cases, two versions; `c-paris` is critical) run by 
 over ten days, and `json-extract` (4 cases) run twice. Runs are recorded through `EvalStore`
 as the runner records them. The newest `gpt-4.1` run of `qa-capitals` broke `c-rome` and
 `c-paris` (critical) and fixed `c-lima` against the pinned `gpt-4o-mini` baseline; one answer
-holds markup and escape sequences that must show inert.
+holds markup and escape sequences that must show inert. Each suite version's content is a real
+suite, as the runner stores it (the two versions of `qa-capitals` define the same cases).
 """
 
 from __future__ import annotations
@@ -12,8 +13,11 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from core.clock import iso
+from core.evals.suite import Assertion, Case, MessageTemplate, PromptTemplate, Suite
+from core.params import Message
 from storage.eval_records import CaseResult, RunStart, SuiteVersion
 from storage.evals import EvalStore
 from storage.store import Store
@@ -27,6 +31,16 @@ CAPITALS = {
     "c-paris": "Paris",
     "c-rome": "Rome",
     "c-tokyo": "Tokyo",
+}
+COUNTRIES = {
+    "c-berlin": "Germany",
+    "c-cairo": "Egypt",
+    "c-lima": "Peru",
+    "c-madrid": "Spain",
+    "c-oslo": "Norway",
+    "c-paris": "France",
+    "c-rome": "Italy",
+    "c-tokyo": "Japan",
 }
 HOSTILE = "[bold red]Rome[/] \x1b[2J\x1b]0;pwned\x07 is not it"
 """An answer that would restyle or clear the terminal if it were interpreted."""
@@ -63,7 +77,9 @@ def seed_evals(store: Store, now: datetime) -> dict[int, SeededRun]:
     created = iso(now - timedelta(days=10))
     versions = {("qa-capitals", 1): "1a", ("qa-capitals", 2): "2b", ("json-extract", 1): "3c"}
     suites = {
-        (name, number): evals.save_suite(suite_version(name, code, len(_cases(name)), created))
+        (name, number): evals.save_suite(
+            suite_version(name, code, len(_cases(name)), created, _content(name, code))
+        )
         for (name, number), code in versions.items()
     }
     seeded = {}
@@ -73,13 +89,16 @@ def seed_evals(store: Store, now: datetime) -> dict[int, SeededRun]:
     return seeded
 
 
-def suite_version(name: str, version: str, cases: int, created: str) -> SuiteVersion:
-    """A suite version as the runner saves it (`version` repeated to 64 hex digits)."""
+def suite_version(
+    name: str, version: str, cases: int, created: str, content: Any = None
+) -> SuiteVersion:
+    """A suite version as the runner saves it (`version` repeated to 64 hex digits; its
+    `content`, by default one that is not a readable suite)."""
     return SuiteVersion(
         name=name,
         version=version * 32,
         format="native",
-        content={"name": name},
+        content={"name": name} if content is None else content,
         case_count=cases,
         created_at=created,
         path=f"evals/{name}.yaml",
@@ -109,6 +128,36 @@ def _record(evals: EvalStore, suite_id: int, spec: SeededRun, now: datetime) -> 
     if spec.pinned:
         evals.set_baseline(run_id)
     return run_id
+
+
+def _content(name: str, version: str) -> dict[str, Any]:
+    """A version of a seeded suite as the runner stores it (`Suite.model_dump`)."""
+    cases = [_case(name, case_id, expected) for case_id, expected in _cases(name)]
+    template = [MessageTemplate(role="user", content="Capital of {{country}}?")]
+    suite = Suite(
+        name=name,
+        path=f"/evals/{name}.yaml",
+        format="native",
+        version=version * 32,
+        system="Answer with a city name only." if name == "qa-capitals" else None,
+        prompts=[PromptTemplate(id="p1", messages=template)] if name == "qa-capitals" else [],
+        cases=cases,
+    )
+    return suite.model_dump(mode="json")
+
+
+def _case(suite: str, case_id: str, expected: str) -> Case:
+    if suite == "qa-capitals":
+        return Case(
+            id=case_id,
+            vars={"country": COUNTRIES[case_id]},
+            prompt=0,
+            assertions=[Assertion(type="icontains", value=expected)],
+            tags=["geo"],
+            critical=case_id == "c-paris",
+        )
+    ask = Message(role="user", content=f"Give the record {case_id[2:]} as JSON.")
+    return Case(id=case_id, messages=[ask], assertions=[Assertion(type="equals", value=expected)])
 
 
 def _cases(suite: str) -> list[tuple[str, str]]:

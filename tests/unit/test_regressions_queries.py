@@ -140,3 +140,10 @@ def test_a_result_read_back_equals_the_one_recorded_field_for_field(evals: EvalS
     assert [pair.a[0] for pair in paired] == [read, *evals.results(run, "pass")]
     same_tags = evals.results(run, limit=1, after=("c-oslo", 0))
     assert same_tags[0].tags == () and read.tags == ("geo", "europe")
+
+
+def test_suites_are_listed_as_a_person_sorts_them_case_aside(evals: EvalStore) -> None:
+    for name in ("capitals", "Capitals pf", "beta", "Zeta", "alpha"):
+        evals.save_suite(suite_version(name, "ab", 1, NOW))
+    names = [suite.name for suite in evals.suites()]
+    assert names == ["alpha", "beta", "capitals", "Capitals pf", "Zeta"]

@@ -13,12 +13,15 @@ import pytest
 
 from core.clock import iso
 from core.evals.report import Baseline, build_report, outcome_of
+from core.evals.runplan import RunOutcome
 from core.evals.stats import combine_repeats
 from storage.eval_records import CaseResult, RecordedResult, RunStart
 from storage.evals import EvalStore
 from storage.store import Store
-from tests.support.eval_seed import seed_evals, suite_version
+from tests.support.eval_seed import CAPITALS, _content, seed_evals, suite_version
 from tui.widgets.regressions.compare import RunGone, read_diff
+from tui.widgets.regressions.diff import summary
+from tui.widgets.regressions.launch import conclusion
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 FLIPS = ("broke", "fixed")
@@ -122,3 +125,63 @@ def test_a_deleted_run_is_named(store: Store, evals: EvalStore) -> None:
         read_diff(evals, 3, 6)
     with pytest.raises(RunGone, match=r"#60 and #61"):
         read_diff(evals, 60, 61)
+
+
+def changed_version(evals: EvalStore) -> int:
+    """A run of a third version of qa-capitals in which `c-rome` checks another answer."""
+    content = _content("qa-capitals", "4d")
+    rome = next(case for case in content["cases"] if case["id"] == "c-rome")
+    rome["assertions"][0]["value"] = "Roma"
+    suite = evals.save_suite(suite_version("qa-capitals", "4d", 8, iso(NOW), content))
+    start = RunStart(suite_id=suite, model="gpt-4.1", started_at=iso(NOW), pid=os.getpid(),
+                     cases_total=8)  # fmt: skip
+    run_id = evals.start_run(start)
+    for case in CAPITALS:
+        status = "fail" if case == "c-rome" else "pass"
+        evals.record_result(run_id, CaseResult(case_id=case, status=status, finished_at=iso(NOW)))
+    evals.finish_run(run_id, "completed", iso(NOW))
+    return run_id
+
+
+def test_the_diff_names_the_cases_whose_checks_changed_as_eval_compare_does(
+    store: Store, evals: EvalStore
+) -> None:
+    seed_evals(store, NOW)
+    new = changed_version(evals)
+    for a_id in (3, 1):  # version 2 (same cases) and version 1 (another version too)
+        diff = read_diff(evals, a_id, new)
+        a, b = evals.run(a_id), evals.run(new)
+        assert a is not None and b is not None
+        report = build_report(evals, b, Baseline(a, f"run {a_id}"))
+        assert diff.comparison == report.comparison and diff.notes == report.notes
+        assert diff.comparison.changed_checks == ("c-rome",)
+        assert any(note.startswith("the checks of 1 paired case changed") for note in diff.notes)
+
+
+def test_the_diff_and_the_pane_word_an_unsure_verdict_as_the_cli_does(
+    store: Store, evals: EvalStore
+) -> None:
+    seed_evals(store, NOW)
+    diff = read_diff(evals, 3, 4)  # 2 broke, 1 fixed, no critical case failing
+    assert diff.comparison.verdict == "unchanged"
+    assert diff.comparison.verdict_label == "not significant"
+    heading = summary(diff).plain
+    assert " NOT SIGNIFICANT " in heading and "UNCHANGED" not in heading
+    b = evals.run(4)
+    assert b is not None
+    report = build_report(evals, b, Baseline(diff.a, "run 3"))
+    outcome = RunOutcome(run=b, estimate=None, sent=0, cost_usd=None)  # type: ignore[arg-type]
+    said = conclusion(outcome, report)
+    assert "against run #3: NOT SIGNIFICANT, 2 broke, 1 fixed" in said
+
+
+def test_latency_is_written_in_one_form_for_both_percentiles(
+    store: Store, evals: EvalStore
+) -> None:
+    seed_evals(store, NOW)
+    diff = read_diff(evals, 3, 6)
+    c = diff.comparison
+    line = next(line for line in summary(diff).plain.splitlines() if "p50" in line)
+    for which in ("p50", "p95"):
+        a, b = getattr(c.baseline_latency, which), getattr(c.candidate_latency, which)
+        assert f"{which} {a:,.0f} → {b:,.0f} ms ({b - a:+,.0f})" in line

@@ -7,6 +7,7 @@ from functools import partial
 from typing import ClassVar
 
 from textual import on, work
+from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
@@ -22,10 +23,12 @@ from tui.dialogs.confirm import ConfirmDialog
 from tui.screens.base import PaneScreen
 from tui.screens.regressions_hint import HintLine, diff_sides, hint_forms
 from tui.text import inert
+from tui.widgets.footer import SteadyFooter
 from tui.widgets.paging import PagedTable
 from tui.widgets.regressions.ahead import ViewsAhead
 from tui.widgets.regressions.chart import PassRateChart
 from tui.widgets.regressions.diff import RunDiffScreen, compare_and_show, open_diff_view
+from tui.widgets.regressions.footer import FittingFooter
 from tui.widgets.regressions.launch import RunLauncher
 from tui.widgets.regressions.progress import RunProgress
 from tui.widgets.regressions.results import RunResultsScreen, open_results_view
@@ -62,8 +65,8 @@ class RegressionsScreen(PaneScreen):
         Binding("space", "mark", "Mark A/B"),
         Binding("d", "diff", "Diff A/B"),
         Binding("c", "compare_baseline", "vs baseline"),
-        Binding("b", "pin_baseline", "Pin baseline"),
         Binding("n", "new_run", "New run"),
+        Binding("b", "pin_baseline", "Pin baseline"),  # the first to go from a narrow footer
         Binding("s", "stop_run", "Stop run", show=False),
         Binding("R", "resume_run", "Resume run", show=False),
         Binding("enter", "open_run", "Results", show=False),
@@ -100,6 +103,10 @@ class RegressionsScreen(PaneScreen):
         if self._evals is None:
             self._evals = EvalStore(self.deck.engine.store)
         return self._evals
+
+    def compose(self) -> ComposeResult:
+        for widget in super().compose():  # its footer shows the keys that fit whole
+            yield FittingFooter() if isinstance(widget, SteadyFooter) else widget
 
     def compose_body(self) -> Iterable[Widget]:
         with Horizontal(id="regressions-pane"):
@@ -303,8 +310,12 @@ class RegressionsScreen(PaneScreen):
     def action_pin_baseline(self) -> None:
         """Pin the highlighted run as its model's baseline on this suite (or unpin it)."""
         run = self.runs.run_at_cursor()
-        if run is None:
-            return
+        if run is not None:
+            self.pin_run(run)
+
+    def pin_run(self, run: EvalRun) -> None:
+        """Pin `run` as its model's baseline on its suite (or unpin it), confirmed first when
+        that replaces or unpins one (the diff view's `b` too)."""
         if run.is_baseline:
             question = f"Unpin run #{run.id} as the baseline of {run.model} on {run.suite_name}?"
             self._confirm(inert(question), "Unpin", partial(self.set_baseline, run, False))

@@ -104,8 +104,8 @@ def _draw(plt: Plot, series: Series) -> None:
     plt.ylim(bottom, 100)
     steps = [bottom + (100 - bottom) * k / TICKS for k in range(TICKS + 1)]
     plt.yticks(steps, [f"{step:.0f}" for step in steps])
-    ticks = _ticks([x for points in series.values() for x, _ in points])
-    plt.xticks(ticks, tick_labels(ticks))
+    ticks, labels = labelled_ticks(_ticks([x for points in series.values() for x, _ in points]))
+    plt.xticks(ticks, labels)
 
 
 def legend(series: Series) -> Text:
@@ -138,9 +138,27 @@ def _ticks(xs: list[float]) -> list[float]:
 
 def tick_labels(ticks: list[float]) -> list[str]:
     """The x ticks (days since the epoch) as local `MM-DD`, or `HH:MM` when they span less
-    than two days (runs of one afternoon would all read the same day)."""
-    shown = "%H:%M" if ticks[-1] - ticks[0] < 2 else "%m-%d"
-    return [datetime.fromtimestamp(tick * DAY).astimezone().strftime(shown) for tick in ticks]
+    than two days (runs of one afternoon would all read the same day); with seconds, or the
+    hour, when two ticks would read the same otherwise (runs of one minute)."""
+    shown = ("%H:%M", "%H:%M:%S") if ticks[-1] - ticks[0] < 2 else ("%m-%d", "%m-%d %H:%M")
+    for form in shown:
+        labels = [_local(tick, form) for tick in ticks]
+        if len(set(labels)) == len(labels):
+            break
+    return labels
+
+
+def labelled_ticks(ticks: list[float]) -> tuple[list[float], list[str]]:
+    """The ticks and their labels (`tick_labels`), each label once: a tick that would
+    repeat the one before it (runs within one second) is left out."""
+    kept: dict[str, float] = {}
+    for tick, label in zip(ticks, tick_labels(ticks), strict=True):
+        kept.setdefault(label, tick)
+    return list(kept.values()), list(kept)
+
+
+def _local(tick: float, form: str) -> str:
+    return datetime.fromtimestamp(tick * DAY).astimezone().strftime(form)
 
 
 def _label(model: str) -> str:

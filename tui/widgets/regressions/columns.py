@@ -118,7 +118,7 @@ class FlexTable(PagedTable[Row]):
     def _show_window(self, cursor: int = 0, scroll_y: float = 0) -> None:
         self.flex_width = self._fitting_width()
         self.clear(columns=True)
-        for key, label, width in self.COLUMNS:
+        for key, label, width in self.columns_shown():
             justify: JustifyMethod = "right" if key in self.RIGHT else "left"
             header = Text(label, justify=justify)
             self.add_column(header, key=key, width=width or self.flex_width)
@@ -228,9 +228,14 @@ class FlexTable(PagedTable[Row]):
             _EMPTY_LINES[key] = line
         return line
 
+    def columns_shown(self) -> tuple[tuple[str, str, int], ...]:
+        """The `COLUMNS` shown now (all of them; a table may leave some out)."""
+        return self.COLUMNS
+
     def _fitting_width(self) -> int:
-        fixed = sum(width for _, _, width in self.COLUMNS)
-        padding = 2 * self.cell_padding * len(self.COLUMNS)
+        columns = self.columns_shown()
+        fixed = sum(width for _, _, width in columns)
+        padding = 2 * self.cell_padding * len(columns)
         room = self.scrollable_content_region.width - fixed - padding
         return max(self.FLEX_MIN, min(self.FLEX_MAX, room))
 

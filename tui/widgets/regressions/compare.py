@@ -12,8 +12,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from core.evals.report import Baseline, RunReport, outcome_of, report_of_results
-from core.evals.stats import Comparison, combine_repeats
+from core.evals.casechanges import case_changes
+from core.evals.report import NO_CHANGES, Baseline, RunReport, outcome_of, report_of_results
+from core.evals.stats import CaseChanges, Comparison, combine_repeats
 from storage.eval_records import CasePair, EvalRun, PairedResults, RecordedResult
 
 if TYPE_CHECKING:
@@ -80,8 +81,18 @@ def read_diff(evals: EvalStore, a_id: int, b_id: int) -> RunDiff:
         Baseline(a, f"run {a.id}"),
         [result for pair in pairs for result in pair.b],
         [result for pair in pairs for result in pair.a],
+        changes=_changes(evals, a, b),
     )
     return _diff(a, report, pairs)
+
+
+def _changes(evals: EvalStore, a: EvalRun, b: EvalRun) -> CaseChanges | None:
+    """The cases whose checks or input changed between the runs' suite versions, as `eval
+    compare` names them: both versions are parsed, so only when they differ (a few ms on
+    the bench database's suites; this runs in the diff's worker thread)."""
+    if a.suite_id == b.suite_id:
+        return NO_CHANGES
+    return case_changes(evals, a, b)
 
 
 def diff_runs(a: EvalRun, report: RunReport, results: PairedResults) -> RunDiff:

@@ -6,13 +6,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import suppress
 from functools import partial
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from rich.text import Text
-from textual import events, on
+from textual import events, on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical
+from textual.containers import Vertical, VerticalScroll
 from textual.geometry import Size
 from textual.types import NoActiveAppError
 from textual.widget import Widget
@@ -21,8 +21,8 @@ from textual.worker import get_current_worker
 
 from storage.eval_records import EvalRun
 from tui.text import inert, money
-from tui.widgets.footer import SteadyFooter
 from tui.widgets.paging import PagedTable
+from tui.widgets.regressions.case_input import CaseInputs, SuiteCases, read_suite_cases
 from tui.widgets.regressions.cases import DiffCaseTable
 from tui.widgets.regressions.compare import CaseLine, RunDiff, RunGone, read_diff
 from tui.widgets.regressions.figures import (
@@ -30,17 +30,20 @@ from tui.widgets.regressions.figures import (
     VERDICT_STYLES,
     money_delta,
     ms,
+    number,
     points,
     rate,
     score,
     signed,
     started,
 )
+from tui.widgets.regressions.footer import FittingFooter
 from tui.widgets.regressions.outputs import SideBySide, describe_results
 from tui.widgets.regressions.reuse import KeptScreen, kept_view, push_view
 from tui.widgets.regressions.view import RegressionsView
 
 if TYPE_CHECKING:
+    from core.evals.stats import Comparison
     from storage.evals import EvalStore
 
 DIFF_VIEW = "regressions-diff"
@@ -57,13 +60,20 @@ class RunDiffScreen(KeptScreen, RegressionsView):
         Binding("escape,q", "close", "Back"),
         Binding("x", "toggle_regressions", "Regressions only"),
         Binding("o", "focus_outputs", "Outputs"),
+        Binding("b", "pin_baseline", "Pin run B"),
     ]
 
-    def __init__(self, diff: RunDiff | None) -> None:
+    def __init__(
+        self, diff: RunDiff | None, read_evals: Callable[[], EvalStore] | None = None
+    ) -> None:
         """`diff`: the comparison, read already (`compare_and_show`, in a worker of the
         pane): the view opens with it. None builds the view empty, ahead of its first
-        opening (see `ahead`), to show a comparison with `show_diff`."""
+        opening (see `ahead`), to show a comparison with `show_diff`. `read_evals`: where
+        the runs' suite versions are read, for the cases' inputs (None: not shown)."""
         super().__init__()
+        self.read_evals = read_evals
+        self.case_inputs = CaseInputs()
+        """The suite versions read for the inputs of the cases shown (kept with the view)."""
         with suppress(NoActiveAppError):
             # Textual sets them at the screen's first Resize, after its first frame, and
             # restyles the whole screen then (~20 ms).
@@ -84,18 +94,20 @@ class RunDiffScreen(KeptScreen, RegressionsView):
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False, icon="≡")
         with Vertical(id="diff-pane"):
-            yield Static("", id="diff-summary")
+            with VerticalScroll(id="diff-heading"):  # shift+tab from the cases scrolls it
+                yield Static("", id="diff-summary")
             yield Label("", id="diff-hint")
             yield DiffCaseTable(id="diff-cases")
             yield SideBySide(id="diff-outputs")
-        yield SteadyFooter()
+        yield FittingFooter()
 
     def on_mount(self) -> None:
         if self.diff is not None:
             self._show(self.diff)
 
-    def show_diff(self, diff: RunDiff) -> None:
+    def show_diff(self, diff: RunDiff, read_evals: Callable[[], EvalStore] | None = None) -> None:
         """Show another comparison, as a new view would (this one is kept: see `diff_view`)."""
+        self.read_evals = read_evals or self.read_evals
         self.a_id, self.b_id = diff.a.id, diff.b.id
         self.regressions_only = False
         self._show(diff)
@@ -119,7 +131,33 @@ class RunDiffScreen(KeptScreen, RegressionsView):
     def _show_due_outputs(self) -> None:
         if self._outputs_due:
             self._outputs_due = False
+            self._read_case_inputs()
             self._case_highlighted()
+
+    def _read_case_inputs(self) -> None:
+        """Read the runs' suite versions not read yet (after the view's first frame)."""
+        if self.diff is None or self.read_evals is None:
+            return
+        unread = self.case_inputs.unread(self.diff.a.suite_id, self.diff.b.suite_id)
+        if unread:
+            self.load_case_inputs(self.read_evals, unread)
+
+    @work(thread=True, exclusive=True, group="diff-case-inputs", exit_on_error=False)
+    def load_case_inputs(
+        self, read_evals: Callable[[], EvalStore], suite_ids: tuple[int, ...]
+    ) -> None:
+        """Read suite versions `suite_ids`, for their cases' inputs (thread worker)."""
+        evals = read_evals()
+        read = [read_suite_cases(evals, suite_id) for suite_id in suite_ids]
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._case_inputs_read, read)
+
+    def _case_inputs_read(self, read: list[SuiteCases]) -> None:
+        self.case_inputs.add(read)
+        line = self.query_one(DiffCaseTable).line_at_cursor()
+        if line is not None and not self._outputs_due:
+            self.query_one(SideBySide).case = None  # shown again, with its input
+            self.show_case(line)
 
     def _show_lines(self) -> None:
         if self.diff is None:
@@ -156,10 +194,28 @@ class RunDiffScreen(KeptScreen, RegressionsView):
         if sides.case is line:
             return  # shown already (the cursor's highlight and the table's rows both ask)
         a, b = self.diff.a, self.diff.b
+        asked_a, asked_b = self._asked(line.case_id)
+        title = "{} #{} {} · " + inert(line.case_id)
         sides.show(
-            describe_results(f"A #{a.id} {inert(a.model)} · {inert(line.case_id)}", line.results_a),
-            describe_results(f"B #{b.id} {inert(b.model)} · {inert(line.case_id)}", line.results_b),
+            describe_results(title.format("A", a.id, inert(a.model)), line.results_a, asked_a),
+            describe_results(title.format("B", b.id, inert(b.model)), line.results_b, asked_b),
             line,
+        )
+
+    def _asked(self, case_id: str) -> tuple[Text | None, Text | None]:
+        """What the case asked and expects in run A's suite version and in run B's (None
+        for both until both are read: the two answers then start on the same line)."""
+        assert self.diff is not None
+        a = self.case_inputs.get(self.diff.a.suite_id)
+        b = self.case_inputs.get(self.diff.b.suite_id)
+        if a is None or b is None:
+            return None, None
+        left, right = a.describe(case_id), b.describe(case_id)
+        if a is b or left.plain == right.plain:
+            return left, right
+        return (
+            a.describe(case_id, f"suite version {a.version}"),
+            b.describe(case_id, f"suite version {b.version}, changed since A's"),
         )
 
     def action_toggle_regressions(self) -> None:
@@ -170,6 +226,14 @@ class RunDiffScreen(KeptScreen, RegressionsView):
     def action_focus_outputs(self) -> None:
         """Scroll the answers (tab goes back and forth too)."""
         self.query_one("#side-a").focus()
+
+    def action_pin_baseline(self) -> None:
+        """Pin run B as its model's baseline (or unpin it), as `b` on it in the pane does."""
+        # The pane under this view (`RegressionsScreen.pin_run`: not imported, it imports this).
+        pins = [getattr(screen, "pin_run", None) for screen in self.app.screen_stack]
+        pin = next((found for found in pins if callable(found)), None)
+        if self.diff is not None and pin is not None:
+            pin(self.diff.b)
 
 
 def open_diff_view(pane: Widget, read_evals: Callable[[], EvalStore], a_id: int, b_id: int) -> None:
@@ -193,15 +257,18 @@ def compare_and_show(
         app.call_from_thread(pane.notify, str(gone), severity="error")
         return
     if not get_current_worker().is_cancelled:
-        app.call_from_thread(push_view, app, partial(diff_view, app, diff))
+        app.call_from_thread(push_view, app, partial(diff_view, app, diff, read_evals))
 
 
-def diff_view(app: App[Any], diff: RunDiff) -> RunDiffScreen:
+def diff_view(
+    app: App[Any], diff: RunDiff, read_evals: Callable[[], EvalStore] | None = None
+) -> RunDiffScreen:
     """The view of `diff`, to push: the console's kept one (see `reuse`), `diff` in its
-    widgets already."""
-    view, new = kept_view(app, DIFF_VIEW, RunDiffScreen, lambda: RunDiffScreen(diff))
+    widgets already; `read_evals`: where the runs' suite versions are read (see
+    `RunDiffScreen`)."""
+    view, new = kept_view(app, DIFF_VIEW, RunDiffScreen, lambda: RunDiffScreen(diff, read_evals))
     if not new:
-        view.show_diff(diff)
+        view.show_diff(diff, read_evals)
     return view
 
 
@@ -216,29 +283,36 @@ def run_title(side: str, run: EvalRun) -> Text:
 
 
 def summary(diff: RunDiff) -> Text:
-    """The comparison in a few lines: the runs, verdict, flips, pass rate and McNemar's p, then
-    score, latency and cost, then why it is a regression and what to know."""
+    """The comparison in a few short lines, the essentials first: the runs; the verdict, flips
+    and pass rate; McNemar's p, score and cost; latency; then why it is a regression and what
+    to know (each line of its own, wrapped whole: see `#diff-heading`)."""
     c = diff.comparison
     text = run_title("A", diff.a)
     text.append("  →  ")
     text.append(run_title("B", diff.b))
     text.append("\n")
-    text.append(f" {c.verdict.upper()} ", style=VERDICT_STYLES[c.verdict])
+    text.append(f" {c.verdict_label.upper()} ", style=VERDICT_STYLES[c.verdict])
     text.append(f" {len(c.broke)} broke", style="bold red" if c.broke else "")
     text.append(", ")
     text.append(f"{len(c.fixed)} fixed", style="bold green" if c.fixed else "")
     text.append(f" of {c.paired:,} · pass {rate(c.baseline_pass_rate)} → ")
-    text.append(f"{rate(c.candidate_pass_rate)} ({points(c.pass_rate_delta)})")
-    text.append(f" · McNemar p={c.p_value:.3g}{' significant' if c.significant else ''}\n")
-    text.append(f"score {score(c.baseline_score)} → {score(c.candidate_score)}")
-    text.append(f" ({signed(c.score_delta)}) · p50 {ms(c.baseline_latency.p50)} → ")
-    p95 = signed(c.latency_delta_ms("p95"), " ms", 0)
-    text.append(f"{ms(c.candidate_latency.p50)} · p95 {p95}")
+    text.append(f"{rate(c.candidate_pass_rate)} ({points(c.pass_rate_delta)})\n")
+    text.append(f"McNemar p={c.p_value:.3g}{' significant' if c.significant else ''}")
+    text.append(f" · score {score(c.baseline_score)} → {score(c.candidate_score)}")
+    text.append(f" ({signed(c.score_delta)})")
     text.append(f" · cost {money(c.baseline_cost_usd)} → {money(c.candidate_cost_usd)}")
-    text.append(f" ({money_delta(c.cost_delta_usd)})")
+    text.append(f" ({money_delta(c.cost_delta_usd)})\n")
+    text.append(f"latency {latency_change(c, 'p50')} · {latency_change(c, 'p95')}")
     for reason in c.reasons:  # the critical cases failing come first
         text.append("\nwhy: ", style="bold red")
         text.append(inert(reason))
     for note in diff.notes:
         text.append(f"\nnote: {inert(note)}", style="dim")
     return text
+
+
+def latency_change(c: Comparison, which: Literal["p50", "p95"]) -> str:
+    """`p95 470 → 520 ms (+50)`: the percentile in A, in B, and the change, as the score's."""
+    a, b = getattr(c.baseline_latency, which), getattr(c.candidate_latency, which)
+    shown = f"{which} {number(a)} → {ms(b)}"
+    return shown if a is None or b is None else f"{shown} ({signed(b - a, '', 0)})"

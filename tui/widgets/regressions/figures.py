@@ -50,6 +50,11 @@ def money_delta(delta: float | None) -> str:
     return shown if delta == 0 else ("+" if delta > 0 else "-") + shown
 
 
+def number(value: float | None) -> str:
+    """A quantity rounded to a whole number: `1,240`; `-` when there is none."""
+    return "-" if value is None else f"{value:,.0f}"
+
+
 def ms(value: float | None) -> str:
     """Milliseconds, rounded: `740 ms`."""
     return "-" if value is None else f"{value:,.0f} ms"

@@ -248,7 +248,7 @@ def conclusion(outcome: RunOutcome, report: RunReport) -> str:
         text += f": pass rate {rate(summary.pass_rate)} ({summary.passed}/{summary.recorded})"
     comparison = report.comparison
     if report.baseline is not None:
-        text += f"; against run #{report.baseline.run.id}: {comparison.verdict.upper()}"
+        text += f"; against run #{report.baseline.run.id}: {comparison.verdict_label.upper()}"
         text += f", {len(comparison.broke)} broke, {len(comparison.fixed)} fixed"
     elif comparison.critical_failures:
         text += f"; {len(comparison.critical_failures)} critical case(s) failing"

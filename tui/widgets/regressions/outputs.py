@@ -21,9 +21,15 @@ from tui.widgets.regressions.figures import RESULT_STYLES, ms, score
 MAX_OUTPUT = 4000  # characters of an answer shown (a huge answer would slow every repaint)
 
 
-def describe_results(title: str, results: Sequence[RecordedResult]) -> Text:
-    """`title`, then each repeat's status, figures, answer and scorer verdicts."""
+def describe_results(
+    title: str, results: Sequence[RecordedResult], asked: Text | None = None
+) -> Text:
+    """`title`, `asked` (what the case asked and expects: see `case_input`), then each
+    repeat's status, figures, answer and scorer verdicts."""
     text = Text(title + "\n", style="bold")
+    if asked:
+        text.append(asked)
+        text.append("\n")
     if not results:
         text.append("no result in this run", style="dim")
         return text

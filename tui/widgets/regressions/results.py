@@ -18,12 +18,13 @@ from textual.widgets import DataTable, Header, Label, Static
 from textual.worker import get_current_worker
 
 from storage.eval_records import EvalRun, RecordedResult, RunSummary
-from tui.text import money
-from tui.widgets.footer import SteadyFooter
+from tui.text import inert, money
 from tui.widgets.paging import Direction, PagedTable, PageRead
+from tui.widgets.regressions.case_input import CaseInputs, SuiteCases, read_suite_cases
 from tui.widgets.regressions.columns import FlexTable
 from tui.widgets.regressions.diff import run_title
 from tui.widgets.regressions.figures import ms, rate, result_status, run_status, score
+from tui.widgets.regressions.footer import FittingFooter
 from tui.widgets.regressions.outputs import describe_results
 from tui.widgets.regressions.reuse import KeptScreen, free_view, kept_view, push_view
 from tui.widgets.regressions.view import RegressionsView
@@ -42,6 +43,8 @@ COLUMNS = (  # key, label, width (0: the answer column takes what is left)
     ("cost", "cost", 8),
     ("answer", "answer", 0),
 )
+ONE_REPEAT = tuple(column for column in COLUMNS if column[0] != "repeat")
+"""The columns of a run that asked each case once: no `rep`."""
 FILTERS: tuple[str | None, ...] = (None, "fail", "error")
 """What `x` cycles through: every result, the failures, the errors."""
 RESULTS_VIEW = "regressions-results"
@@ -64,19 +67,25 @@ class ResultTable(FlexTable[RecordedResult]):
     RIGHT = frozenset({"repeat", "score", "latency", "cost"})
     WARM_OFF_SCREEN = False  # filled before its view is pushed
 
-    def __init__(self, read_evals: Callable[[], EvalStore], run_id: int | None) -> None:
+    def __init__(
+        self, read_evals: Callable[[], EvalStore], run_id: int | None, repeats: int = 1
+    ) -> None:
         super().__init__(id="result-table")
         self.read_evals = read_evals
         self.run_id = run_id
         """The run listed (None: none yet, the view is built ahead)."""
+        self.repeats = repeats
+        """How many times the run asked each case: the `rep` column is shown if more than
+        once."""
         self.status: str | None = None
         """Only the results with this status (None: every result)."""
         self._first: FirstPage | None = None
 
-    def show_run(self, run_id: int, first: FirstPage | None = None) -> None:
+    def show_run(self, run_id: int, first: FirstPage | None = None, repeats: int = 1) -> None:
         """List every result of another run from the first (the view is shown again);
-        `first`: its first page, read already (else it is read in a worker)."""
-        self.run_id, self.status = run_id, None
+        `first`: its first page, read already (else it is read in a worker); `repeats`: the
+        run's repeats of each case (1: no `rep` column)."""
+        self.run_id, self.status, self.repeats = run_id, None, repeats
         self._first = first
         self.clear()
         self.window.reset([])
@@ -93,13 +102,17 @@ class ResultTable(FlexTable[RecordedResult]):
         else:  # read in a worker; also if the screen's height changed the page size since
             super()._read(request, anchor)
 
+    def columns_shown(self) -> tuple[tuple[str, str, int], ...]:
+        return COLUMNS if self.repeats > 1 else ONE_REPEAT
+
     def row_key(self, row: RecordedResult) -> str:
         return str(row.id)
 
     def row_cells(self, row: RecordedResult) -> list[Text]:
+        repeat = [Text(str(row.repeat_index + 1), justify="right", style="dim")]
         return [
             one_line(row.case_id, COLUMNS[0][2]),
-            Text(str(row.repeat_index + 1), justify="right", style="dim"),
+            *(repeat if self.repeats > 1 else []),
             result_status(row.status),
             Text("yes" if row.critical else "", style="bold yellow"),
             Text(score(row.score), justify="right"),
@@ -140,6 +153,8 @@ class RunResultsScreen(KeptScreen, RegressionsView):
         """The run is to be read again once the view is on show (see `show_run`)."""
         self._detail_of: RecordedResult | None = None
         """The result whose answer is shown below the table."""
+        self.case_inputs = CaseInputs()
+        """The suite versions read for the inputs of the cases shown (kept with the view)."""
 
     def compose(self) -> ComposeResult:
         run = self.run
@@ -147,10 +162,10 @@ class RunResultsScreen(KeptScreen, RegressionsView):
         with Vertical(id="results-pane"):
             yield Static(heading(run) if run else "", id="results-heading")
             yield Label("every result", id="results-hint")
-            yield ResultTable(self.read_evals, run.id if run else None)
+            yield ResultTable(self.read_evals, run.id if run else None, run.repeats if run else 1)
             with VerticalScroll(id="result-detail"):
                 yield Static("", id="result-text")
-        yield SteadyFooter()
+        yield FittingFooter()
 
     @property
     def table(self) -> ResultTable:
@@ -162,7 +177,7 @@ class RunResultsScreen(KeptScreen, RegressionsView):
             return  # built ahead: `show_run` fills it
         self.table.restart()
         self.table.focus()
-        self.call_after_refresh(self.load_run)
+        self.call_after_refresh(self._read_run)
 
     def show_run(self, run: EvalRun, first: FirstPage | None = None) -> None:
         """Show another run, as a new view would (this one is kept: see `results_view`);
@@ -173,17 +188,23 @@ class RunResultsScreen(KeptScreen, RegressionsView):
         self.query_one("#result-text", Static).update("")
         self._detail_of = None
         self.table.read_evals = self.read_evals
-        self.table.show_run(run.id, first)
+        self.table.show_run(run.id, first, run.repeats)
         self.table.focus()
         if self.is_current:
-            self.load_run()
+            self._read_run()
         else:  # a thread reading now would hold back the first frame (see `on_screen_resume`)
             self._reload_due = True
 
     def on_screen_resume(self, event: events.ScreenResume) -> None:
         if self._reload_due:  # after the frame of the view now on show (see `show_run`)
             self._reload_due = False
-            self.call_after_refresh(self.load_run)
+            self.call_after_refresh(self._read_run)
+
+    def _read_run(self) -> None:
+        """Read the run again (`load_run`), and its suite version if it was not read yet."""
+        self.load_run()
+        if self.run is not None and self.case_inputs.unread(self.run.suite_id):
+            self.load_case_inputs(self.run.suite_id)
 
     @work(thread=True, exclusive=True, group="results-run", exit_on_error=False)
     def load_run(self) -> None:
@@ -195,6 +216,19 @@ class RunResultsScreen(KeptScreen, RegressionsView):
         progress = evals.progress(self.run.id) if run and run.summary is None else None
         if run is not None and not get_current_worker().is_cancelled:
             self.app.call_from_thread(self._show_heading, heading(run, progress))
+
+    @work(thread=True, exclusive=True, group="results-case-inputs", exit_on_error=False)
+    def load_case_inputs(self, suite_id: int) -> None:
+        """Read suite version `suite_id`, for its cases' inputs (thread worker)."""
+        read = read_suite_cases(self.read_evals(), suite_id)
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._case_inputs_read, read)
+
+    def _case_inputs_read(self, read: SuiteCases) -> None:
+        self.case_inputs.add([read])
+        if self.run is not None and self.run.suite_id == read.suite_id:
+            self._detail_of = None  # shown again, with its input
+            self._result_highlighted()
 
     def _show_heading(self, text: Text) -> None:
         shown = self.query_one("#results-heading", Static)
@@ -212,8 +246,13 @@ class RunResultsScreen(KeptScreen, RegressionsView):
         if result is None:
             detail.update(Text("no result matches", style="dim"))
             return
-        detail.update(describe_results(f"{result.case_id}", [result]))
+        detail.update(describe_results(inert(result.case_id), [result], self._asked(result)))
         self.query_one("#result-detail", VerticalScroll).scroll_home(animate=False)
+
+    def _asked(self, result: RecordedResult) -> Text | None:
+        """What the result's case asked and expects (None until its suite version is read)."""
+        read = self.case_inputs.get(self.run.suite_id) if self.run else None
+        return read.describe(result.case_id) if read else None
 
     def action_cycle_filter(self) -> None:
         """Show every result, then only the failures, then only the errors."""

@@ -23,7 +23,7 @@ COLUMNS = (  # key, label, width (0: the model column takes what is left)
     ("id", "#", 5),
     ("model", "model", 0),
     ("started", "started", 11),
-    ("rate", "pass", 6),
+    ("rate", "pass", 7),
     ("score", "score", 5),
     ("cost", "cost", 8),
     ("status", "status", 11),
@@ -120,8 +120,25 @@ def cells(run: EvalRun, mark: str, model_width: int) -> list[Text]:
         Text(str(run.id), justify="right", style="dim"),
         one_line(run.model, model_width),
         Text(started(run.started_at)),
-        Text(rate(summary.pass_rate) if summary else "-", justify="right"),
+        pass_rate(run),
         Text(score(summary.mean_score) if summary else "-", justify="right"),
         Text(money(summary.cost_usd) if summary else "-", justify="right"),
         run_status(run.status),
     ]
+
+
+PARTS = "○◔◑◕"
+"""How much of a run that did not finish was recorded: under 1/8, 3/8, 5/8, then more."""
+
+
+def pass_rate(run: EvalRun) -> Text:
+    """The run's pass rate; for a run that recorded only part of its cases, with a mark of
+    how much (`100.0%◑`: of about half its cases; `eval runs` says `of 40`). The rates
+    line up, marked or not."""
+    summary = run.summary
+    shown = rate(summary.pass_rate) if summary else "-"
+    text = Text(f"{shown:>6}")
+    done, total = (summary.recorded if summary else 0), run.cases_total
+    if summary is not None and run.status != "completed" and total and done < total:
+        text.append(PARTS[min(len(PARTS) - 1, (8 * done // total + 1) // 2)], style="yellow")
+    return text

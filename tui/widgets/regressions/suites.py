@@ -6,6 +6,7 @@ from typing import Any
 
 from rich.console import JustifyMethod
 from rich.text import Text
+from textual import events
 from textual.widgets import DataTable
 
 from storage.eval_records import SuiteListing
@@ -42,6 +43,16 @@ class SuiteTable(DataTable[Text]):
         names = [suite.name for suite in suites]
         if selected in names:
             self.move_cursor(row=names.index(selected), scroll=True)
+
+    def on_resize(self, event: events.Resize) -> None:
+        # A smaller box (a narrower or shorter terminal) keeps the selected suite in view:
+        # the runs listed are its runs.
+        self.call_after_refresh(self.scroll_to_cursor)
+
+    def scroll_to_cursor(self) -> None:
+        """Scroll the suite under the cursor into view."""
+        if self.row_count:
+            self.move_cursor(row=self.cursor_row, animate=False, scroll=True)
 
     def suite_at_cursor(self) -> SuiteListing | None:
         """The suite under the cursor, if any."""
