@@ -7,6 +7,7 @@ the domain layer (`core/evals`) converts its own objects to and from them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 RESULT_STATUSES = ("pass", "fail", "error")
@@ -143,6 +144,18 @@ class EvalRun(RunStart):
     """Pinned as the baseline of its suite name and model."""
     summary: RunSummary | None = None
     """None while the run is running (see `EvalStore.progress`)."""
+    resumed_at: str | None = None
+    """When the run was last resumed (None: never)."""
+    earlier_ms: float = 0.0
+    """How long the run ran before it was last resumed (its earlier sessions)."""
+
+    @property
+    def running_ms(self) -> float | None:
+        """How long the run ran, its sessions added (not the time it lay interrupted in
+        between); None until it has finished."""
+        if self.finished_at is None:
+            return None
+        return self.earlier_ms + elapsed_ms(self.resumed_at or self.started_at, self.finished_at)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -211,3 +224,9 @@ class HistoryPoint:
     suite_version: str
     pass_rate: float | None
     mean_score: float | None
+
+
+def elapsed_ms(start: str, end: str) -> float:
+    """Milliseconds from one stored time (ISO 8601, UTC) to another, at least 0."""
+    began, ended = (datetime.fromisoformat(stamp.replace("Z", "+00:00")) for stamp in (start, end))
+    return max((ended - began).total_seconds() * 1000, 0.0)

@@ -204,6 +204,8 @@ def run_from_row(row: dict[str, Any]) -> EvalRun:
         is_baseline=bool(row["is_baseline"]),
         adapter_id=row["adapter_id"],
         summary=summary,
+        resumed_at=row["resumed_at"],
+        earlier_ms=row["earlier_ms"],
     )
 
 

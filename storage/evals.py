@@ -27,6 +27,7 @@ from storage.eval_records import (
     SuiteVersion,
     UnknownRun,
     UnknownSuite,
+    elapsed_ms,
 )
 from storage.eval_rows import (
     RESULT_COLUMNS,
@@ -232,9 +233,11 @@ class EvalStore(EvalHistory):
                 raise RunStateError(f"run {run_id} is {current}, not running")
             return _close(db.conn, run_id, status, finished_at)
 
-    def reopen_run(self, run_id: int, pid: int) -> EvalRun:
+    def reopen_run(self, run_id: int, pid: int, resumed_at: str | None = None) -> EvalRun:
         """Claim an interrupted or failed run (or a running one whose process died) for
-        process `pid`, to resume it: back to `running`, its summary cleared.
+        process `pid`, to resume it at `resumed_at` (now, when None): back to `running`, its
+        summary cleared, the time its last session ran added to `earlier_ms` (that session
+        ended at the run's end, or at its last result if its process died).
 
         Raises:
             UnknownRun: no run has this id.
@@ -246,10 +249,11 @@ class EvalStore(EvalHistory):
                 raise RunStateError(f"run {run_id} is completed: nothing to resume")
             if status == "running" and owner is not None and self._pid_alive(owner):
                 raise RunStateError(f"run {run_id} is being run by process {owner}")
+            ran = _last_session_ms(db.conn, run_id)
             db.conn.execute(
                 f"UPDATE eval_runs SET status = 'running', pid = ?, finished_at = NULL,"
-                f" {_CLEARED_SUMMARY} WHERE id = ?",
-                [pid, run_id],
+                f" earlier_ms = earlier_ms + ?, resumed_at = ?, {_CLEARED_SUMMARY} WHERE id = ?",
+                [pid, ran, resumed_at or _now(), run_id],
             )
         return self._required_run(run_id)
 
@@ -348,6 +352,22 @@ def _close(conn: sqlite3.Connection, run_id: int, status: str, finished_at: str)
         [status, finished_at, *values, run_id],
     )
     return summary
+
+
+def _last_session_ms(conn: sqlite3.Connection, run_id: int) -> float:
+    """How long a run's last session ran: from its start (or last resume) to its end, or to
+    its last result when its process died before it could end it."""
+    began, ended = conn.execute(
+        "SELECT coalesce(resumed_at, started_at), coalesce(finished_at, (SELECT"
+        " max(finished_at) FROM eval_results WHERE run_id = eval_runs.id)) FROM eval_runs"
+        " WHERE id = ?",
+        [run_id],
+    ).fetchone()
+    return 0.0 if ended is None else elapsed_ms(began, ended)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat().replace("+00:00", "Z")  # as core.clock.iso writes it
 
 
 def _status_and_pid(conn: sqlite3.Connection, run_id: int) -> tuple[str, int | None]:

@@ -630,3 +630,13 @@ def m010_calls_without_usage_index(db: sqlite_utils.Database) -> None:
     ~105-110 ms.
     """
     db.execute("DROP INDEX IF EXISTS idx_calls_usage")
+
+
+@migrations()
+def m011_eval_runs_running_time(db: sqlite_utils.Database) -> None:
+    """A resumed run's running time: `resumed_at` (when it was last resumed; NULL if never)
+    and `earlier_ms` (how long it ran before that, in its earlier sessions). Its time from
+    start to end would count the hours it lay interrupted; these let `completed in` count only
+    the time it ran (`EvalRun.running_ms`)."""
+    db.execute("ALTER TABLE eval_runs ADD COLUMN resumed_at TEXT")
+    db.execute("ALTER TABLE eval_runs ADD COLUMN earlier_ms REAL NOT NULL DEFAULT 0")

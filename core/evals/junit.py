@@ -216,10 +216,7 @@ def _reasons(result: RecordedResult) -> list[str]:
 
 
 def _duration_ms(run: EvalRun) -> float | None:
-    if not run.finished_at:
-        return None
-    started, finished = (_moment(stamp) for stamp in (run.started_at, run.finished_at))
-    return (finished - started).total_seconds() * 1000
+    return run.running_ms  # a resumed run's sessions, not the time it lay interrupted
 
 
 def _moment(stamp: str) -> datetime:

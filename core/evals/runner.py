@@ -136,7 +136,7 @@ async def resume_run(
     check = client.budget.check_spend
     check(profile_name, profile, run.model, estimate.cost_usd, "evaluation run")
     try:
-        evals.reopen_run(run_id, os.getpid())
+        evals.reopen_run(run_id, os.getpid(), iso(client.clock()))
     except EvalStorageError as error:
         raise BadInput(str(error)) from None
     total = len(suite.cases) * run.repeats

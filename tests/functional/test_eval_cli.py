@@ -565,6 +565,7 @@ def test_resume_after_the_process_was_killed_sends_no_finished_case_again(
     assert code == 0, err
     assert "run 1: echoes" in out and "completed" in out and "passed 20" in out
     assert "answered 10 cases in this process" in out
+    assert ", completed in " in out and " of running (resumed; " in out  # not the time between
 
     answered = prompts_sent(fake, answered_only=True)
     assert answered == Counter(f"question {i}" for i in range(20))  # each answered once

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from core.evals.report import RunReport
@@ -51,3 +53,29 @@ def test_the_verdict_line_never_calls_a_drop_unchanged() -> None:
     assert verdict_line(report("111100", "000000", RegressionPolicy(max_pass_rate_drop=0.1))) == (
         "verdict: REGRESSION: pass rate dropped 66.7 points, more than the tolerance 10.0 points"
     )
+
+
+@pytest.mark.parametrize(
+    ("finished", "resumed", "earlier_ms", "took"),
+    [
+        ("2026-11-28T10:00:03.200Z", None, 0.0, "completed in 3.20 s"),
+        (
+            "2026-11-28T12:01:00Z",  # resumed at 12:00 after 5 s: 65 s ran in 2 h 1 min
+            "2026-11-28T12:00:00Z",
+            5000.0,
+            "completed in 1 min 5 s of running (resumed; 2 h 1 min from start to end)",
+        ),
+    ],
+)
+def test_a_resumed_run_says_how_long_it_ran_not_how_long_it_lay_interrupted(
+    capsys: pytest.CaptureFixture[str],
+    finished: str,
+    resumed: str | None,
+    earlier_ms: float,
+    took: str,
+) -> None:
+    run = replace(
+        eval_run("completed", 1), finished_at=finished, resumed_at=resumed, earlier_ms=earlier_ms
+    )
+    print_run(run, RunSummary(passed=1, mean_score=1.0))
+    assert capsys.readouterr().out.splitlines()[0].endswith(f"via -, {took}")

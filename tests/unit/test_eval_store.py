@@ -426,6 +426,47 @@ def test_a_resumed_run_knows_its_finished_cases(evals: EvalStore) -> None:
         evals.reopen_run(12345, pid=os.getpid())
 
 
+def test_a_resumed_run_counts_the_time_it_ran_not_the_time_it_lay_interrupted(
+    evals: EvalStore,
+) -> None:
+    run_id = start(evals, evals.save_suite(suite_version()))  # at 10:00:00
+    evals.record_result(run_id, result("c0"))
+    evals.finish_run(run_id, "interrupted", "2026-11-28T10:00:02.000000Z")  # ran 2 s
+    assert evals.run(run_id).running_ms == 2000  # type: ignore[union-attr]
+
+    gone = subprocess.Popen([sys.executable, "-c", ""])  # the process that resumes it dies
+    gone.wait()
+    run = evals.reopen_run(run_id, gone.pid, "2026-11-28T11:00:00.000000Z")  # an hour later
+    assert (run.resumed_at, run.earlier_ms, run.running_ms) == (
+        "2026-11-28T11:00:00.000000Z",
+        2000,
+        None,
+    )
+    evals.record_result(run_id, result("c1", finished_at="2026-11-28T11:00:02.500000Z"))
+    # Its process dies: this session ran until its last result, 2.5 s.
+    evals.reopen_run(run_id, os.getpid(), "2026-11-28T12:00:00.000000Z")
+    evals.record_result(run_id, result("c2"))
+    evals.finish_run(run_id, "completed", "2026-11-28T12:00:03.000000Z")
+    run = evals.run(run_id)
+    assert run is not None and (run.earlier_ms, run.running_ms) == (4500, 7500)
+
+
+def test_m011_gives_runs_recorded_before_it_no_earlier_time(tmp_path: Path) -> None:
+    old = sqlite_utils.Database(tmp_path / "t.db")
+    migrations.apply(old, stop_before="m011_eval_runs_running_time")
+    before = EvalStore(Store(old))
+    run_id = start(before, before.save_suite(suite_version()))
+    old.execute(
+        "UPDATE eval_runs SET status = 'completed', finished_at = ? WHERE id = ?",
+        ["2026-11-28T10:00:04.000000Z", run_id],
+    )
+    old.conn.commit()
+    old.close()
+
+    run = EvalStore(Store(open_database(tmp_path / "t.db"))).run(run_id)
+    assert run is not None and (run.resumed_at, run.earlier_ms, run.running_ms) == (None, 0, 4000)
+
+
 def run_in_a_process_then_kill_it(database: Path, suite_id: int) -> int:
     """Start a run in another process, record two results there, kill -9 it; the run's id."""
     script = textwrap.dedent(

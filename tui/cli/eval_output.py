@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from core.evals.comparison_notes import case_marks, cases
+from storage.eval_records import elapsed_ms
 from tui.cli.output import StderrLine, excerpt, local_time, millis, print_table, say
 from tui.text import inert, money
 
@@ -66,7 +67,7 @@ def say_estimate(run_id: int, model: str, estimate: Estimate) -> None:
     from core.evals.runplan import describe_estimate
 
     say(f"run {run_id}: {inert(model)}, estimated cost {money(estimate.cost_usd)}")
-    width = shutil.get_terminal_size().columns
+    width = max(shutil.get_terminal_size().columns, 40)  # a sane fold on a tiny COLUMNS
     say(
         textwrap.fill(
             describe_estimate(estimate),
@@ -94,11 +95,9 @@ def print_outcome(outcome: RunOutcome, report: RunReport) -> None:
 def print_run(run: EvalRun, summary: RunSummary | None = None) -> None:
     """A run's header and its summary (`summary` for a run still running)."""
     summary = summary or run.summary
-    took = _duration(run.started_at, run.finished_at)
     typer.echo(
         f"run {run.id}: {inert(run.suite_name)} (version {run.suite_version[:10]}) on"
-        f" {inert(run.model)} via {run.profile or '-'}, {run.status}"
-        + (f" in {took}" if took else "")
+        f" {inert(run.model)} via {run.profile or '-'}, {run.status}{_took(run)}"
     )
     if summary is None:
         return
@@ -299,8 +298,22 @@ def _signed_money(value: float | None) -> str:
     return shown if shown == "$0" else ("+" if value > 0 else "-") + shown
 
 
-def _duration(started: str, finished: str | None) -> str | None:
-    if not finished:
-        return None
-    begin, end = (datetime.fromisoformat(s.replace("Z", "+00:00")) for s in (started, finished))
-    return millis((end - begin).total_seconds() * 1000)
+def _took(run: EvalRun) -> str:
+    """` in 3.20 s`; for a resumed run, the time it ran, not the time it lay interrupted:
+    ` in 3.20 s of running (resumed; 1 h 2 min from start to end)`."""
+    ran = run.running_ms
+    if ran is None or run.finished_at is None:
+        return ""
+    if run.resumed_at is None:
+        return f" in {millis(ran)}"
+    span = _span(elapsed_ms(run.started_at, run.finished_at))
+    return f" in {_span(ran)} of running (resumed; {span} from start to end)"
+
+
+def _span(ms: float) -> str:
+    """A duration as a person reads it: `850 ms`, `3.20 s`, `4 min 5 s`, `2 h 1 min`."""
+    if ms < 60_000:
+        return millis(ms)
+    minutes, seconds = divmod(round(ms / 1000), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min" if hours else f"{minutes} min {seconds} s"
