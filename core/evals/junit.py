@@ -23,7 +23,10 @@ each with its counts, `failure` and `error` children)::
       </testsuite>
     </testsuites>
 
-A case repeated K times is one testcase per repeat (`case#2`). Text from a model is written
+A case repeated K times (`--repeat K`) is one testcase, its repeats combined as the verdict
+combines them (`combine_repeats`: it passes on a strict majority, a tie fails; it is an error
+only when every repeat is): its failure lists each failed repeat's reasons, its `system-out`
+each repeat's status and answer. Text from a model is written
 as text (escaped by the XML writer); characters XML 1.0 cannot hold (NUL, ESC, ...) are
 written as `\\xNN` so the file always parses.
 """
@@ -35,12 +38,14 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from datetime import datetime
+from itertools import groupby
 from pathlib import Path
 
 from core.data.writing import write_text_atomically
 from core.errors import BadInput
 from core.evals.comparison_notes import case_marks
-from core.evals.report import RunReport
+from core.evals.report import RunReport, outcome_of
+from core.evals.stats import combine_repeats
 from storage.eval_records import EvalRun, RecordedResult
 
 OUTPUT_CHARS = 10_000
@@ -105,7 +110,11 @@ def _run_suite(
     if report is not None:
         changed.update(report.comparison.changed_checks)
         changed.intersection_update(report.comparison.broke)
-    cases = [_testcase(run, result, result.case_id in changed) for result in results]
+    if run.repeats == 1:
+        cases = [_testcase(run, result, result.case_id in changed) for result in results]
+    else:  # results come by case id, then repeat
+        grouped = groupby(results, key=lambda result: result.case_id)
+        cases = [_repeated_testcase(run, list(group), key in changed) for key, group in grouped]
     suite.extend(cases)
     _set_counts(suite, cases)
     return suite
@@ -127,6 +136,39 @@ def _testcase(run: EvalRun, result: RecordedResult, checks_changed: bool) -> ET.
         _child(case, "failure", reasons[0], "assertion", "\n".join(reasons))
     if result.output_text:
         ET.SubElement(case, "system-out").text = _text(result.output_text[:OUTPUT_CHARS])
+    return case
+
+
+def _repeated_testcase(
+    run: EvalRun, repeats: list[RecordedResult], checks_changed: bool
+) -> ET.Element:
+    combined = combine_repeats([outcome_of(result) for result in repeats])
+    case = ET.Element(
+        "testcase", name=_text(combined.case_id), classname=_text(f"{run.suite_name}.{run.model}")
+    )
+    case.set("time", _seconds(combined.latency_ms))
+    passed = sum(result.status == "pass" for result in repeats)
+    tally = f"{passed} of {len(repeats)} repeats passed"
+    failed = [result for result in repeats if result.status != "pass"]
+    details = [
+        f"repeat {result.repeat_index + 1}: {reason}"
+        for result in failed
+        for reason in (_reasons(result) or [result.error or result.status])
+    ]
+    if combined.errored:
+        message = f"every repeat errored: {repeats[0].error or 'no verdict'}"
+        _child(case, "error", message, "error", "\n".join(details) or message)
+    elif not combined.passed:
+        lines = [f"{tally} (a case passes on a strict majority; a tie fails)", *details]
+        if checks_changed:
+            lines.append(f"note: {CHANGED_CHECKS_NOTE}")
+        _child(case, "failure", lines[0], "assertion", "\n".join(lines))
+    shown = OUTPUT_CHARS // len(repeats)
+    out = [tally, *details] if failed else [tally]
+    for result in repeats:
+        out.append(f"--- repeat {result.repeat_index + 1}: {result.status}")
+        out.append((result.output_text or "")[:shown])
+    ET.SubElement(case, "system-out").text = _text("\n".join(out))
     return case
 
 

@@ -886,3 +886,26 @@ def test_a_module_scorer_beside_the_suite_runs_from_the_console_script_and_on_re
     shown = json.loads(cli(capsys, "eval", "show", "2", "--json")[1])
     reasons = {item["reason"] for r in shown["results"] for item in r["scores"]}
     assert reasons == {"checked beside the suite"}
+
+
+# -- repeats: answers, then cases as the verdict counts them (QA s7) ---------------------------
+
+
+def test_a_repeated_run_reports_cases_by_majority_in_text_json_and_junit(
+    capsys: pytest.CaptureFixture[str], settings: Settings, fake: FakeOpenAI, tmp_path: Path
+) -> None:
+    suite, junit = echo_suite(tmp_path, 2), tmp_path / "out.xml"
+    args = ("eval", "run", str(suite), "-m", MODEL, "--repeat", "3")
+    code, out, err = cli(capsys, *args, "--junit", str(junit))
+    assert code == 0, err
+    assert "passed 6, failed 0, errored 0 of 6 answers (100.0%)" in out
+    assert "  by case (majority of 3): passed 2, failed 0, errored 0 of 2 (100.0%)" in out
+    cases = ET.parse(junit).getroot().find("testsuite")
+    assert cases is not None and [c.get("name") for c in cases.findall("testcase")] == [
+        "q00",
+        "q01",
+    ]
+    shown = json.loads(cli(capsys, "eval", "show", "1", "--json")[1])
+    assert shown["by_case"] == {
+        "passed": 2, "failed": 0, "errored": 0, "repeats": 3, "cases": 2, "pass_rate": 1.0,
+    }  # fmt: skip

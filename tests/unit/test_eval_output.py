@@ -8,6 +8,7 @@ import pytest
 
 from core.evals.report import RunReport
 from core.evals.stats import RegressionPolicy, compare_runs
+from core.evals.tally import CaseTally
 from storage.eval_records import EvalRun, RunSummary
 from tests.unit.evals.test_stats import run as outcomes
 from tui.cli.eval_output import print_run, verdict_line
@@ -79,3 +80,13 @@ def test_a_resumed_run_says_how_long_it_ran_not_how_long_it_lay_interrupted(
     )
     print_run(run, RunSummary(passed=1, mean_score=1.0))
     assert capsys.readouterr().out.splitlines()[0].endswith(f"via -, {took}")
+
+
+def test_a_repeated_run_counts_answers_then_cases_as_its_verdict_does(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    run = replace(eval_run("completed", 15), repeats=3)
+    print_run(run, RunSummary(passed=13, failed=2, mean_score=0.9), CaseTally(4, 1, 0, 3))
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1] == "  passed 13, failed 2, errored 0 of 15 answers (86.7%), mean score 0.900"
+    assert lines[2] == "  by case (majority of 3): passed 4, failed 1, errored 0 of 5 (80.0%)"

@@ -218,6 +218,7 @@ def eval_show(
 ) -> None:
     """A run's summary and its cases, with the reasons of failures."""
     from core.evals.report import all_results
+    from core.evals.tally import case_tally
 
     evals = _evals()
     evals.mark_interrupted_dead_runs()
@@ -227,10 +228,12 @@ def eval_show(
     summary = run.summary or evals.progress(run_id)
     statuses: list[str | None] = ["fail", "error"] if failed else [None]
     results = [r for status in statuses for r in islice(all_results(evals, run_id, status), limit)]
+    tally = case_tally(evals, run_id, run.repeats) if run.repeats > 1 else None
     if as_json:
-        print_json({"run": run, "summary": summary, "results": results})
+        by_case = tally.as_dict() if tally else None
+        print_json({"run": run, "summary": summary, "by_case": by_case, "results": results})
         return
-    print_run(run, summary)
+    print_run(run, summary, tally)
     if results:
         print_results(results, run.repeats)
     shown = len(results)
@@ -392,9 +395,11 @@ def _conclude(
 ) -> None:
     from core.evals.junit import write_junit
     from core.evals.report import all_results, build_report
+    from core.evals.tally import case_tally
 
     run = outcome.run
     report = build_report(evals, run, found, policy)
+    tally = case_tally(evals, run.id, run.repeats) if run.repeats > 1 else None
     if junit is not None:
         write_junit(junit, run, all_results(evals, run.id), report)
     if as_json:
@@ -405,10 +410,11 @@ def _conclude(
                 "spent_usd": outcome.cost_usd,
                 "estimate": outcome.estimate,
                 "warnings": list(outcome.warnings),
+                "by_case": tally.as_dict() if tally else None,
             }
         )
     else:
-        print_outcome(outcome, report)
+        print_outcome(outcome, report, tally)
     summary = run.summary
     if summary is not None and summary.recorded and summary.errored == summary.recorded:
         answered = any(result.output_text is not None for result in all_results(evals, run.id))

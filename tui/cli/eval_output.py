@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from core.evals.report import RunReport
     from core.evals.runner import Progress, RunOutcome
     from core.evals.stats import Comparison
+    from core.evals.tally import CaseTally
     from storage.eval_records import EvalRun, RecordedResult, RunSummary
 
 _SHOWN_IDS = 20
@@ -79,9 +80,10 @@ def say_estimate(run_id: int, model: str, estimate: Estimate) -> None:
     )
 
 
-def print_outcome(outcome: RunOutcome, report: RunReport) -> None:
-    """A finished run: its summary, what this process spent, and the comparison."""
-    print_run(outcome.run)
+def print_outcome(outcome: RunOutcome, report: RunReport, tally: CaseTally | None = None) -> None:
+    """A finished run: its summary (by case too, `tally`, when it repeated its cases), what
+    this process spent, and the comparison."""
+    print_run(outcome.run, tally=tally)
     spent = money(outcome.cost_usd)
     cached = outcome.estimate.cached  # the cache pass: answer and scoring, nothing sent
     from_cache = f", {cached:,} of them wholly from the cache (nothing sent)" if cached else ""
@@ -92,8 +94,11 @@ def print_outcome(outcome: RunOutcome, report: RunReport) -> None:
     print_report(report)
 
 
-def print_run(run: EvalRun, summary: RunSummary | None = None) -> None:
-    """A run's header and its summary (`summary` for a run still running)."""
+def print_run(
+    run: EvalRun, summary: RunSummary | None = None, tally: CaseTally | None = None
+) -> None:
+    """A run's header and its summary (`summary` for a run still running); a run that
+    repeated its cases counts answers, then cases, repeats combined (`tally`)."""
     summary = summary or run.summary
     typer.echo(
         f"run {run.id}: {inert(run.suite_name)} (version {run.suite_version[:10]}) on"
@@ -109,8 +114,14 @@ def print_run(run: EvalRun, summary: RunSummary | None = None) -> None:
             f": {summary.recorded:,} of {cases(run.cases_total)} recorded ({rate} of those passed)"
         )
     else:
-        counts += f" of {run.cases_total:,} ({rate})"
+        counts += f" of {run.cases_total:,}{' answers' if run.repeats > 1 else ''} ({rate})"
     typer.echo(f"  {counts}, mean score {score}")
+    if tally is not None and tally.repeats > 1:
+        typer.echo(
+            f"  by case (majority of {tally.repeats}): passed {tally.passed:,}, failed"
+            f" {tally.failed:,}, errored {tally.errored:,} of {tally.cases:,}"
+            f" ({_rate(tally.pass_rate)})"
+        )
     typer.echo(
         f"  tokens {summary.prompt_tokens:,} in / {summary.completion_tokens:,} out,"
         f" cost {money(summary.cost_usd)}, latency p50 {millis(summary.latency_p50_ms)},"

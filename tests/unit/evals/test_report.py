@@ -23,6 +23,7 @@ from core.evals.report import (
     pinned_baseline_for,
 )
 from core.evals.stats import CaseChanges, RegressionPolicy
+from core.evals.tally import case_tally
 from storage.eval_records import CaseResult, RunStart, SuiteVersion
 from storage.evals import EvalStore
 from storage.store import Store
@@ -60,7 +61,8 @@ def recorded(
     repeats: int = 1,
     endpoint: str | None = None,
 ) -> int:
-    """A run with one result per case (`pass`/`fail`/`error`), repeated `repeats` times."""
+    """A run with one result per case (`pass`/`fail`/`error`), repeated `repeats` times
+    (`"pass,fail"`: a case's outcome in each repeat, in turn)."""
     run_id = evals.start_run(
         RunStart(
             suite_id=suite_id,
@@ -74,7 +76,8 @@ def recorded(
     )
     for repeat in range(repeats):
         for case_id, outcome in outcomes.items():
-            evals.record_result(run_id, _result(case_id, outcome, repeat, case_id in critical))
+            each = outcome.split(",")[repeat % len(outcome.split(","))]
+            evals.record_result(run_id, _result(case_id, each, repeat, case_id in critical))
     evals.finish_run(run_id, status, LATER)
     return run_id
 
@@ -258,32 +261,58 @@ def parsed(xml: str) -> ET.Element:
 def test_junit_counts_repeats_errors_and_the_verdict(evals: EvalStore) -> None:
     v1 = suite(evals, "v1")
     base = recorded(evals, v1, "m", ALL_PASS, repeats=2)
-    run_id = recorded(
-        evals, v1, "m", {"a": "pass", "b": "fail", "c": "error"}, repeats=2,
-        critical=frozenset({"b"}),
-    )  # fmt: skip
+    outcomes = {"a": "pass", "b": "fail", "c": "error", "d": "fail,pass", "e": "pass,error"}
+    run_id = recorded(evals, v1, "m", outcomes, repeats=2, critical=frozenset({"b"}))
     run = evals.run(run_id)
     assert run is not None
     report = build_report(evals, run, find_baseline(evals, "qa", "v1", "m", str(base)))
     root = parsed(junit_xml(run, all_results(evals, run_id), report))
 
+    # One testcase a case, its repeats combined as the verdict combines them: a strict
+    # majority passes (d and e, 1 of 2, fail), an error only when every repeat errored (c).
     cases_suite, verdict_suite = root.findall("testsuite")
     names = [case.get("name") for case in cases_suite.findall("testcase")]
-    assert names == ["a#1", "a#2", "b#1", "b#2", "c#1", "c#2"]
+    assert names == ["a", "b", "c", "d", "e"]
     assert (cases_suite.get("tests"), cases_suite.get("failures"), cases_suite.get("errors")) == (
-        "6",
-        "2",
-        "2",
+        "5",
+        "3",
+        "1",
     )
     assert cases_suite.get("time") == "3.500" and cases_suite.get("timestamp") == (
         "2026-11-28T10:00:00"
     )
-    error = cases_suite.find("testcase[@name='c#1']/error")
-    assert error is not None and error.get("message") == "RateLimitError: slow down"
+    error = cases_suite.find("testcase[@name='c']/error")
+    assert error is not None
+    assert error.get("message") == "every repeat errored: RateLimitError: slow down"
+    tie = cases_suite.find("testcase[@name='d']/failure")
+    assert tie is not None and tie.get("message") == (
+        "1 of 2 repeats passed (a case passes on a strict majority; a tie fails)"
+    )
+    assert "repeat 1: contains: why d" in (tie.text or "")
+    out = cases_suite.find("testcase[@name='a']/system-out")
+    assert out is not None and (out.text or "").splitlines() == [
+        "2 of 2 repeats passed",
+        "--- repeat 1: pass",
+        "answer to a",
+        "--- repeat 2: pass",
+        "answer to a",
+    ]
+    assert cases_suite.find("testcase[@name='a']/failure") is None
     failure = verdict_suite.find("testcase/failure")
     assert failure is not None and failure.get("type") == "regression"
     assert "critical case(s) failing: b" in (failure.get("message") or "")
-    assert (root.get("tests"), root.get("failures"), root.get("errors")) == ("7", "3", "2")
+    assert (root.get("tests"), root.get("failures"), root.get("errors")) == ("6", "4", "1")
+
+
+def test_a_repeated_run_is_tallied_by_case_as_its_comparison_counts_it(evals: EvalStore) -> None:
+    outcomes = {"a": "pass", "b": "pass,fail,pass", "c": "fail,pass,fail", "d": "error"}
+    run_id = recorded(evals, suite(evals, "v1"), "m", outcomes, repeats=3)
+    tally = case_tally(evals, run_id, 3)
+    assert (tally.passed, tally.failed, tally.errored, tally.cases) == (2, 1, 1, 4)
+    assert tally.pass_rate == 0.5 and tally.as_dict()["pass_rate"] == 0.5
+    run = evals.run(run_id)
+    assert run is not None and run.summary is not None
+    assert (run.summary.passed, run.summary.recorded) == (6, 12)  # the answers
 
 
 def test_junit_keeps_any_answer_parseable(evals: EvalStore) -> None:
