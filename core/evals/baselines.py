@@ -12,9 +12,7 @@ if TYPE_CHECKING:
     from storage.evals import EvalStore
 
 
-def baseline_for_resume(
-    evals: EvalStore, run: EvalRun, spec: str | None = None
-) -> Baseline | None:
+def baseline_for_resume(evals: EvalStore, run: EvalRun, spec: str | None = None) -> Baseline | None:
     """The baseline named by `spec` (a run id or a model), else the one `run` was started
     against, else its suite's pinned baseline (`find_baseline`), if any.
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from core.errors import BadInput
+from core.evals.comparison_notes import cases as counted
 from core.evals.estimate import Estimate, estimate_suite
 from core.evals.suite import Case, Suite
 from core.params import RequestParams
@@ -168,12 +169,12 @@ def describe_estimate(estimate: Estimate) -> str:
         return f"nothing to send: {estimate.cached:,} answered from the cache, at no cost"
     output = "at most" if estimate.output_basis == "max_tokens" else "about"
     text = (
-        f"{estimate.calls:,} calls, {estimate.input_tokens:,} input tokens"
-        f"{'' if estimate.exact else ' (estimated)'}, {output} {estimate.output_tokens:,}"
-        " output tokens"
+        f"{counted(estimate.calls, 'call')}, {counted(estimate.input_tokens, 'input token')}"
+        f"{'' if estimate.exact else ' (estimated)'}, {output}"
+        f" {counted(estimate.output_tokens, 'output token')}"
     )
     if estimate.judge_calls:
-        text += f", {estimate.judge_calls:,} judge calls"
+        text += f", {counted(estimate.judge_calls, 'judge call')}"
     if estimate.cached:
         text += f"; {estimate.cached:,} answered from the cache, at no cost"
     return text
