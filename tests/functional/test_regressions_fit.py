@@ -9,6 +9,7 @@ import os
 import pytest
 from textual.pilot import Pilot
 from textual.screen import Screen
+from textual.widgets import Label
 from textual.widgets._footer import FooterKey
 
 from core.clock import iso
@@ -25,6 +26,7 @@ from tests.functional.test_regressions_pane import (
 )
 from tests.functional.test_regressions_pane import pinned as pinned_runs
 from tests.support.eval_seed import suite_version
+from tui.dialogs.confirm import ConfirmDialog
 from tui.screens.regressions import RegressionsScreen
 from tui.widgets.regressions.diff import RunDiffScreen
 from tui.widgets.regressions.results import RunResultsScreen
@@ -126,6 +128,11 @@ async def test_b_in_the_diff_pins_run_b_and_its_footer_says_so(home: object) -> 
         assert app.screen is view
         assert any("Run #6 is now the baseline of gpt-4.1" in str(n.message)
                    for n in app._notifications)  # fmt: skip
+        await pilot.press("b")  # pinned now: b offers to unpin it, not to replace it by itself
+        await settle(pilot)
+        dialog = app.screen
+        assert isinstance(dialog, ConfirmDialog)
+        assert "Unpin run #6 as the baseline of gpt-4.1" in str(dialog.query_one(Label).content)
 
 
 def repeated_run(evals: EvalStore) -> int:

@@ -332,6 +332,13 @@ class RegressionsScreen(PaneScreen):
         if current is None:
             self.app.call_from_thread(self.set_baseline, run, True)
             return
+        if current.id == run.id:  # pinned since `run` was read (the diff view's copy of B)
+            question = inert(
+                f"Unpin run #{run.id} as the baseline of {run.model} on {run.suite_name}?"
+            )
+            unpin = partial(self.set_baseline, run, False)
+            self.app.call_from_thread(self._confirm, question, "Unpin", unpin)
+            return
         question = inert(
             f"Replace run #{current.id} as the baseline of {run.model} on {run.suite_name}"
             f" with run #{run.id}?"
