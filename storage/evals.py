@@ -11,7 +11,6 @@ import json
 import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, fields
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from storage.calls import HitBatch, insert_hit_batch
@@ -233,9 +232,9 @@ class EvalStore(EvalHistory):
                 raise RunStateError(f"run {run_id} is {current}, not running")
             return _close(db.conn, run_id, status, finished_at)
 
-    def reopen_run(self, run_id: int, pid: int, resumed_at: str | None = None) -> EvalRun:
+    def reopen_run(self, run_id: int, pid: int, resumed_at: str) -> EvalRun:
         """Claim an interrupted or failed run (or a running one whose process died) for
-        process `pid`, to resume it at `resumed_at` (now, when None): back to `running`, its
+        process `pid`, to resume it at `resumed_at`: back to `running`, its
         summary cleared, the time its last session ran added to `earlier_ms` (that session
         ended at the run's end, or at its last result if its process died).
 
@@ -253,7 +252,7 @@ class EvalStore(EvalHistory):
             db.conn.execute(
                 f"UPDATE eval_runs SET status = 'running', pid = ?, finished_at = NULL,"
                 f" earlier_ms = earlier_ms + ?, resumed_at = ?, {_CLEARED_SUMMARY} WHERE id = ?",
-                [pid, ran, resumed_at or _now(), run_id],
+                [pid, ran, resumed_at, run_id],
             )
         return self._required_run(run_id)
 
@@ -364,10 +363,6 @@ def _last_session_ms(conn: sqlite3.Connection, run_id: int) -> float:
         [run_id],
     ).fetchone()
     return 0.0 if ended is None else elapsed_ms(began, ended)
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat().replace("+00:00", "Z")  # as core.clock.iso writes it
 
 
 def _status_and_pid(conn: sqlite3.Connection, run_id: int) -> tuple[str, int | None]:

@@ -37,6 +37,7 @@ from storage.store import Store
 
 ROOT = Path(__file__).parents[2]
 WHEN = "2026-11-28T10:00:00.000000Z"
+LATER = "2026-11-28T10:30:00.000000Z"
 
 
 @pytest.fixture
@@ -412,7 +413,7 @@ def test_a_resumed_run_knows_its_finished_cases(evals: EvalStore) -> None:
     evals.record_result(run_id, result("c0"))
     evals.record_result(run_id, result("c1", "error", repeat_index=2))
     evals.finish_run(run_id, "interrupted", WHEN)
-    run = evals.reopen_run(run_id, pid=os.getpid())
+    run = evals.reopen_run(run_id, os.getpid(), LATER)
     assert (run.status, run.summary, run.finished_at) == ("running", None, None)
     assert evals.finished_cases(run_id) == {("c0", 0), ("c1", 2)}
     with pytest.raises(DuplicateResult):
@@ -421,9 +422,9 @@ def test_a_resumed_run_knows_its_finished_cases(evals: EvalStore) -> None:
     summary = evals.finish_run(run_id, "completed", "2026-11-28T11:00:00.000000Z")
     assert (summary.passed, summary.errored) == (2, 1)
     with pytest.raises(RunStateError, match="completed: nothing to resume"):
-        evals.reopen_run(run_id, pid=os.getpid())
+        evals.reopen_run(run_id, os.getpid(), LATER)
     with pytest.raises(UnknownRun):
-        evals.reopen_run(12345, pid=os.getpid())
+        evals.reopen_run(12345, os.getpid(), LATER)
 
 
 def test_a_resumed_run_counts_the_time_it_ran_not_the_time_it_lay_interrupted(
@@ -513,8 +514,8 @@ def test_runs_of_a_killed_process_are_marked_interrupted(
     assert evals.mark_interrupted_dead_runs() == []
 
     with pytest.raises(RunStateError, match=f"being run by process {os.getpid()}"):
-        evals.reopen_run(alive, pid=os.getpid())
-    assert evals.reopen_run(killed, pid=os.getpid()).status == "running"
+        evals.reopen_run(alive, os.getpid(), LATER)
+    assert evals.reopen_run(killed, os.getpid(), LATER).status == "running"
     assert evals.finished_cases(killed) == {("c0", 0), ("c1", 0)}
 
 

@@ -316,10 +316,7 @@ class RegressionsScreen(PaneScreen):
     def pin_run(self, run: EvalRun) -> None:
         """Pin `run` as its model's baseline on its suite (or unpin it), confirmed first when
         that replaces or unpins one (the diff view's `b` too)."""
-        if run.is_baseline:
-            question = f"Unpin run #{run.id} as the baseline of {run.model} on {run.suite_name}?"
-            self._confirm(inert(question), "Unpin", partial(self.set_baseline, run, False))
-        elif run.status != "completed":
+        if run.status != "completed":  # a pinned run is always a completed one
             message = f"Run #{run.id} is {run.status}: only a completed run can be the baseline."
             self.notify(message, severity="warning")
         else:
@@ -327,12 +324,14 @@ class RegressionsScreen(PaneScreen):
 
     @work(thread=True, exclusive=True, group="regressions-baseline", exit_on_error=False)
     def check_pinned(self, run: EvalRun) -> None:
-        """Pin `run`, asking first when it replaces a pinned run (thread worker)."""
+        """Pin `run`, asking first when it replaces a pinned run, or unpin it, asked, when it
+        is the pinned one (as the database says: `run` may be a copy read before; thread
+        worker)."""
         current = self.evals.pinned_baseline(run.suite_name, run.model)
         if current is None:
             self.app.call_from_thread(self.set_baseline, run, True)
             return
-        if current.id == run.id:  # pinned since `run` was read (the diff view's copy of B)
+        if current.id == run.id:
             question = inert(
                 f"Unpin run #{run.id} as the baseline of {run.model} on {run.suite_name}?"
             )
