@@ -80,7 +80,6 @@ from core.evals.cases import (
     assertion_list,
     build_case,
     case_id,
-    chat_template,
     check_unique_ids,
     flag,
     mapping,
@@ -88,9 +87,10 @@ from core.evals.cases import (
     request_params,
     text_list,
 )
-from core.evals.promptfoo_files import RawTest, expand, prompt_texts, refuse_script, tests_in
+from core.evals.promptfoo_files import RawTest, expand, refuse_script, tests_in
+from core.evals.promptfoo_prompts import read_prompts, spaced
 from core.evals.sources import Sources, SuiteProblem
-from core.evals.suite import Case, MessageTemplate, PromptTemplate, Suite, model_of_provider
+from core.evals.suite import Case, Suite, model_of_provider
 from core.evals.yamlfile import line_of, read_json, read_yaml
 
 MAX_COMBINATIONS = 10_000
@@ -126,7 +126,7 @@ def read_config(document: dict[str, Any], sources: Sources) -> Suite:
     """
     parts = SuiteParts(sources)
     _check_top(document, parts)
-    parts.prompts = _prompts(document.get("prompts"), sources)
+    parts.prompts = read_prompts(document.get("prompts"), sources)
     providers, params = _providers(document.get("providers"), sources, parts)
     default = _default_test(document.get("defaultTest"), sources)
     plans = []
@@ -184,72 +184,6 @@ def _check_top(document: dict[str, Any], parts: SuiteParts) -> None:
             raise SuiteProblem(f"{_REFUSED_TOP[key]} ({key}:) are not supported by tunedeck")
         if key not in _USED_TOP:
             parts.warn(f"{key}: ignored")
-
-
-def _prompts(value: Any, sources: Sources) -> list[PromptTemplate]:
-    if value is None:
-        raise SuiteProblem("prompts: is required")
-    if isinstance(value, str):
-        value = [value]
-    elif isinstance(value, dict):  # {"file://prompt.txt": "label", ...}
-        value = [{"raw": key, "label": label} for key, label in value.items()]
-    if not isinstance(value, list) or not value:
-        raise SuiteProblem("prompts: must be a list of prompts")
-    found = [source for item in value for source in _prompt_sources(item, sources)]
-    names = Counter(name for _, _, name in found if name)
-    templates: list[PromptTemplate] = []
-    for number, (raw, label, name) in enumerate(found, start=1):
-        identifier = name if name and names[name] == 1 else f"p{number}"
-        messages = _template(raw, f"prompt {number}")
-        templates.append(PromptTemplate(id=identifier, label=label, messages=messages))
-    taken = Counter(template.id for template in templates)
-    for identifier, count in taken.items():
-        if count > 1:
-            raise SuiteProblem(f"prompts: {count} prompts have the id {identifier!r}")
-    return templates
-
-
-_PromptSource = tuple[str | list[Any], str | None, str | None]
-"""A prompt's text (or chat), its label, and the name its cases' ids use, when given."""
-
-
-def _prompt_sources(item: Any, sources: Sources) -> list[_PromptSource]:
-    label = name = None
-    if isinstance(item, dict):
-        unknown = sorted(set(item) - {"raw", "id", "label"})
-        if unknown:
-            raise SuiteProblem(f"prompts: {unknown[0]!r} in a prompt is not supported")
-        label = optional_text(item.get("label"), "prompts.label")
-        own_id = optional_text(item.get("id"), "prompts.id") if "raw" in item else None
-        name = _name(own_id or label or "") or None  # `id` without `raw` is the prompt's file
-        item = item.get("raw", item.get("id"))
-    if not isinstance(item, str) or not item:
-        raise SuiteProblem("prompts: each prompt must be a text or a file://path")
-    if not item.startswith("file://"):
-        return [(item, label, name)]
-    found: list[_PromptSource] = []
-    for path in expand(item, sources):
-        for text in prompt_texts(path, sources):
-            found.append((text, label or sources.relative_name(path), name))
-    return found
-
-
-def _template(raw: str | list[Any], name: str) -> list[MessageTemplate]:
-    if isinstance(raw, list):
-        return chat_template(raw, name)
-    stripped = raw.strip()
-    if stripped.startswith("[") and stripped.endswith("]"):
-        try:
-            chat = read_json(stripped, name)
-        except SuiteProblem:
-            chat = None
-        if (
-            isinstance(chat, list)
-            and chat
-            and all(isinstance(m, dict) and "role" in m for m in chat)
-        ):
-            return chat_template(chat, name)
-    return [MessageTemplate(role="user", content=raw)]
 
 
 def _providers(value: Any, sources: Sources, parts: SuiteParts) -> tuple[list[str], dict[str, Any]]:
@@ -377,13 +311,13 @@ def _expanded(
 
 def _combo_ids(plans: list[_Plan], parts: SuiteParts) -> list[list[str]]:
     """The id of each var combination of each test (see the module)."""
-    names = Counter(_name(plan.description) for plan in plans if plan.description)
+    names = Counter(spaced(plan.description) for plan in plans if plan.description)
     requests: list[IdRequest] = []
     for plan in plans:
         file, line = plan.test.file or parts.sources.display, plan.test.line
         where = f"{file}:{line}" if line else None
         several = len(plan.combos) > 1
-        name = _name(plan.description) if plan.description else None
+        name = spaced(plan.description) if plan.description else None
         for index, combo in enumerate(plan.combos, start=1):
             if plan.written_id is not None:
                 written = f"{plan.written_id}.{index}" if several else plan.written_id
@@ -396,10 +330,6 @@ def _combo_ids(plans: list[_Plan], parts: SuiteParts) -> list[list[str]]:
                 requests.append(IdRequest(None, "t-", content_digest(combo), where))
     ids = iter(assign_ids(requests, parts.warn, "tests with the same vars"))
     return [[next(ids) for _ in plan.combos] for plan in plans]
-
-
-def _name(description: str) -> str:
-    return " ".join(description.split())
 
 
 def _built(plan: _Plan, combo_ids: list[str], parts: SuiteParts) -> list[Case]:

@@ -185,5 +185,7 @@ def test_editing_a_prompts_text_keeps_its_cases_ids(tmp_path: Path) -> None:
 
 def test_a_prompt_named_like_another_prompts_position_is_refused(tmp_path: Path) -> None:
     prompts = "['Capital of {{country}}?', {id: p1, raw: 'Other {{country}}'}]"
-    with pytest.raises(BadInput, match=r"prompts: 2 prompts have the id 'p1'"):
+    hint = r"prompt 1 has no id or label, so it is named 'p1': give it one"
+    with pytest.raises(BadInput, match=rf"prompts: 2 prompts have the id 'p1' \({hint}\)"):
         load_suite(promptfoo(tmp_path, [anonymous("Peru")], prompts))
+
