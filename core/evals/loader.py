@@ -72,7 +72,17 @@ from core.evals.suite import Case, MessageTemplate, PromptTemplate, Suite
 from core.evals.yamlfile import Located, line_of, read_json, read_yaml
 from core.params import Message
 
-_SUITE_KEYS = {"name", "description", "model", "params", "system", "prompt", "defaults", "cases"}
+_SUITE_KEYS = {
+    "name",
+    "description",
+    "model",
+    "judge_model",
+    "params",
+    "system",
+    "prompt",
+    "defaults",
+    "cases",
+}
 _CASE_KEYS = {
     "id", "description", "input", "messages", "vars", "assert", "tags", "critical", "expected",
     "threshold", "metadata",
@@ -159,9 +169,7 @@ def _native(sources: Sources, top: dict[str, Any], raw_cases: list[Any]) -> Suit
     check_unique_ids(cases)
     if not cases:
         raise SuiteProblem("the suite has no cases")
-    model = top.get("model")
-    if model is not None and (not isinstance(model, str) or not model):
-        raise SuiteProblem("model must be a model name", line=line_of(top))
+    model = _model_name(top, "model")
     return Suite(
         name=optional_text(top.get("name"), "name") or sources.path.stem,
         path=str(sources.path.resolve()),
@@ -172,9 +180,17 @@ def _native(sources: Sources, top: dict[str, Any], raw_cases: list[Any]) -> Suit
         prompts=parts.prompts,
         params=request_params(top.get("params"), line_of(top)),
         providers=[model] if model else [],
+        judge_model=_model_name(top, "judge_model"),
         cases=cases,
         warnings=parts.warnings,
     )
+
+
+def _model_name(top: dict[str, Any], key: str) -> str | None:
+    model = top.get(key)
+    if model is not None and (not isinstance(model, str) or not model):
+        raise SuiteProblem(f"{key} must be a model name", line=line_of(top))
+    return model
 
 
 def _only_keys(value: dict[str, Any], allowed: set[str], what: str, line: int | None) -> None:

@@ -51,7 +51,9 @@ What tunedeck does with each promptfoo feature a file uses:
 | assert types javascript, assert-set, select-best,    | refused, naming the type               |
 | g-eval, factuality, ... (any unlisted type)          |                                        |
 | python asserts: inline code, file://x.py[:fn]        | supported (core.evals.custom)          |
-| assertion `provider`, `options.provider`             | warning: tunedeck's judge grades       |
+| `defaultTest.options.provider` (an OpenAI-style id)  | the judge of llm-rubric (--judge-model |
+|                                                      | wins)                                  |
+| assertion `provider`, a test's `options.provider`    | warning: the run's judge grades        |
 | `transform`, `options.transform/postprocess`,        | refused: they change what is scored    |
 | `options.prefix/suffix`, `rubricPrompt`,             |                                        |
 | `contextTransform`                                   |                                        |
@@ -129,6 +131,7 @@ def read_config(document: dict[str, Any], sources: Sources) -> Suite:
     parts.prompts = read_prompts(document.get("prompts"), sources)
     providers, params = _providers(document.get("providers"), sources, parts)
     default = _default_test(document.get("defaultTest"), sources)
+    judge = _judge(default, parts)
     plans = []
     for number, test in enumerate(_tests(document.get("tests"), sources), start=1):
         try:
@@ -155,6 +158,7 @@ def read_config(document: dict[str, Any], sources: Sources) -> Suite:
         prompts=parts.prompts,
         params=request_params(params, line_of(document.get("providers"))),
         providers=providers,
+        judge_model=judge,
         cases=cases,
         warnings=parts.warnings,
     )
@@ -220,6 +224,26 @@ def _default_test(value: Any, sources: Sources) -> dict[str, Any]:
     default = mapping(value, "defaultTest")
     _check_test_keys(default, "defaultTest")
     return default
+
+
+def _judge(default: dict[str, Any], parts: SuiteParts) -> str | None:
+    """The model of `defaultTest.options.provider`, promptfoo's grader of model-graded
+    assertions, taken out of the options merged into each test (a test's own is ignored)."""
+    options = mapping(default.get("options"), "defaultTest.options")
+    if "provider" not in options:
+        return None
+    provider = options["provider"]
+    default["options"] = {key: value for key, value in options.items() if key != "provider"}
+    name = provider.get("id") if isinstance(provider, dict) else provider
+    if not isinstance(name, str) or not name:
+        raise SuiteProblem("defaultTest: options.provider must be a provider id or {id: ...}")
+    model = model_of_provider(name)
+    if model is None:
+        parts.warn(
+            f"defaultTest options.provider {name} is not an OpenAI-compatible model: llm-rubric"
+            " is graded by --judge-model, else the model under test"
+        )
+    return model
 
 
 def _read_data(path: Path, sources: Sources) -> Any:

@@ -46,6 +46,7 @@ from core.evals.runplan import (
     RunOutcome,
     StartCallback,
     describe_estimate,
+    judge_of,
     judge_warnings,
     preflight,
 )
@@ -279,7 +280,7 @@ def _case_work(client: ChatClient, suite: Suite, options: RunOptions, profile: s
         profile=profile,
         params=options.params or suite.params,
         cache=options.cache,
-        judge_model=options.judge_model or options.model,
+        judge_model=judge_of(suite, options),
     )
 
 
@@ -324,7 +325,7 @@ def _stored_params(options: RunOptions, suite: Suite) -> dict[str, Any]:
     return {
         "request": (options.params or suite.params).as_logged(),
         "cache": options.cache,
-        "judge_model": options.judge_model or options.model,
+        "judge_model": judge_of(suite, options),
     }
 
 

@@ -31,7 +31,8 @@ class RunOptions:
         concurrency: requests in flight at once.
         repeats: answers per case (`--repeat K`); a case's verdict is the majority.
         cache: `use` (read and fill the cache) or `off` (`--no-cache`).
-        judge_model: grades `llm-rubric` assertions (None: the run's model).
+        judge_model: grades `llm-rubric` assertions (None: the suite's judge, else the run's
+            model: `judge_of`).
         max_cost_usd: refuse the run when its estimate is above this (None: no ceiling).
         baseline_run_id: the run it will be compared with, recorded with the run.
         params: request parameters (None: the suite's).
@@ -125,7 +126,7 @@ def preflight(
         profile,
         cases=cases,
         params=options.params or suite.params,
-        judge_model=options.judge_model or options.model,
+        judge_model=judge_of(suite, options),
     )
     estimate = replace(estimate, cached=cached)
     ceiling = options.max_cost_usd
@@ -144,10 +145,16 @@ def preflight(
     return estimate
 
 
+def judge_of(suite: Suite, options: RunOptions) -> str:
+    """The model that grades a run's `llm-rubric` assertions: `--judge-model`, else the one
+    the suite names, else the model under test."""
+    return options.judge_model or suite.judge_model or options.model
+
+
 def judge_warnings(suite: Suite, options: RunOptions) -> tuple[str, ...]:
     """A warning when the suite's `llm-rubric` assertions are graded by the model under test
     (no other judge chosen): a model grading its own answers tends to pass them."""
-    if (options.judge_model or options.model) != options.model:
+    if judge_of(suite, options) != options.model:
         return ()
     assertions = (item for case in suite.cases for item in case.assertions)
     if not any(item.base_type == "llm-rubric" for item in assertions):

@@ -128,6 +128,9 @@ class Suite(BaseModel):
         prompts: the prompt templates cases with vars fill in.
         params: the model parameters of every request (temperature, max_tokens, ...).
         providers: models or promptfoo provider ids named by the file (a run may override).
+        judge_model: the model the file names to grade `llm-rubric` assertions (native
+            `judge_model:`, promptfoo `defaultTest.options.provider`); `--judge-model` wins,
+            and without either the model under test grades.
         warnings: promptfoo features the file uses that tunedeck ignores, one line each.
     """
 
@@ -142,6 +145,7 @@ class Suite(BaseModel):
     prompts: list[PromptTemplate] = Field(default_factory=list)
     params: RequestParams = Field(default_factory=RequestParams)
     providers: list[str] = Field(default_factory=list)
+    judge_model: str | None = None
     cases: list[Case]
     warnings: list[str] = Field(default_factory=list)
 

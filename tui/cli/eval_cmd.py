@@ -106,7 +106,10 @@ def eval_run(
         bool, typer.Option("--no-cache", help="Neither read nor fill the cache.")
     ] = False,
     judge_model: Annotated[
-        str | None, typer.Option("--judge-model", help="Grades llm-rubric (default: --model).")
+        str | None,
+        typer.Option(
+            "--judge-model", help="Grades llm-rubric (default: the suite's judge, else --model)."
+        ),
     ] = None,
     alpha: Alpha = 0.05,
     max_pass_rate_drop: MaxRateDrop = None,

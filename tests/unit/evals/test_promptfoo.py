@@ -107,12 +107,12 @@ def test_prompts_providers_and_params(suite: Suite) -> None:
         "anthropic:messages:claude-3-5-sonnet-20241022",
     ]
     assert suite.default_model == "gpt-4o-mini"
+    assert suite.judge_model == "gpt-4o"  # defaultTest's options.provider, promptfoo's grader
     assert (suite.params.temperature, suite.params.max_tokens) == (0, 100)
     assert suite.warnings == [
         "outputPath: ignored",
         "2 providers: a run uses one model (--model, else openai:chat:gpt-4o-mini)",
         "providers config apiBaseUrl: ignored",
-        "options.provider: ignored, tunedeck's judge and runner decide",
         "similar: scored by a fuzzy text ratio (offline, default threshold 0.8), not by"
         " embeddings as promptfoo does: its thresholds do not mean the same",
     ]
@@ -418,3 +418,35 @@ def test_files_are_named_as_the_user_named_the_suite(
     with pytest.raises(BadInput) as caught:
         load_suite("proj/promptfooconfig.yaml")
     assert str(caught.value) == "proj/tests/more.yaml:1: assert must be a list of assertions"
+
+
+@pytest.mark.parametrize(
+    ("provider", "judge", "warning"),
+    [
+        ("{id: 'openai:chat:gpt-4.1'}", "gpt-4.1", None),
+        (
+            "anthropic:messages:claude-3-5-sonnet-20241022",
+            None,
+            "defaultTest options.provider anthropic:messages:claude-3-5-sonnet-20241022 is not"
+            " an OpenAI-compatible model: llm-rubric is graded by --judge-model, else the model"
+            " under test",
+        ),
+    ],
+)
+def test_default_tests_provider_is_the_suites_judge_when_openai_can_serve_it(
+    tmp_path: Path, provider: str, judge: str | None, warning: str | None
+) -> None:
+    config = (
+        "prompts: ['Greet {{who}}']\n"
+        f"defaultTest: {{options: {{provider: {provider}}}}}\n"
+        "tests:\n"
+        "  - vars: {who: Ann}\n"
+        "    assert: [{type: llm-rubric, value: polite}]\n"
+        "  - vars: {who: Bo}\n"
+        "    options: {provider: openai:o3}\n"
+        "    assert: [{type: llm-rubric, value: polite}]\n"
+    )
+    suite = load_suite(write_project(tmp_path, config, files={}))
+    assert suite.judge_model == judge
+    own = "options.provider: ignored, tunedeck's judge and runner decide"  # a test's own
+    assert suite.warnings == ([warning] if warning else []) + [own]

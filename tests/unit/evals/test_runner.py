@@ -352,6 +352,23 @@ def test_a_rubric_graded_by_the_model_under_test_is_a_run_warning(
     assert judged.warnings == () and no_rubric.warnings == ()
 
 
+def test_the_suites_own_judge_grades_unless_the_run_chooses_another(
+    settings: Settings, store: Store, fake: FakeOpenAI, tmp_path: Path
+) -> None:
+    verdict = Reply.text('{"reason": "a greeting", "pass": true, "score": 1}')
+    fake.enqueue(Reply.text("Hi!"), verdict, Reply.text("Hello!"), verdict)
+    judged = load_suite(
+        write_suite(tmp_path, RUBRIC.replace("params:", "judge_model: gpt-4.1\nparams:"))
+    )
+    by_the_suite = run(settings, store, judged, concurrency=1, cache="off")
+    by_the_run = run(settings, store, judged, concurrency=1, cache="off", judge_model="o3")
+
+    assert [body["model"] for body in bodies(fake)] == [MODEL, "gpt-4.1", MODEL, "o3"]
+    assert by_the_suite.warnings == () == by_the_run.warnings
+    stored = EvalStore(store).run(by_the_suite.run.id).params
+    assert stored["judge_model"] == "gpt-4.1"  # what a resume grades with
+
+
 def test_an_unreachable_judge_makes_the_case_errored_not_failed(
     settings: Settings, store: Store, fake: FakeOpenAI, tmp_path: Path
 ) -> None:
