@@ -188,4 +188,3 @@ def test_a_prompt_named_like_another_prompts_position_is_refused(tmp_path: Path)
     hint = r"prompt 1 has no id or label, so it is named 'p1': give it one"
     with pytest.raises(BadInput, match=rf"prompts: 2 prompts have the id 'p1' \({hint}\)"):
         load_suite(promptfoo(tmp_path, [anonymous("Peru")], prompts))
-
