@@ -67,18 +67,25 @@ class Answer:
         """The tool calls in their order, or None."""
         return [self.tool_calls[i] for i in sorted(self.tool_calls)] or None
 
-    def take_completion(self, completion: Any) -> None:
-        """Read a whole (non-streamed) chat completion."""
-        choices = getattr(completion, "choices", None)
-        if not choices:
-            raise BadResponse("no choices in the answer")
-        message = choices[0].message
-        self._add_text(message.content or "")
-        for index, call in enumerate(message.tool_calls or []):
-            self.tool_calls[index] = call.model_dump(exclude_none=True)
-        self.finish = choices[0].finish_reason
-        self.model = getattr(completion, "model", None)
-        self.usage = reported_usage(getattr(completion, "usage", None))
+    def take_completion(self, completion: dict[str, Any]) -> None:
+        """Read a whole (non-streamed) chat completion: the JSON the API answers.
+
+        Raises:
+            BadResponse: it has no choice with a message.
+        """
+        choices = completion.get("choices")
+        choice = choices[0] if isinstance(choices, list) and choices else None
+        if not isinstance(choice, dict) or not isinstance(choice.get("message"), dict):
+            raise BadResponse(_server_error(completion) or "no choices in the answer")
+        message = choice["message"]
+        content = message.get("content")
+        self._add_text(content if isinstance(content, str) else "")
+        for index, call in enumerate(message.get("tool_calls") or []):
+            self.tool_calls[index] = _without_nulls(call)
+        self.finish = _text_or_none(choice.get("finish_reason"))
+        self.model = _text_or_none(completion.get("model"))
+        usage = completion.get("usage")
+        self.usage = json_usage(usage) if isinstance(usage, dict) else None
 
     def take_chunk(self, chunk: Any) -> None:
         """Read one streamed chunk."""
@@ -125,6 +132,41 @@ class Answer:
         if function is not None:
             call["function"]["name"] += function.name or ""
             call["function"]["arguments"] += function.arguments or ""
+
+
+def json_usage(usage: dict[str, Any]) -> Usage:
+    """The usage a whole completion's JSON reports."""
+    prompt_details = usage.get("prompt_tokens_details") or {}
+    completion_details = usage.get("completion_tokens_details") or {}
+    return Usage(
+        prompt_tokens=usage.get("prompt_tokens") or 0,
+        completion_tokens=usage.get("completion_tokens") or 0,
+        cached_tokens=prompt_details.get("cached_tokens") or 0,
+        reasoning_tokens=completion_details.get("reasoning_tokens") or 0,
+    )
+
+
+def _without_nulls(value: Any) -> Any:
+    """`value` with its null fields left out, at every depth (as the SDK's models dump)."""
+    if isinstance(value, dict):
+        return {key: _without_nulls(item) for key, item in value.items() if item is not None}
+    if isinstance(value, list):
+        return [_without_nulls(item) for item in value]
+    return value
+
+
+def _server_error(completion: dict[str, Any]) -> str | None:
+    """The error a server put in a 200 answer instead of choices (`{"error": {"message":
+    ...}}`, as some proxies and local servers do), or None."""
+    error = completion.get("error")
+    message = error.get("message") if isinstance(error, dict) else error
+    if not isinstance(message, str) or not message.strip():
+        return None
+    return "the server answered an error: " + " ".join(message.split())[:300]
+
+
+def _text_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def reported_usage(usage: Any) -> Usage | None:

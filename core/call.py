@@ -161,8 +161,8 @@ class ChatCall:
         """Called by the HTTP client for each request it sends (the first and each retry)."""
         self.attempts += 1
 
-    def take_completion(self, completion: Any) -> None:
-        """Read a whole (non-streamed) chat completion."""
+    def take_completion(self, completion: dict[str, Any]) -> None:
+        """Read a whole (non-streamed) chat completion: the JSON the API answers."""
         self.answer.take_completion(completion)
         self._usage = self.answer.usage
 

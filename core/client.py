@@ -89,7 +89,7 @@ class ChatClient:
                 for chunk in cast("Stream[ChatCompletionChunk]", response):
                     call.take_chunk(chunk)
             else:
-                call.take_completion(response)
+                call.take_completion(cast("dict[str, Any]", response))
             result = call.succeed()
         except Exception as error:
             failure = call.fail(error)
@@ -120,7 +120,7 @@ class ChatClient:
                 async for chunk in cast("AsyncStream[ChatCompletionChunk]", response):
                     call.take_chunk(chunk)
             else:
-                call.take_completion(response)
+                call.take_completion(cast("dict[str, Any]", response))
             result, write = call.success()
             await self._commits.write(write)
         except Exception as error:

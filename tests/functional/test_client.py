@@ -229,6 +229,29 @@ def test_tool_calls_are_assembled_from_a_stream(client: ChatClient, fake: FakeOp
     assert result.tool_calls[0]["function"]["arguments"] == '{"city": "Paris", "unit": "celsius"}'
 
 
+def test_a_whole_answers_tool_calls_are_those_a_stream_assembles(
+    client: ChatClient, fake: FakeOpenAI
+) -> None:
+    tools = [{"type": "function", "function": {"name": "get_weather", "parameters": {}}}]
+    arguments = '{"city": "Paris"}'
+    fake.enqueue(Reply.tool_call("get_weather", arguments, call_id="call_1"))
+    fake.enqueue(Reply.tool_call("get_weather", arguments, call_id="call_1"))
+    whole = client.complete(ask(tools=tools), options=CallOptions(cache="off"))
+    streamed = client.complete(ask(tools=tools), options=CallOptions(stream=True, cache="off"))
+    assert (
+        whole.tool_calls
+        == streamed.tool_calls
+        == [
+            {
+                "id": "call_1",
+                "type": "function",
+                "function": {"name": "get_weather", "arguments": arguments},
+            }
+        ]
+    )
+    assert (whole.text, whole.finish_reason) == ("", "tool_calls")
+
+
 def test_extra_params_reach_the_server(client: ChatClient, fake: FakeOpenAI) -> None:
     client.complete(ask(extra={"top_k": 20, "repetition_penalty": 1.1}, seed=7, stop="END"))
     body = fake.chat_requests[0].json
