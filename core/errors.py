@@ -45,6 +45,14 @@ class BudgetExceeded(TunedeckError):
         self.limit_usd = limit_usd
 
 
+class CostCeilingReached(TunedeckError):
+    """A run stopped because what it spent reached the ceiling its user set (`--max-cost`):
+    the pre-flight estimate guesses the answers' length, a ceiling must hold whatever they are.
+    The run is interrupted, and can be resumed."""
+
+    exit_code = 1
+
+
 class RequestFailed(TunedeckError):
     """A call to a model endpoint failed; the call is logged with its error.
 

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from core.clock import iso
-from core.errors import BadInput, ConfigError, TunedeckError
+from core.errors import BadInput, ConfigError, CostCeilingReached, TunedeckError
 from core.evals.cachepass import answer_from_cache, cases_to_send
 from core.evals.casework import CaseWork
 from core.evals.estimate import Estimate
@@ -98,7 +98,7 @@ async def run_suite(
     if suite_id is None:  # a new version: its content is stored once, for resumes and history
         suite_id = evals.save_suite(_suite_version(suite, iso(client.clock())))
     run_id = evals.start_run(_run_start(suite, suite_id, options, profile_name, profile, client))
-    session = _Session(work, evals, run_id, pairs, len(pairs), options.concurrency, on_progress)
+    session = _Session(work, evals, run_id, pairs, len(pairs), options, on_progress)
     warnings = (*suite.warnings, *judge_warnings(suite, options))
     return await session.finish(estimate, warnings, on_start)
 
@@ -141,7 +141,7 @@ async def resume_run(
     except EvalStorageError as error:
         raise BadInput(str(error)) from None
     total = len(suite.cases) * run.repeats
-    session = _Session(work, evals, run_id, pairs, total, options.concurrency, on_progress)
+    session = _Session(work, evals, run_id, pairs, total, options, on_progress)
     warnings = (
         *suite.warnings,
         *judge_warnings(suite, options),
@@ -160,11 +160,12 @@ class _Session:
         run_id: int,
         pairs: list[Pair],
         total: int,
-        concurrency: int,
+        options: RunOptions,
         on_progress: ProgressCallback | None,
     ) -> None:
         self.work, self.evals, self.run_id = work, evals, run_id
-        self.pairs, self.concurrency = pairs, concurrency
+        self.pairs, self.concurrency = pairs, options.concurrency
+        self.ceiling = options.max_cost_usd
         self.pending: Iterator[Pair] = iter(())
         self.on_progress = on_progress
         self.sent = 0
@@ -230,6 +231,18 @@ class _Session:
         for case, repeat in self.pending:
             result = await self.work.run(case, repeat)
             self.recorder.add(result, answer_cached=self._answer_cached(case, repeat, result))
+            self._check_ceiling()
+
+    def _check_ceiling(self) -> None:
+        """Stop the run once what this process spent reaches `--max-cost` (the calls still in
+        flight are cancelled: the run may end a few calls over it)."""
+        spent = self.work.spending.total_usd
+        if self.ceiling is None or spent is None or spent < Decimal(str(self.ceiling)):
+            return
+        raise CostCeilingReached(
+            f"--max-cost ${self.ceiling:g} reached: this run spent ${spent:.4f} (the estimate"
+            " guesses each answer's length); raise --max-cost to resume it"
+        )
 
     def _answer_cached(self, case: Case, repeat: int, result: CaseResult) -> bool:
         """Whether the client put this answer in the cache (or took it from there), so a

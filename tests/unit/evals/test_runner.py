@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 import pytest
 
 from core.client import ChatClient
-from core.errors import BadInput, ConfigError
+from core.errors import BadInput, ConfigError, CostCeilingReached
 from core.evals.estimate import estimate_suite
 from core.evals.loader import load_suite
 from core.evals.runner import Progress, RunOptions, RunOutcome, resume_run, run_suite
@@ -417,6 +417,23 @@ def test_answers_in_the_cache_are_estimated_at_no_cost(
 
     repeated = run(settings, store, suite, repeats=2, max_cost_usd=0.01)
     assert (repeated.estimate.calls, repeated.estimate.cached) == (3, 3)  # repeats are sent
+
+
+def test_a_run_that_spends_its_ceiling_stops_there_and_resumes_under_a_new_one(
+    settings: Settings, store: Store, fake: FakeOpenAI, tmp_path: Path
+) -> None:
+    suite = numbered_suite(tmp_path, 6)
+    for i in range(6):  # answers ~100x longer than the estimate guesses: ~$0.03 each
+        fake.enqueue(Reply.text(f"answer {i}", completion_tokens=50_000))
+    with pytest.raises(CostCeilingReached) as stopped:
+        run(settings, store, suite, concurrency=1, cache="off", max_cost_usd=0.05)
+    assert str(stopped.value).startswith("--max-cost $0.05 reached: this run spent $0.06")
+    assert len(fake.chat_requests) == 2  # stopped at the answer that reached it
+    (stored,) = EvalStore(store).runs()
+    assert stored.status == "interrupted" and EvalStore(store).progress(stored.id).recorded == 2
+
+    resumed = in_fresh_client(settings, store, lambda c: resume_run(c, stored.id, max_cost_usd=1.0))
+    assert resumed.run.status == "completed" and len(fake.chat_requests) == 6
 
 
 def test_an_unpriced_model_cannot_pass_a_ceiling(
