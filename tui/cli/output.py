@@ -144,7 +144,20 @@ def _cell(value: Any) -> str:
 
 def say(line: str) -> None:
     """A line for the person on stderr (figures, notices), kept out of piped output."""
-    sys.stderr.write(line + "\n")
+    _to_stderr(line + "\n")
+
+
+def _to_stderr(text: str, flush: bool = False) -> None:
+    """Write to stderr; when its reader has gone (`... 2>&1 | head -1`), drop this and what
+    follows instead of raising: a run must not die half-way for a closed pipe."""
+    try:
+        sys.stderr.write(text)
+        if flush:
+            sys.stderr.flush()
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stderr.fileno())  # the buffered text is flushed there
+        os.close(devnull)
 
 
 def millis(value: float | None) -> str:
@@ -183,14 +196,12 @@ class StderrLine:
         if not self._live or (not now and time.monotonic() - self._shown < self._interval):
             return
         self._shown = time.monotonic()
-        sys.stderr.write("\r\033[K" + text())
-        sys.stderr.flush()
+        _to_stderr("\r\033[K" + text(), flush=True)
 
     def clear(self) -> None:
         """Erase the line, if one is shown."""
         if self._live and self._shown:
-            sys.stderr.write("\r\033[K")
-            sys.stderr.flush()
+            _to_stderr("\r\033[K", flush=True)
             self._shown = 0.0
 
     def __enter__(self) -> Self:
