@@ -271,3 +271,34 @@ def test_an_evaluation_run_answered_from_the_cache_passes_a_budget_used_up(
     code, _, err = cli(capsys, "eval", "run", str(suite), "--model", "gpt-4o-mini")
     assert code == 0, err  # the run costs nothing: a cache hit passes any budget
     assert len(fake.chat_requests) == 1
+
+
+def test_an_evaluation_run_stopped_by_a_budget_says_how_to_go_on(
+    capsys: pytest.CaptureFixture[str], settings: Settings, fake: FakeOpenAI, tmp_path: Path
+) -> None:
+    case = "  - {{id: q{0}, input: 'question {0}', assert: [{{type: icontains, value: a}}]}}"
+    suite = tmp_path / "suite.yaml"
+    cases = "\n".join(case.format(i) for i in range(6))
+    suite.write_text(f"name: s\nparams: {{temperature: 0}}\ncases:\n{cases}\n", "utf-8")
+    for i in range(6):  # far longer answers than the estimate guesses: ~$0.03 each
+        fake.enqueue(Reply.text(f"answer {i}", completion_tokens=50_000))
+    assert cli(capsys, "budget", "set", "daily", "--limit", "0.05", "--period", "day")[0] == 0
+
+    code, _, err = cli(capsys, "eval", "run", str(suite), "-m", "gpt-4o-mini", "-c", "1")
+    sent = len(fake.chat_requests)
+    assert code == 1 and 1 <= sent < 6  # the guard holds each call's likely cost before it
+    lines = err.strip().splitlines()
+    assert lines[-2] == (
+        f"tunedeck: run 1 interrupted after {sent} of 6 cases; finish it with"
+        " `tunedeck eval resume 1`"
+    )
+    assert lines[-1].startswith("tunedeck: error: budget 'daily' "), lines[-1]
+    assert lines[-1].endswith(
+        "; raise its limit (`tunedeck budget set daily --limit ...`) or wait for its next"
+        " period, then `tunedeck eval resume 1`"
+    )
+    assert "--over-budget" not in err
+
+    assert cli(capsys, "budget", "set", "daily", "--limit", "1", "--period", "day")[0] == 0
+    assert cli(capsys, "eval", "resume", "1")[0] == 0
+    assert len(fake.chat_requests) == 6

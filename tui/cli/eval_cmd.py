@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from core.errors import BadInput, TunedeckError
+from core.errors import BadInput, BudgetExceeded, TunedeckError
 from tui.cli.eval_output import (
     ProgressBar,
     print_outcome,
@@ -382,9 +382,22 @@ def _run_until_done(coroutine: Coroutine[Any, Any, RunOutcome], bar: ProgressBar
             f"tunedeck: run {progress.run_id} interrupted after {progress.done:,} of"
             f" {progress.total:,} cases; finish it with `tunedeck eval resume {progress.run_id}`"
         )
+        if isinstance(stopped, BudgetExceeded):
+            say(f"tunedeck: error: {_budget_hint(stopped, progress.run_id)}")
+            raise typer.Exit(stopped.exit_code) from None
         if isinstance(stopped, TunedeckError):
-            raise  # its own line and exit code (a budget refusal: 1)
+            raise  # its own line and exit code (--max-cost reached: 1)
         raise typer.Exit(130) from None
+
+
+def _budget_hint(refused: BudgetExceeded, run_id: int) -> str:
+    """A budget's refusal with what to do about it in a run: the client's hint
+    (`--over-budget`) is for a single call and means nothing to `eval`."""
+    reason = str(refused).split("; use --over-budget")[0]
+    return (
+        f"{reason}; raise its limit (`tunedeck budget set {refused.budget} --limit ...`) or wait"
+        f" for its next period, then `tunedeck eval resume {run_id}`"
+    )
 
 
 def _conclude(
