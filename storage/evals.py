@@ -232,23 +232,50 @@ class EvalStore(EvalHistory):
                 raise RunStateError(f"run {run_id} is {current}, not running")
             return _close(db.conn, run_id, status, finished_at)
 
-    def reopen_run(self, run_id: int, pid: int, resumed_at: str) -> EvalRun:
+    def errored_cases(self, run_id: int) -> set[tuple[str, int]]:
+        """The (case id, repeat index) pairs of a run recorded as errored (no answer)."""
+        sql = "SELECT case_id, repeat_index FROM eval_results WHERE run_id = ? AND status = 'error'"
+        with self._store.read() as db:
+            return {(row[0], row[1]) for row in db.execute(sql, [run_id]).fetchall()}
+
+    def reopen_run(
+        self, run_id: int, pid: int, resumed_at: str, *, retry_errors: bool = False
+    ) -> EvalRun:
         """Claim an interrupted or failed run (or a running one whose process died) for
         process `pid`, to resume it at `resumed_at`: back to `running`, its
         summary cleared, the time its last session ran added to `earlier_ms` (that session
         ended at the run's end, or at its last result if its process died).
 
+        With `retry_errors`, a completed run is claimed too, and the run's errored results
+        (no answer: a 500, a timeout) are deleted in the same transaction, so that the resume
+        sends those cases again (their failed calls stay in the log).
+
         Raises:
             UnknownRun: no run has this id.
-            RunStateError: the run completed, or a live process is running it.
+            RunStateError: the run completed (with `retry_errors`: with no errored case), or
+                a live process is running it.
         """
         with self._store.write() as db:
             status, owner = _status_and_pid(db.conn, run_id)
-            if status == "completed":
-                raise RunStateError(f"run {run_id} is completed: nothing to resume")
+            errored = _errored_count(db.conn, run_id)
+            if retry_errors and not errored and status == "completed":
+                raise RunStateError(
+                    f"run {run_id} is completed with no errored case: nothing to retry"
+                )
+            if status == "completed" and not retry_errors:
+                hint = (
+                    f"; `--retry-errors` sends its {errored} errored case(s) again"
+                    if errored
+                    else ""
+                )
+                raise RunStateError(f"run {run_id} is completed: nothing to resume{hint}")
             if status == "running" and owner is not None and self._pid_alive(owner):
                 raise RunStateError(f"run {run_id} is being run by process {owner}")
             ran = _last_session_ms(db.conn, run_id)
+            if retry_errors:
+                db.conn.execute(
+                    "DELETE FROM eval_results WHERE run_id = ? AND status = 'error'", [run_id]
+                )
             db.conn.execute(
                 f"UPDATE eval_runs SET status = 'running', pid = ?, finished_at = NULL,"
                 f" earlier_ms = earlier_ms + ?, resumed_at = ?, {_CLEARED_SUMMARY} WHERE id = ?",
@@ -351,6 +378,11 @@ def _close(conn: sqlite3.Connection, run_id: int, status: str, finished_at: str)
         [status, finished_at, *values, run_id],
     )
     return summary
+
+
+def _errored_count(conn: sqlite3.Connection, run_id: int) -> int:
+    sql = "SELECT count(*) FROM eval_results WHERE run_id = ? AND status = 'error'"
+    return int(conn.execute(sql, [run_id]).fetchone()[0])
 
 
 def _last_session_ms(conn: sqlite3.Connection, run_id: int) -> float:

@@ -111,13 +111,15 @@ async def resume_run(
     *,
     concurrency: int | None = None,
     max_cost_usd: float | None = None,
+    retry_errors: bool = False,
 ) -> RunOutcome:
     """Finish a run that was interrupted, failed, or left `running` by a dead process,
-    sending only its (case, repeat) pairs that have no result yet.
+    sending only its (case, repeat) pairs that have no result yet; with `retry_errors`, its
+    errored pairs (no answer) too, a completed run's included.
 
     Raises:
-        BadInput: no such run, the run is completed or a live process runs it, or the
-            estimate is above `max_cost_usd`.
+        BadInput: no such run, the run is completed (with `retry_errors`: with no errored
+            case) or a live process runs it, or the estimate is above `max_cost_usd`.
         ConfigError, asyncio.CancelledError, TunedeckError: as `run_suite`.
     """
     evals = EvalStore(client.store)
@@ -126,6 +128,8 @@ async def resume_run(
     options = _stored_options(run, concurrency, max_cost_usd)
     profile_name, profile = _profile(client, run.profile)
     finished = evals.finished_cases(run_id)
+    if retry_errors:
+        finished -= evals.errored_cases(run_id)
     pairs = [
         (case, repeat)
         for repeat in range(run.repeats)
@@ -137,7 +141,7 @@ async def resume_run(
     check = client.budget.check_spend
     check(profile_name, profile, run.model, estimate.cost_usd, "evaluation run")
     try:
-        evals.reopen_run(run_id, os.getpid(), iso(client.clock()))
+        evals.reopen_run(run_id, os.getpid(), iso(client.clock()), retry_errors=retry_errors)
     except EvalStorageError as error:
         raise BadInput(str(error)) from None
     total = len(suite.cases) * run.repeats

@@ -427,6 +427,28 @@ def test_a_resumed_run_knows_its_finished_cases(evals: EvalStore) -> None:
         evals.reopen_run(12345, os.getpid(), LATER)
 
 
+def test_a_completed_runs_errored_cases_are_taken_back_to_be_sent_again(
+    evals: EvalStore,
+) -> None:
+    run_id = start(evals, evals.save_suite(suite_version()))
+    evals.record_result(run_id, result("c0"))
+    evals.record_result(run_id, result("c1", "error"))
+    evals.record_result(run_id, result("c2", "error", repeat_index=1))
+    evals.finish_run(run_id, "completed", WHEN)
+    with pytest.raises(RunStateError, match="`--retry-errors` sends its 2 errored case"):
+        evals.reopen_run(run_id, os.getpid(), LATER)
+    assert evals.errored_cases(run_id) == {("c1", 0), ("c2", 1)}
+
+    run = evals.reopen_run(run_id, os.getpid(), LATER, retry_errors=True)
+    assert run.status == "running" and evals.finished_cases(run_id) == {("c0", 0)}
+    evals.record_result(run_id, result("c1"))
+    evals.record_result(run_id, result("c2", repeat_index=1))
+    summary = evals.finish_run(run_id, "completed", "2026-11-28T11:00:00.000000Z")
+    assert (summary.passed, summary.errored) == (3, 0)
+    with pytest.raises(RunStateError, match="completed with no errored case: nothing to retry"):
+        evals.reopen_run(run_id, os.getpid(), LATER, retry_errors=True)
+
+
 def test_a_resumed_run_counts_the_time_it_ran_not_the_time_it_lay_interrupted(
     evals: EvalStore,
 ) -> None:

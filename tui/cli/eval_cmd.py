@@ -167,6 +167,12 @@ def eval_resume(
     alpha: Alpha = 0.05,
     max_pass_rate_drop: MaxRateDrop = None,
     max_score_drop: MaxScoreDrop = None,
+    retry_errors: Annotated[
+        bool,
+        typer.Option(
+            "--retry-errors", help="Send its errored cases again too (a completed run's as well)."
+        ),
+    ] = False,
 ) -> None:
     """Finish an interrupted run (Ctrl-C, kill, crash) without re-sending finished cases."""
     from core.evals.baselines import baseline_for_resume
@@ -183,7 +189,13 @@ def eval_resume(
     with ProgressBar(enabled=not as_json) as bar:
         start = _announcer(run.model, as_json)
         resuming = resume_run(
-            work.client, run_id, bar, start, concurrency=concurrency, max_cost_usd=max_cost
+            work.client,
+            run_id,
+            bar,
+            start,
+            concurrency=concurrency,
+            max_cost_usd=max_cost,
+            retry_errors=retry_errors,
         )
         outcome = _run_until_done(resuming, bar)
     for warning in outcome.warnings:
