@@ -116,6 +116,8 @@ def _load(path: Path) -> Suite:
         return _native(sources, *_jsonl(sources))
     read = read_yaml if suffix in _YAML else read_json
     document = read(sources.text(), sources.display)
+    if document is None:
+        raise SuiteProblem("the file is empty")
     if not isinstance(document, dict):
         raise SuiteProblem("the top level must be a mapping (with cases:, or promptfoo's tests:)")
     if "prompts" in document or "tests" in document:

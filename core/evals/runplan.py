@@ -63,8 +63,10 @@ class RunOptions:
             raise BadInput(f"max cost must be 0 or more, not {self.max_cost_usd}")
         if self.cache not in ("use", "off"):
             raise BadInput(f"an evaluation run's cache is 'use' or 'off', not {self.cache!r}")
-        if not self.model:
-            raise BadInput("no model to evaluate")
+        if not self.model.strip():
+            raise BadInput("no model to evaluate: --model is empty")
+        if self.judge_model is not None and not self.judge_model.strip():
+            raise BadInput("--judge-model is empty: name a model, or leave it out")
 
 
 @dataclass(frozen=True, slots=True)

@@ -45,6 +45,18 @@ def line_of(value: Any) -> int | None:
     return value.line if isinstance(value, Located) else None
 
 
+def _where_and_what(error: yaml.MarkedYAMLError) -> tuple[int | None, str]:
+    """The line to name and the problem. A quote or bracket left open is found only at the
+    end of the file: then the line where it was opened is named, with the end's line."""
+    problem = error.problem or error.context or "invalid YAML"
+    opened, found = error.context_mark, error.problem_mark
+    at_the_end = "end of stream" in problem or "<stream end>" in problem
+    if opened is not None and found is not None and error.context and at_the_end:
+        return opened.line + 1, f"{error.context} from here: {problem} (line {found.line + 1})"
+    mark = found or opened
+    return (mark.line + 1 if mark is not None else None), problem
+
+
 def read_yaml(text: str, name: str) -> Any:
     """Parse YAML `text` (named `name` in errors); mappings become `Located`.
 
@@ -55,9 +67,7 @@ def read_yaml(text: str, name: str) -> Any:
     try:
         data = yaml.load(text, Loader=_Loader)
     except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        line = mark.line + 1 if mark is not None else None
-        problem = error.problem or error.context or "invalid YAML"
+        line, problem = _where_and_what(error)
         raise SuiteProblem(f"invalid YAML: {problem}", file=name, line=line) from None
     except yaml.reader.ReaderError as error:
         line = text.count("\n", 0, error.position) + 1

@@ -131,7 +131,7 @@ def eval_run(
     loaded = load_suite(suite)
     for warning in loaded.warnings:
         say(f"tunedeck: warning: {suite}: {warning}")
-    chosen = model or _suite_model(suite, loaded, work.settings, profile)
+    chosen = _suite_model(suite, loaded, work.settings, profile) if model is None else model
     policy = _policy(alpha, max_pass_rate_drop, max_score_drop)
     evals = _evals()
     found, unfit = baseline_for_run(evals, loaded, chosen, baseline)

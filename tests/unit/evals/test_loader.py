@@ -280,9 +280,20 @@ BAD_SUITES = {
         "- input: x\n",
         "s.yaml: the top level must be a mapping (with cases:, or promptfoo's tests:)",
     ),
-    "bad YAML": (
+    "bad YAML: a bracket left open is named where it opens": (
         "cases:\n  - id: a\n    input: [unclosed\n",
-        "s.yaml:4: invalid YAML: expected ',' or ']', but got '<stream end>'",
+        "s.yaml:3: invalid YAML: while parsing a flow sequence from here: expected ',' or ']',"
+        " but got '<stream end>' (line 4)",
+    ),
+    "bad YAML: a quote left open is named where it opens": (
+        'cases:\n  - id: a\n    input: "unclosed\n  - id: b\n    input: x\n',
+        "s.yaml:3: invalid YAML: while scanning a quoted scalar from here: found unexpected end"
+        " of stream (line 6)",
+    ),
+    "an empty file": ("", "s.yaml: the file is empty"),
+    "bad YAML: a bad indent is named where it is found": (
+        "cases:\n  - id: a\n    input: x\n   assert: []\n",
+        "s.yaml:4: invalid YAML: expected <block end>, but found '<block mapping start>'",
     ),
     "tab indentation": (
         "cases:\n\t- id: a\n",

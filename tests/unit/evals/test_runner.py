@@ -280,6 +280,8 @@ def test_a_missing_key_is_refused_before_anything_is_recorded_or_sent(
         ({"repeats": 0}, "repeat must be 1 to 100, not 0"),
         ({"max_cost_usd": -1.0}, "max cost must be 0 or more"),
         ({"profile": "nowhere"}, "unknown profile 'nowhere'"),
+        ({"model": " "}, "no model to evaluate: --model is empty"),
+        ({"judge_model": ""}, "--judge-model is empty: name a model, or leave it out"),
     ],
 )
 def test_bad_options_are_refused_before_anything_is_sent(
