@@ -73,6 +73,13 @@ class RunCache:
         live = self.client.store.cache.live_keys(keys, iso(self.client.clock()))
         return [key in live for key in keys]
 
+    def live(self, requests: Sequence[list[dict[str, Any]]]) -> list[bool]:
+        """Whether each request (its API messages; its key not remembered, unlike a case's)
+        has a live entry now. Reads only the keys."""
+        keys = [self.keys.key(messages) for messages in requests]
+        live = self.client.store.cache.live_keys(keys, iso(self.client.clock()))
+        return [key in live for key in keys]
+
     def look_up(self, cases: Sequence[CaseMessages]) -> CacheLookup:
         """Answer each case's request from the cache if a live entry has it. Reads only; one
         query per 500 distinct requests."""

@@ -17,9 +17,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from core.evals.cachehits import RunCache
-from core.evals.casework import CaseWork
+from core.evals.casework import CaseWork, needs_judge
+from core.evals.estimate import JudgeRequest
+from core.evals.judge import judge_messages
 from core.evals.suite import Case
 from storage.eval_records import CaseResult
 from storage.evals import EvalStore
@@ -57,16 +60,50 @@ async def answer_from_cache(
     return [pair for pair in pairs if (pair[0].id, pair[1]) not in answered]
 
 
-def cases_to_send(work: CaseWork, pairs: list[Pair]) -> tuple[list[Case], int]:
-    """The case of each of `pairs` the cache pass will not answer (what the run will send,
-    for its estimate), and how many pairs it will answer. A cached answer costs nothing: a
-    re-run of an unchanged suite is estimated at $0 and passes `--max-cost` and budgets."""
-    candidates = [index for index, pair in enumerate(pairs) if work.answered_through_cache(*pair)]
-    if not candidates:
-        return [case for case, _ in pairs], 0
-    live = work.run_cache.in_cache([work.case_messages(pairs[index][0]) for index in candidates])
-    cached = {index for index, hit in zip(candidates, live, strict=True) if hit}
-    return [case for index, (case, _) in enumerate(pairs) if index not in cached], len(cached)
+def cases_to_send(work: CaseWork, pairs: list[Pair]) -> tuple[list[Case], int, list[JudgeRequest]]:
+    """What the run will send, for its estimate: the case of each of `pairs` whose answer the
+    cache does not have, how many pairs it has, and the judge requests still to make for
+    those cached answers (their verdicts not in the cache). A cached answer costs nothing: a
+    re-run of an unchanged suite, `llm-rubric` cases included, is estimated at $0 and passes
+    `--max-cost` and budgets."""
+    readable = [index for index, pair in enumerate(pairs) if work.answer_reads_cache(*pair)]
+    plain = [index for index in readable if not needs_judge(pairs[index][0])]
+    cached: set[int] = set()
+    if plain:
+        live = work.run_cache.in_cache([work.case_messages(pairs[index][0]) for index in plain])
+        cached.update(index for index, hit in zip(plain, live, strict=True) if hit)
+    judged = [index for index in readable if needs_judge(pairs[index][0])]
+    judge_requests = _judge_requests_of_cached(work, [pairs[index][0] for index in judged])
+    cached.update(judged[position] for position in judge_requests.answered)
+    to_send = [case for index, (case, _) in enumerate(pairs) if index not in cached]
+    return to_send, len(cached), judge_requests.unanswered
+
+
+@dataclass(frozen=True)
+class _CachedVerdicts:
+    answered: list[int]
+    """Positions of the cases whose answer is in the cache."""
+    unanswered: list[JudgeRequest]
+    """The judge requests of those answers that the cache does not answer."""
+
+
+def _judge_requests_of_cached(work: CaseWork, cases: list[Case]) -> _CachedVerdicts:
+    """For `llm-rubric` cases: which answers the cache has, and the judge requests (made as
+    `CaseJudge` makes them, from the cached answer) whose verdicts it has not."""
+    if not cases:
+        return _CachedVerdicts([], [])
+    found = work.run_cache.look_up([work.case_messages(case) for case in cases])
+    requests = [
+        [message.as_api() for message in judge_messages(str(item.value), call.response_text)]
+        for position, call in zip(found.answered, found.hits.calls, strict=True)
+        for item in cases[position].assertions
+        if item.base_type == "llm-rubric"
+    ]
+    judge_cache = work.judge_cache
+    if judge_cache is not None and requests:
+        live = judge_cache.live(requests)
+        requests = [request for request, hit in zip(requests, live, strict=True) if not hit]
+    return _CachedVerdicts(found.answered, requests)
 
 
 async def _answer_chunk(

@@ -16,6 +16,7 @@ from core.call import reads_cache
 from core.clock import iso
 from core.errors import RequestFailed
 from core.evals.cachehits import CaseMessages, RunCache
+from core.evals.judge import is_verdict
 from core.evals.scorers import Output
 from core.evals.scoring import AssertionScore, CaseScore, score_case
 from core.evals.suite import Case, Suite
@@ -123,8 +124,7 @@ class CaseWork:
     def answered_through_cache(self, case: Case, repeat: int) -> bool:
         """Whether this repeat's answer is read from (and put in) the cache, and scoring it
         calls no judge: what the cache alone can answer again."""
-        reads = self._first_repeat_reads_cache if repeat == 0 else self._later_repeats_read_cache
-        return reads and not needs_judge(case)
+        return self.answer_reads_cache(case, repeat) and not needs_judge(case)
 
     @cached_property
     def _first_repeat_reads_cache(self) -> bool:
@@ -141,7 +141,8 @@ class CaseWork:
         it has an `llm-rubric` assertion), finished now or at `finished_at`; the answer's
         cost is added to the spending."""
         self.spending.add(answer.cost_usd)
-        scored = await score_case(case, _output(answer), self.judge)
+        grading = CaseJudge(self)
+        scored = await score_case(case, _output(answer), grading)
         return self._result(
             case,
             repeat,
@@ -151,7 +152,7 @@ class CaseWork:
             output_text=answer.text,
             error=_judge_error(scored),
             latency_ms=answer.latency_ms,
-            cost_usd=None if answer.cost_usd is None else float(answer.cost_usd),
+            cost_usd=grading.case_cost(answer.cost_usd),
             prompt_tokens=answer.usage.prompt_tokens,
             completion_tokens=answer.usage.completion_tokens,
             cache_hit=answer.cache_hit,
@@ -166,7 +167,8 @@ class CaseWork:
         (the scorers see what it cost when it was asked; it costs nothing now, so nothing is
         added to the spending), its `call_id` 0 until the hit is logged."""
         output = Output(hit.response_text, latency_ms=latency_ms, cost_usd=hit.cost_saved_usd)
-        scored = await score_case(case, output, self.judge)
+        grading = CaseJudge(self)
+        scored = await score_case(case, output, grading)
         return self._result(
             case,
             repeat,
@@ -176,7 +178,7 @@ class CaseWork:
             output_text=hit.response_text,
             error=_judge_error(scored),
             latency_ms=latency_ms,
-            cost_usd=0.0,
+            cost_usd=grading.case_cost(Decimal(0)),
             prompt_tokens=hit.usage.prompt_tokens,
             completion_tokens=hit.usage.completion_tokens,
             cache_hit=True,
@@ -184,12 +186,31 @@ class CaseWork:
         )
 
     async def judge(self, messages: list[Message]) -> str:
-        """The `llm-rubric` judge: the judge model's reply, through the same client."""
-        request = ChatRequest(model=self.judge_model, messages=messages, params=JUDGE_PARAMS)
-        options = CallOptions(cache=self.cache, cache_nondeterministic=True)
-        verdict = await self.client.acomplete(request, self.profile, options)
-        self.spending.add(verdict.cost_usd)
-        return verdict.text
+        """The `llm-rubric` judge: the judge model's reply, through the same client (the
+        cost counted in the spending only; a case's grading goes through `CaseJudge`)."""
+        return await CaseJudge(self)(messages)
+
+    def judge_request(self, messages: list[Message]) -> ChatRequest:
+        """The request that asks the judge model to grade with `messages`."""
+        return ChatRequest(model=self.judge_model, messages=messages, params=JUDGE_PARAMS)
+
+    @cached_property
+    def judge_options(self) -> CallOptions:
+        """How the judge is asked: through the run's cache, whatever its temperature."""
+        return CallOptions(cache=self.cache, cache_nondeterministic=True)
+
+    @cached_property
+    def judge_cache(self) -> RunCache | None:
+        """The cache as the judge's requests read it, None when they do not read it."""
+        if not reads_cache(self.client.settings, self.judge_options, JUDGE_PARAMS):
+            return None
+        return RunCache(self.client, self.profile, self.judge_model, JUDGE_PARAMS)
+
+    def answer_reads_cache(self, case: Case, repeat: int) -> bool:
+        """Whether this repeat's answer is read from (and put in) the cache, its judge
+        aside (see `answered_through_cache`)."""
+        del case  # every case of a run is asked the same way; only the repeat matters
+        return self._first_repeat_reads_cache if repeat == 0 else self._later_repeats_read_cache
 
     def _result(
         self,
@@ -222,6 +243,37 @@ class CaseWork:
     @cached_property
     def _secrets(self) -> list[str]:
         return self.client.settings.known_secrets(self.client.environ)
+
+
+@dataclass
+class CaseJudge:
+    """The `llm-rubric` judge of one case's grading: asks through `work`'s client and counts
+    what its calls cost, so the case's cost includes its grading (a verdict read from the
+    cache costs 0, like any hit). A reply that gives no verdict is taken out of the cache
+    (its call stays in the log), so the next run asks the judge again instead of erroring
+    on the same cached reply for good."""
+
+    work: CaseWork
+    spent: Spending = field(default_factory=Spending)
+
+    async def __call__(self, messages: list[Message]) -> str:
+        """The judge model's reply to `messages`."""
+        work = self.work
+        verdict = await work.client.acomplete(
+            work.judge_request(messages), work.profile, work.judge_options
+        )
+        work.spending.add(verdict.cost_usd)
+        self.spent.add(verdict.cost_usd)
+        if verdict.cache_key and not is_verdict(verdict.text):
+            work.client.store.cache.delete(verdict.cache_key)
+        return verdict.text
+
+    def case_cost(self, answer_cost: Decimal | None) -> float | None:
+        """What the case cost: its answer's `answer_cost` and its judge calls; None when
+        one of them has no price."""
+        if answer_cost is None or self.spent.total_usd is None:
+            return None
+        return float(answer_cost + self.spent.total_usd)
 
 
 def needs_judge(case: Case) -> bool:

@@ -4,8 +4,9 @@ Input tokens are counted exactly with the model's tokenizer (core.tokens), messa
 included. Output tokens cannot be known; they are bounded by `max_tokens` when the run sets it
 (then the cost is a ceiling), else assumed at `output_tokens_per_case` each (an estimate, not a
 ceiling: `output_basis` says which). Model-graded (`llm-rubric`) assertions add one judge call
-each; they are priced when the judge model is given. Cached answers are not subtracted: this is
-the cost of a run that finds nothing in the cache.
+each; they are priced when the judge model is given. The cache is the caller's business
+(`core.evals.cachepass.cases_to_send`): it passes only the cases whose answers are to be sent,
+and, for answers in the cache whose verdicts are not, the judge requests still to be made.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 from core.evals.judge import judge_messages
 from core.evals.suite import Case, Suite
@@ -28,6 +29,10 @@ ASSUMED_OUTPUT_TOKENS = 512
 JUDGE_REPLY_TOKENS = 150
 """Output tokens assumed per judge reply (a short JSON verdict)."""
 
+JudgeRequest = list[dict[str, Any]]
+"""The API messages of a judge call whose answer is known (read from the cache): its input
+is counted exactly."""
+
 
 @dataclass(frozen=True, slots=True)
 class Estimate:
@@ -39,10 +44,12 @@ class Estimate:
         output_tokens: completion tokens of those calls, bounded or assumed.
         output_basis: `max_tokens` (a ceiling) or `assumed`.
         exact: whether the model's own tokenizer counted the input (else an estimate).
-        judge_calls: `llm-rubric` assertions times repeats.
+        judge_calls: `llm-rubric` assertions times repeats, and the judge requests of
+            cached answers.
         judge_input_tokens / judge_output_tokens: 0 unless a judge model was given.
         cost_usd: the whole run, judge included when given; None when a model has no price.
-        cached: pairs the cache answers (counted in none of the above: they cost nothing).
+        cached: pairs whose answer the cache has (their answers are in none of the above:
+            they cost nothing; their judge calls not in the cache are in `judge_calls`).
     """
 
     calls: int
@@ -67,6 +74,7 @@ def estimate_suite(
     params: RequestParams | None = None,
     output_tokens_per_case: int = ASSUMED_OUTPUT_TOKENS,
     judge_model: str | None = None,
+    judge_requests: Sequence[JudgeRequest] = (),
 ) -> Estimate:
     """Estimate a run of `cases` (default: all of the suite's) on `model`, `repeats` times.
 
@@ -74,6 +82,8 @@ def estimate_suite(
         params: the run's parameters (default: the suite's); `max_tokens` bounds the output.
         output_tokens_per_case: assumed answer length when there is no max_tokens.
         judge_model: the model grading `llm-rubric` assertions, to price its calls.
+        judge_requests: judge calls to make besides those of `cases` (for answers read from
+            the cache), counted by their messages.
 
     Raises:
         ValueError: repeats or output_tokens_per_case below 1.
@@ -92,6 +102,11 @@ def estimate_suite(
         str(a.value) for case in chosen for a in case.assertions if a.base_type == "llm-rubric"
     ]
     judge = _judge_usage(rubrics, judge_model, per_answer, repeats)
+    known = _known_judge_usage(judge_requests, judge_model)
+    judge = Usage(
+        prompt_tokens=judge.prompt_tokens + known.prompt_tokens,
+        completion_tokens=judge.completion_tokens + known.completion_tokens,
+    )
     cost = price_of(model, usage, profile)
     if judge_model is not None and judge.total_tokens and cost is not None:
         judge_cost = price_of(judge_model, judge, profile)
@@ -102,7 +117,7 @@ def estimate_suite(
         output_tokens=usage.completion_tokens,
         output_basis="max_tokens" if params.max_tokens else "assumed",
         exact=exact,
-        judge_calls=len(rubrics) * repeats,
+        judge_calls=len(rubrics) * repeats + len(judge_requests),
         judge_input_tokens=judge.prompt_tokens,
         judge_output_tokens=judge.completion_tokens,
         cost_usd=cost,
@@ -117,6 +132,17 @@ def _judge_usage(rubrics: list[str], judge_model: str | None, answer: int, repea
     return Usage(
         prompt_tokens=prompt * repeats,
         completion_tokens=JUDGE_REPLY_TOKENS * len(rubrics) * repeats,
+    )
+
+
+def _known_judge_usage(requests: Sequence[JudgeRequest], judge_model: str | None) -> Usage:
+    """Judge tokens of requests whose messages are known: counted, and a short verdict each."""
+    if judge_model is None or not requests:
+        return Usage()
+    counts = count_messages_batch(list(requests), judge_model)
+    return Usage(
+        prompt_tokens=sum(count.tokens for count in counts),
+        completion_tokens=JUDGE_REPLY_TOKENS * len(requests),
     )
 
 

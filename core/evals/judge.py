@@ -4,14 +4,21 @@ The judge is a callable the runner injects (`Judge`): it takes the judge message
 the judge's reply text. The runner's judge goes through the normal client, so its calls are
 cached and logged like any other. The judge is asked for promptfoo's JSON reply,
 `{"reason": ..., "pass": true|false, "score": 0..1}`; replies that wrap it in prose or a code
-fence, or only say PASS/FAIL and a score, are understood too.
+fence are understood too, and so are replies in prose that state an explicit verdict (a
+leading `PASS`/`FAIL`, a `Verdict: X` line) or a labelled score. Any other prose is not a
+verdict: the case errors rather than guess ("does not pass" holds the word "pass").
+
+The judge is not asked for `response_format: json_object`: OpenAI honours it, but some local
+servers refuse the request outright (LM Studio answers 400 "'response_format.type' must be
+'json_schema' or 'text'"), which would error every rubric case, and it would change the
+judge's cache keys; a reply the parser cannot read errors and is asked again next run.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, NoReturn
 
 from core.evals.jsontools import json_values_in
 from core.evals.scorers import Score, quote
@@ -38,9 +45,28 @@ Examples:
 <rubric>Does not speak like a pirate</rubric> <output>Avast ye, where be the grub?</output>
 {"reason": "'Avast ye' is pirate speech.", "pass": false, "score": 0.0}"""
 
-_PASS_FIELD = re.compile(r"""["']?pass["']?\s*[:=]\s*["']?(true|false|yes|no)\b""", re.I)
-_SCORE_FIELD = re.compile(r"""["']?score["']?\s*[:=]\s*["']?(\d+(?:\.\d+)?)""", re.I)
-_VERDICT_WORD = re.compile(r"\b(PASS|FAIL)(?:ED|ES|S)?\b", re.I)
+# The explicit verdicts a reply in prose may give. Prose around them is never read for a
+# verdict: "does not pass", "fails to pass", "would only pass if" all name the wrong one.
+_VERDICT = r"(PASS(?:ED)?|FAIL(?:ED)?)"
+_LEADING_VERDICT = re.compile(rf"\s*{_VERDICT}(?=\s*(?:[.!:;,)\-\u2013\u2014\n]|$))", re.I)
+"""A reply that opens with its verdict: `PASS`, `FAIL. It would only pass if ...`."""
+_LABELLED_VERDICT = re.compile(
+    r"^[ \t>{(\-*\u2022]*(?:(?:final|overall)\s+)?"
+    r"(?:verdict|result|grade|decision|evaluation|pass(?:ed|es)?)[ \t\"']*[:=]\s*[\"']?"
+    r"(PASS(?:ED)?|FAIL(?:ED)?|TRUE|FALSE|YES|NO)[\"']?(?=\s*(?:[.!,;)}\n]|$))",
+    re.I | re.M,
+)
+"""A line that labels the verdict: `Verdict: FAIL`, `Result: pass`, `pass: false, ...`."""
+_CLOSING_VERDICT = re.compile(rf"(?:^|[.!?:\n])\s*{_VERDICT}[.!]?\s*$", re.I)
+"""A reply whose last sentence is its verdict alone: `... misses the point. FAIL`."""
+_SCORE_FIELD = re.compile(
+    r"""(?:^|[,;{(\n])[ \t>\-*"']*score["']?\s*[:=]\s*["']?(\d+(?:\.\d+)?)"""
+    r"(?![\d.]|\s*(?:/|%|out\b))",
+    re.I,
+)
+"""A labelled score, `score: 0.75`; `Score: 9/10` or `80%` is not a 0..1 score."""
+_MARKDOWN = str.maketrans("", "", "*`_#")
+_VERDICT_KEYS = ("pass", "passed", "verdict", "result")
 _TRUE = {"true", "yes", "pass", "passed", "1"}
 _FALSE = {"false", "no", "fail", "failed", "0"}
 
@@ -65,16 +91,21 @@ def judge_messages(rubric: str, output: str) -> list[Message]:
 def read_verdict(reply: str, threshold: float | None = None) -> Score:
     """Understand a judge's reply as a Score.
 
-    `pass` decides, and with a threshold the score must reach it as well; a reply with a score
-    but no pass passes when the score reaches the threshold (0.5 when none). A reply with
-    neither is not a verdict.
+    A JSON verdict (`{"pass": ..., "score": ..., "reason": ...}`, bare, fenced or inside
+    prose) decides. Else an explicit verdict does: the reply's first word (`PASS`, `FAIL.`), a
+    labelled line (`Verdict: FAIL`, `Result: pass`, `pass: false`) or a last sentence that is
+    the verdict alone; prose around them is never read for one ("does not pass" must not
+    pass). `pass` decides, and with a threshold the score must reach it as well; a reply with
+    a score but no pass passes when the score reaches the threshold (0.5 when none).
 
     Raises:
-        UnreadableVerdict: quoting the start of the reply.
+        UnreadableVerdict: no verdict and no score, or verdicts that contradict each other;
+            quoting the start of the reply.
     """
     passed, score, reason = _from_json(reply)
     if passed is None and score is None:
-        passed, score, reason = _from_text(reply)
+        passed, score = _from_text(reply)
+        reason = " ".join(reply.split())[:300]
     if passed is None and score is None:
         raise UnreadableVerdict(f"judge reply not understood: {quote(reply.strip(), 120)}")
     if passed is None:
@@ -86,26 +117,56 @@ def read_verdict(reply: str, threshold: float | None = None) -> Score:
     return Score(passed, score, f"judge: {reason or ('pass' if passed else 'fail')}")
 
 
+def is_verdict(reply: str) -> bool:
+    """Whether `read_verdict` understands `reply` (a reply that is not one is worth asking
+    again, not keeping in the cache)."""
+    try:
+        read_verdict(reply)
+    except UnreadableVerdict:
+        return False
+    return True
+
+
 def _from_json(reply: str) -> tuple[bool | None, float | None, str]:
+    """The first JSON verdict in the reply; JSON verdicts that disagree are no verdict."""
+    found: tuple[bool | None, float | None, str] | None = None
     for value in json_values_in(reply):
         if not isinstance(value, dict):
             continue
         fields = {str(key).lower(): item for key, item in value.items()}
-        passed, score = _as_bool(fields.get("pass")), _as_score(fields.get("score"))
-        if passed is not None or score is not None:
-            return passed, score, _as_reason(fields.get("reason"))
-    return None, None, ""
+        passed = next((_as_bool(fields[key]) for key in _VERDICT_KEYS if key in fields), None)
+        score = _as_score(fields.get("score"))
+        if passed is None and score is None:
+            continue
+        if found is None:
+            found = passed, score, _as_reason(fields.get("reason"))
+        elif passed is not None and found[0] is not None and passed != found[0]:
+            _contradicts(reply)
+    return found or (None, None, "")
 
 
-def _from_text(reply: str) -> tuple[bool | None, float | None, str]:
-    field = _PASS_FIELD.search(reply)
-    passed = _as_bool(field.group(1)) if field else None
-    if passed is None:
-        words = _VERDICT_WORD.findall(reply)
-        passed = _as_bool(words[-1]) if words else None  # reasoning first, verdict last
-    score_field = _SCORE_FIELD.search(reply)
+def _from_text(reply: str) -> tuple[bool | None, float | None]:
+    """The explicit verdicts of a reply in prose (they must agree) and its labelled score."""
+    text = reply.translate(_MARKDOWN)
+    words = [match.group(1) for match in _LABELLED_VERDICT.finditer(text)]
+    leading = _LEADING_VERDICT.match(text)
+    if leading and not _LABELLED_VERDICT.match(text):  # `pass: false` is a label, not PASS
+        words.append(leading.group(1))
+    closing = _CLOSING_VERDICT.search(text)
+    if closing:
+        words.append(closing.group(1))
+    verdicts = {_as_bool(word) for word in words}
+    if len(verdicts) > 1:
+        _contradicts(reply)
+    score_field = _SCORE_FIELD.search(text)
     score = _as_score(score_field.group(1)) if score_field else None
-    return passed, score, " ".join(reply.split())[:300]
+    return (verdicts.pop() if verdicts else None), score
+
+
+def _contradicts(reply: str) -> NoReturn:
+    raise UnreadableVerdict(
+        f"judge reply not understood (it says both pass and fail): {quote(reply.strip(), 120)}"
+    )
 
 
 def _as_bool(value: Any) -> bool | None:

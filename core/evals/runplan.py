@@ -3,13 +3,13 @@ pre-flight estimate checked against a cost ceiling (`core.evals.runner` runs it)
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from core.errors import BadInput
 from core.evals.comparison_notes import cases as counted
-from core.evals.estimate import Estimate, estimate_suite
+from core.evals.estimate import Estimate, JudgeRequest, estimate_suite
 from core.evals.suite import Case, Suite
 from core.params import RequestParams
 from core.results import CacheMode
@@ -114,10 +114,16 @@ class RunOutcome:
 
 
 def preflight(
-    suite: Suite, options: RunOptions, profile: Profile, cases: list[Case], cached: int = 0
+    suite: Suite,
+    options: RunOptions,
+    profile: Profile,
+    cases: list[Case],
+    cached: int = 0,
+    judge_requests: Sequence[JudgeRequest] = (),
 ) -> Estimate:
     """The estimate of sending `cases` (one entry per repeat), checked against the ceiling;
-    `cached` more pairs are answered from the cache, at no cost.
+    `cached` more pairs are answered from the cache, at no cost, but for the
+    `judge_requests` their verdicts still need.
 
     Raises:
         BadInput: the estimate is above `options.max_cost_usd`, or unknown while a ceiling
@@ -130,6 +136,7 @@ def preflight(
         cases=cases,
         params=options.params or suite.params,
         judge_model=judge_of(suite, options),
+        judge_requests=judge_requests,
     )
     estimate = replace(estimate, cached=cached)
     ceiling = options.max_cost_usd
@@ -175,7 +182,7 @@ def _usd(amount: float) -> str:
 
 def describe_estimate(estimate: Estimate) -> str:
     """The estimate's figures in words, for a refusal or a notice."""
-    if not estimate.calls and estimate.cached:
+    if not estimate.calls and not estimate.judge_calls and estimate.cached:
         return f"nothing to send: {estimate.cached:,} answered from the cache, at no cost"
     output = "at most" if estimate.output_basis == "max_tokens" else "about"
     text = (

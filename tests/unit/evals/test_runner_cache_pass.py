@@ -22,7 +22,7 @@ from storage.eval_records import CaseResult, DuplicateResult, RunStart, RunState
 from storage.evals import EvalStore
 from storage.records import CallFilter
 from storage.store import Store
-from tests.support.fake_openai import FakeOpenAI
+from tests.support.fake_openai import FakeOpenAI, Reply
 from tests.unit.evals.test_runner import (
     MODEL,
     _suite_version,
@@ -221,16 +221,20 @@ def test_rubric_cases_are_left_to_the_pool_and_still_answered_from_the_cache(
             assert: [{type: llm-rubric, value: "says yes"}]
     """
     suite = load_suite(write_suite(tmp_path, text))
-    first = run(settings, store, suite)
+    # One at a time: the two answers (echoed), then the judge's verdict.
+    fake.enqueue(Reply.echo(), Reply.echo(), Reply.text('{"pass": true, "score": 1}'))
+    first = run(settings, store, suite, concurrency=1)
     sent = len(fake.chat_requests)
     assert sent == 3  # two answers and a judge call
     again = run(settings, store, suite)
     assert len(fake.chat_requests) == sent
     results = {r.case_id: r for r in EvalStore(store).results(again.run.id)}
     assert results["graded"].cache_hit and results["plain"].cache_hit
-    assert [r.status for r in EvalStore(store).results(first.run.id)] == [
-        r.status for r in results.values()
-    ]
+    assert (
+        [r.status for r in EvalStore(store).results(first.run.id)]
+        == [r.status for r in results.values()]
+        == ["pass", "pass"]
+    )
 
 
 def test_resume_takes_an_answer_that_arrived_but_was_never_recorded_from_the_cache(
