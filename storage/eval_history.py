@@ -6,6 +6,7 @@ Every read the Regressions pane makes is a range of an index (see m005), never a
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -108,7 +109,9 @@ class EvalHistory:
     def latest_completed_run(
         self, suite_name: str, model: str, version: str | None = None
     ) -> EvalRun | None:
-        """The newest completed run of a model on a suite (on one version of it if given)."""
+        """The newest completed run of a model on a suite (on one version of it if given)
+        that got an answer (a pass or a fail): a run whose every case errored is no
+        baseline (`no_answer_refusal`)."""
         if version is None:
             where, args = "suite_name = ? AND model = ?", [suite_name, model]
         else:
@@ -116,7 +119,7 @@ class EvalHistory:
             where, args = f"suite_id = {suite_id} AND model = ?", [suite_name, version, model]
         sql = (
             f"SELECT {RUN_COLUMNS} FROM eval_runs WHERE {where} AND status = 'completed'"
-            " ORDER BY id DESC LIMIT 1"
+            " AND (passed + failed > 0 OR errored = 0) ORDER BY id DESC LIMIT 1"
         )
         return self._first_run(sql, args)
 
@@ -214,6 +217,29 @@ class EvalHistory:
     def _first_run(self, sql: str, args: list[Any]) -> EvalRun | None:
         runs = self._runs(sql, args)
         return runs[0] if runs else None
+
+
+def no_answer_refusal(run: EvalRun) -> str | None:
+    """Why `run` cannot be a baseline, if it cannot: none of its cases got an answer (every
+    one errored), so any candidate would compare with it as unchanged. None when it can."""
+    summary = run.summary
+    if summary is None or summary.passed + summary.failed or not summary.errored:
+        return None
+    return _refusal(run.id, summary.errored)
+
+
+def no_answer_refusal_of(conn: sqlite3.Connection, run_id: int) -> str | None:
+    """`no_answer_refusal` read in `conn`'s transaction (for the write that pins a run)."""
+    row = conn.execute(
+        "SELECT passed + failed, errored FROM eval_runs WHERE id = ?", [run_id]
+    ).fetchone()
+    if row is None or row[0] is None or row[0] or not row[1]:
+        return None
+    return _refusal(run_id, row[1] or 0)
+
+
+def _refusal(run_id: int, errored: int) -> str:
+    return f"run {run_id} got no answer ({errored:,} errored): it cannot be a baseline"
 
 
 def _equals(**values: Any) -> tuple[list[str], list[Any]]:

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, fields
 from typing import TYPE_CHECKING, Any
 
 from storage.calls import HitBatch, insert_hit_batch
-from storage.eval_history import EvalHistory
+from storage.eval_history import EvalHistory, no_answer_refusal_of
 from storage.eval_records import (
     FINAL_RUN_STATUSES,
     CaseResult,
@@ -317,12 +317,15 @@ class EvalStore(EvalHistory):
 
         Raises:
             UnknownRun: no run has this id.
-            RunStateError: the run has not completed.
+            RunStateError: the run has not completed, or got no answer.
         """
         with self._store.write() as db:
             status, _ = _status_and_pid(db.conn, run_id)
             if status != "completed":
                 raise RunStateError(f"run {run_id} is {status}: only a completed run is pinned")
+            refusal = no_answer_refusal_of(db.conn, run_id)
+            if refusal is not None:  # every case errored: any candidate would look unchanged
+                raise RunStateError(refusal)
             db.conn.execute(
                 "UPDATE eval_runs SET is_baseline = 0 WHERE is_baseline = 1 AND"
                 " (suite_name, model) = (SELECT suite_name, model FROM eval_runs WHERE id = ?)",

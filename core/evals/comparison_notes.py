@@ -1,6 +1,7 @@
 """The notes under a comparison's verdict: what a reader must know before trusting it.
 
-Cases not compared (in one run only), errored answers, too few flipped cases for McNemar's
+Cases not compared (in one run only, or errored in the baseline), the candidate's errored
+answers, too few flipped cases for McNemar's
 test to call any drop significant (with the tolerance to gate on instead), and cases whose
 checks or input changed between the two runs' suite versions. Plain text, one line each.
 """
@@ -23,9 +24,15 @@ def comparison_notes(comparison: Comparison, flips_needed: int | None) -> tuple[
             f"{comparison.only_in_baseline:,} only in the baseline, "
             f"{comparison.only_in_candidate:,} only in the candidate"
         )
+    if comparison.baseline_errored:
+        errored = cases(len(comparison.baseline_errored))
+        notes.append(f"{errored} errored in the baseline run: not compared")
     if comparison.candidate_errored:
         errored = cases(comparison.candidate_errored, "candidate case")
-        notes.append(f"{errored} errored, counted as failed")
+        notes.append(
+            f"{errored} errored (no answer): not passed in the pass rate, but not counted as"
+            " broke or fixed nor in McNemar's test"
+        )
     notes += _few_flips(comparison, flips_needed)
     notes += _changed(comparison)
     return tuple(notes)

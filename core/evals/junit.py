@@ -16,7 +16,8 @@ each with its counts, `failure` and `error` children)::
       </testsuite>
       <testsuite name="SUITE regression check" ...>   (when a report is given)
         <testcase name="verdict against ...">
-          <failure type="regression"> when the verdict is a regression
+          <failure type="regression"> when the verdict is a regression, type="inconclusive"
+            (its message says why: errored cases) when it is inconclusive
           <system-out> the comparison: verdict, flips (cases whose checks or input changed
             marked), ids of the cases in one run only, notes </system-out>
         </testcase>
@@ -185,6 +186,9 @@ def _verdict_suite(run: EvalRun, report: RunReport) -> ET.Element:
     if report.regression:
         detail = [*comparison.reasons, *summary]
         _child(case, "failure", "; ".join(comparison.reasons), "regression", "\n".join(detail))
+    elif not report.gate_passed:  # a gate does not pass on answers it did not get
+        label = comparison.verdict_label
+        _child(case, "failure", label, "inconclusive", "\n".join(summary))
     ET.SubElement(case, "system-out").text = _text("\n".join(summary))
     _set_counts(suite, [case])
     return suite
@@ -192,14 +196,16 @@ def _verdict_suite(run: EvalRun, report: RunReport) -> ET.Element:
 
 def comparison_lines(report: RunReport) -> list[str]:
     """The comparison as plain lines: the verdict in words, the flips (each case whose
-    checks or input changed between the suite versions marked), every id of the cases in one
-    run only, and the notes."""
+    checks or input changed between the suite versions marked), the errored cases, every id
+    of the cases in one run only, and the notes."""
     comparison = report.comparison
     lines = [f"verdict: {comparison.verdict_label} (McNemar p = {comparison.p_value:.3g})"]
     marks = case_marks(comparison)
     for label, ids in (
         ("broke", comparison.broke),
         ("fixed", comparison.fixed),
+        ("errored", comparison.errored if report.baseline else comparison.candidate_errored_ids),
+        ("errored in the baseline (not compared)", comparison.baseline_errored),
         ("only in the baseline", comparison.only_in_baseline_ids),
         ("only in the candidate", comparison.only_in_candidate_ids),
     ):

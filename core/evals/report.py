@@ -5,13 +5,18 @@ not exist is bad input, not a surprise after the money is spent:
 
 - a run id: that run;
 - a model name: the run pinned as baseline of the suite for that model, else the latest
-  completed run of that model on the same suite version, else on any version of the suite
-  (then only the cases present in both runs count, and the report says so);
+  completed run of that model that got an answer, on the same suite version, else on any
+  version of the suite (then only the cases present in both runs count, and the report says
+  so);
 - nothing: the run pinned for the run's own model, else the suite's newest pinned run of any
   model (`pinned_baseline_for`; `pin_note` says which runs a pin reaches).
 
-Without a baseline the report still has a verdict: a failing critical case is a regression on
-its own. Errored cases (no answer) count as failures, as in `core.evals.stats`.
+A run that got no answer at all (an outage night) is never a baseline: it is refused by name
+(`check_can_be_baseline`), and skipped when the latest run of a model is looked for.
+
+Without a baseline the report still has a verdict: a failing (or errored) critical case is a
+regression on its own, errored cases make it `inconclusive`, else `no_baseline`. Errored cases
+are not the model's failures, as in `core.evals.stats`.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from core.evals.casechanges import case_changes
 from core.evals.comparison_notes import cases
 from core.evals.stats import CaseChanges, CaseOutcome, Comparison, RegressionPolicy, compare_runs
 from core.evals.suite import Suite
-from storage.eval_history import EvalHistory
+from storage.eval_history import EvalHistory, no_answer_refusal
 from storage.eval_records import EvalRun, RecordedResult
 from storage.evals import EvalStore
 
@@ -67,6 +72,11 @@ class RunReport:
         return self.comparison.regression
 
     @property
+    def gate_passed(self) -> bool:
+        """False on a regression or an inconclusive verdict: `--fail-on-regression` exits 1."""
+        return self.comparison.gate_passed
+
+    @property
     def across_versions(self) -> bool:
         """True when the two runs ran different versions of the suite."""
         return self.baseline is not None and (
@@ -77,8 +87,10 @@ class RunReport:
         """A JSON-ready dict (for `--json`). Each note is in one place: `comparison.notes`
         holds the comparison's own (unpaired and changed cases, errors, too few flips), and
         `notes` the others (suite versions, endpoints, the cache, no baseline); `notes` of
-        the report object holds both, in the order printed. `verdict` keeps its values
-        (`regression`, `improved`, `unchanged`); `verdict_label` words it for people."""
+        the report object holds both, in the order printed. `verdict` is one of
+        `regression`, `inconclusive`, `improved`, `unchanged`, `no_baseline`;
+        `verdict_label` words it for people; `gate_passed` is False on `regression` and
+        `inconclusive`."""
         own = set(self.comparison.notes)
         return {
             "run": dataclasses.asdict(self.run),
@@ -89,6 +101,7 @@ class RunReport:
             "verdict": self.comparison.verdict,
             "verdict_label": self.comparison.verdict_label,
             "regression": self.regression,
+            "gate_passed": self.gate_passed,
             "comparison": self.comparison.as_dict(),
             "notes": [note for note in self.notes if note not in own],
         }
@@ -102,8 +115,9 @@ def find_baseline(
     (`pinned_baseline_for`), if any.
 
     Raises:
-        BadInput: the run id is unknown or the run did not complete; the model has no
-            completed run on this suite.
+        BadInput: the run id is unknown, the run did not complete or got no answer; the
+            model's pinned run got no answer; the model has no completed run with an answer
+            on this suite.
     """
     if spec is None:
         return pinned_baseline_for(evals, suite_name, model)
@@ -111,6 +125,7 @@ def find_baseline(
         return Baseline(completed_run(evals, int(spec)), f"run {int(spec)}")
     pinned = evals.pinned_baseline(suite_name, spec)
     if pinned is not None:
+        check_can_be_baseline(pinned, f" (the pinned baseline of {spec})")
         return Baseline(pinned, f"pinned baseline of {spec}")
     latest = evals.latest_completed_run(suite_name, spec, version)
     if latest is not None:
@@ -119,8 +134,8 @@ def find_baseline(
     if latest is not None:
         return Baseline(latest, f"latest completed run of {spec} (an earlier suite version)")
     raise BadInput(
-        f"--baseline {spec}: no completed run of model {spec!r} on suite {suite_name!r}"
-        " (give a run id, or run that model first)"
+        f"--baseline {spec}: no completed run of model {spec!r} with an answer on suite"
+        f" {suite_name!r} (give a run id, or run that model first)"
     )
 
 
@@ -165,13 +180,15 @@ def check_baseline_fits(
     evals: EvalStore, baseline: Baseline, suite_name: str, case_ids: Iterable[str] | None = None
 ) -> None:
     """Refuse, before a run of `suite_name` with these case ids sends anything, a baseline
-    it could not be compared with: a run of another suite, or one that shares no case id
-    with it (a gate would judge nothing, and pass). Without `case_ids`, the suite only.
+    it could not be compared with: a run that got no answer, a run of another suite, or one
+    that shares no case id with it (a gate would judge nothing, and pass). Without
+    `case_ids`, the run and the suite only.
 
     Raises:
         BadInput: naming the baseline and why.
     """
     base = baseline.run
+    check_can_be_baseline(base)
     where = f"baseline run {base.id} of {base.model}"
     if base.suite_name != suite_name:
         raise BadInput(f"{where} is a run of suite {base.suite_name!r}, not {suite_name!r}")
@@ -211,14 +228,28 @@ def completed_run(evals: EvalStore, run_id: int) -> EvalRun:
     """A run that completed, to compare with.
 
     Raises:
-        BadInput: no such run, or it has not completed.
+        BadInput: no such run, it has not completed, or it got no answer.
     """
     run = evals.run(run_id)
     if run is None:
         raise BadInput(f"no evaluation run has id {run_id}")
     if run.status != "completed":
         raise BadInput(f"run {run_id} is {run.status}: only a completed run is compared")
+    check_can_be_baseline(run)
     return run
+
+
+def check_can_be_baseline(run: EvalRun, context: str = "") -> None:
+    """Refuse as a baseline a run none of whose cases got an answer (every one errored: an
+    outage, a wrong model or endpoint): compared with it, any candidate would look unchanged.
+
+    Raises:
+        BadInput: `run 36 got no answer (6 errored): it cannot be a baseline` (`context`
+            inserted after the run).
+    """
+    refusal = no_answer_refusal(run)
+    if refusal is not None:
+        raise BadInput(refusal.replace(f"run {run.id}", f"run {run.id}{context}", 1))
 
 
 def build_report(
@@ -268,10 +299,13 @@ def _report(
     versions could not be read to tell which cases changed."""
     outcomes, answers, hits = candidate
     if baseline is None or old is None:
-        comparison = compare_runs([], outcomes, policy)
-        notes = ["no baseline: only failing critical cases make a regression"]
+        comparison = compare_runs(None, outcomes, policy)
+        notes = ["no baseline: only failing or errored critical cases make a regression"]
         if comparison.candidate_errored:
-            notes.append(f"{cases(comparison.candidate_errored)} errored, counted as failed")
+            notes.append(
+                f"{cases(comparison.candidate_errored)} errored (no answer): the verdict is"
+                " inconclusive"
+            )
         notes += _cache_notes(("the run", answers, hits))
         return RunReport(run, None, dataclasses.replace(comparison, notes=()), tuple(notes))
     old_outcomes, old_answers, old_hits = old
@@ -305,7 +339,7 @@ def outcomes(evals: EvalStore, run_id: int) -> Iterator[CaseOutcome]:
 
 
 def outcome_of(result: RecordedResult) -> CaseOutcome:
-    """A recorded result as a comparison sees it (an error counts as a failure)."""
+    """A recorded result as a comparison sees it (an error is not passed, and `errored`)."""
     return CaseOutcome(
         case_id=result.case_id,
         passed=result.status == "pass",

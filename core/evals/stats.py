@@ -9,15 +9,21 @@ Rules:
 - Repeats (`--repeat K`): a case with several outcomes is combined first
   (`combine_repeats`): it passes when a strict majority of its repeats pass (a tie fails), its
   score and cost are the means, its latency the median; it is errored only when every repeat is.
-- An errored outcome (no answer) counts as a failure: a gate must not pass on missing answers.
-  The comparison reports how many there were.
+- An errored outcome (no answer, or no verdict) is not a failure of the model: a pair whose
+  baseline errored is not compared (`baseline_errored`, like a case in one run only); a pair
+  whose candidate errored is not a flip (`errored`): it is left out of broke/fixed, McNemar's
+  test and the tolerances, but still counts as not passed in the pass rates shown (a gate must
+  not pass on missing answers).
 - Only cases present in both runs are paired (when the suite changed between the runs, the
   others are counted and reported, not compared).
-- Regression: any critical case of the candidate fails (paired or not), or the paired pass rate
-  drops significantly (McNemar p < alpha, default 0.05), or it drops by more than
-  `max_pass_rate_drop`, or the mean score by more than `max_score_drop` (both off by default).
-  `improved`: a significant rise and no regression. Otherwise `unchanged` (a value CI scripts
-  read), which `Comparison.verdict_label` words as `not significant` when cases flipped.
+- Regression (`core.evals.verdicts`): any critical case of the candidate fails or errored
+  (paired or not), or the pass rate of the pairs both runs answered drops significantly
+  (McNemar p < alpha, default 0.05), or it drops by more than `max_pass_rate_drop`, or their
+  mean score by more than `max_score_drop` (both off by default). Else `inconclusive` when
+  the candidate has errored cases, or a baseline leaves no pair to compare. `improved`: a
+  significant rise. Without a baseline, `no_baseline`. Otherwise `unchanged` (a value CI
+  scripts read), which `Comparison.verdict_label` words as `not significant` when cases
+  flipped. `Comparison.gate_passed` is False on `regression` and `inconclusive`.
 - Few flips: with n discordant pairs the least p-value the test can give is 2 / 2**n (every
   flip one way), so below 6 flipped cases it never reaches alpha 0.05: the notes say so and
   name the tolerance to gate on instead.
@@ -31,16 +37,16 @@ from __future__ import annotations
 import math
 import statistics
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field, replace
-from fractions import Fraction
+from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-from core.evals.comparison_notes import comparison_notes
+from core.evals.comparison_notes import cases
+from core.evals.mcnemar import flips_needed as flips_needed  # re-exported: the public API
+from core.evals.mcnemar import least_p_value, mcnemar_exact
+from core.evals.verdicts import judged
 
-Verdict = Literal["regression", "improved", "unchanged"]
-
-_EXACT_LIMIT = 5_000
-"""Up to this many discordant pairs the p-value is computed with exact integers."""
+Verdict = Literal["regression", "inconclusive", "improved", "unchanged", "no_baseline"]
+"""`regression` and `inconclusive` fail a gate (`Comparison.gate_passed`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,9 +104,11 @@ class Comparison:
     only_in_baseline: int
     only_in_candidate: int
     broke: tuple[str, ...]
-    """Ids of the paired cases that passed in the baseline and fail in the candidate."""
+    """Ids of the paired cases that passed in the baseline and fail in the candidate (both
+    answered)."""
     fixed: tuple[str, ...]
-    """Ids of the paired cases that failed in the baseline and pass in the candidate."""
+    """Ids of the paired cases that failed in the baseline and pass in the candidate (both
+    answered)."""
     baseline_pass_rate: float | None
     candidate_pass_rate: float | None
     baseline_score: float | None
@@ -115,9 +123,27 @@ class Comparison:
     critical_failures: tuple[str, ...]
     """Every critical case of the candidate that fails (or errored), paired or not."""
     candidate_errored: int
+    """How many cases of the candidate errored (no answer), paired or not."""
     verdict: Verdict
     reasons: tuple[str, ...] = ()
     """Why the verdict is a regression (one line each); empty otherwise."""
+    errored: tuple[str, ...] = ()
+    """Ids of the paired cases the candidate has no answer for (the baseline has one): not
+    flips, left out of McNemar's test and the tolerances; not passed in the pass rate."""
+    baseline_errored: tuple[str, ...] = ()
+    """Ids of the cases in both runs that errored in the baseline: not compared (not in
+    `paired`)."""
+    candidate_errored_ids: tuple[str, ...] = ()
+    """Ids of every candidate case that errored, paired or not."""
+    candidate_cases: int = 0
+    """How many cases the candidate ran (repeats combined)."""
+    has_baseline: bool = True
+    """False when the candidate was judged alone (`compare_runs` given no baseline)."""
+    answered_pass_rate_delta: float | None = None
+    """Candidate minus baseline pass rate on the pairs both runs answered (what the
+    tolerance checks); None when there is none."""
+    answered_score_delta: float | None = None
+    """The same for the mean score."""
     notes: tuple[str, ...] = field(default=())
     """What the reader should know: unpaired cases, errored answers, too few flips to tell,
     changed cases."""
@@ -148,12 +174,36 @@ class Comparison:
         return self.least_p_value < self.alpha
 
     @property
+    def gate_passed(self) -> bool:
+        """False when a CI gate must fail: a regression, or an inconclusive verdict (a gate
+        does not pass on answers it did not get)."""
+        return self.verdict not in ("regression", "inconclusive")
+
+    @property
     def verdict_label(self) -> str:
         """The verdict in words that cannot be misread: `not significant` for an `unchanged`
-        verdict over flipped cases (the pass rate may have moved a lot), else the verdict."""
+        verdict over flipped cases (the pass rate may have moved a lot), `no baseline`,
+        `inconclusive: ...` with why, else the verdict."""
         if self.verdict == "unchanged" and (self.broke or self.fixed):
             return "not significant"
+        if self.verdict == "no_baseline":
+            return "no baseline"
+        if self.verdict == "inconclusive":
+            return f"inconclusive: {self.inconclusive_because}"
         return self.verdict
+
+    @property
+    def inconclusive_because(self) -> str:
+        """Why errors leave the verdict open: `6 of 12 cases errored (no answer)`, or no pair
+        left to compare."""
+        if self.candidate_errored:
+            return (
+                f"{self.candidate_errored:,} of {cases(self.candidate_cases)} errored (no answer)"
+            )
+        left = "no paired case left to compare"
+        if self.baseline_errored:
+            return f"{left} ({cases(len(self.baseline_errored))} errored in the baseline run)"
+        return left
 
     @property
     def changed_flips(self) -> tuple[str, ...]:
@@ -185,6 +235,7 @@ class Comparison:
         data = asdict(self)
         data.update(
             regression=self.regression,
+            gate_passed=self.gate_passed,
             verdict_label=self.verdict_label,
             significance_reachable=self.significance_reachable,
             pass_rate_delta=self.pass_rate_delta,
@@ -198,63 +249,6 @@ class Comparison:
 
 def _delta(new: float | None, old: float | None) -> float | None:
     return None if new is None or old is None else new - old
-
-
-def mcnemar_exact(b: int, c: int) -> float:
-    """Two-sided exact McNemar p-value for `b` and `c` discordant pairs.
-
-    Under no change each discordant pair goes either way with probability 1/2, so the p-value
-    is twice the binomial tail P(X <= min(b, c)) for X ~ Binomial(b + c, 1/2), capped at 1
-    (as scipy's `binomtest(min(b, c), b + c).pvalue` and statsmodels' exact `mcnemar`).
-
-    Raises:
-        ValueError: a count is negative.
-    """
-    if b < 0 or c < 0:
-        raise ValueError("discordant counts must be 0 or more")
-    n, k = b + c, min(b, c)
-    if n == 0 or 2 * k >= n:
-        return 1.0
-    if n <= _EXACT_LIMIT:
-        term = tail = 1  # C(n, 0), then C(n, i) = C(n, i - 1) * (n - i + 1) / i
-        for i in range(1, k + 1):
-            term = term * (n - i + 1) // i
-            tail += term
-        return min(1.0, float(Fraction(2 * tail, 2**n)))
-    return min(1.0, 2 * _binomial_tail(n, k))
-
-
-def least_p_value(flipped: int) -> float:
-    """The least two-sided McNemar p-value possible with `flipped` discordant pairs: all of
-    them one way, 2 / 2**flipped (1 for none). Below 6 it is 0.0625 or more: no drop of that
-    few cases can be significant at 0.05."""
-    return mcnemar_exact(flipped, 0)
-
-
-def flips_needed(alpha: float) -> int | None:
-    """The fewest discordant pairs, all one way, that McNemar's exact test calls significant
-    at `alpha` (6 at 0.05); None when no count does (alpha 0 or less)."""
-    if alpha <= 0:
-        return None
-    flipped = 1
-    while least_p_value(flipped) >= alpha:
-        flipped += 1
-    return flipped
-
-
-def _binomial_tail(n: int, k: int) -> float:
-    """P(X <= k) for X ~ Binomial(n, 1/2), k < n/2, in floating point (log-space start)."""
-    log_term = math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1) - n * math.log(2)
-    if log_term < -745:  # below the smallest float: the tail is 0 to double precision
-        return 0.0
-    term = math.exp(log_term)
-    total = term
-    for i in range(k, 0, -1):  # C(n, i-1) = C(n, i) * i / (n - i + 1)
-        term *= i / (n - i + 1)
-        total += term
-        if term < total * 1e-17:
-            break
-    return total
 
 
 def combine_repeats(outcomes: Sequence[CaseOutcome]) -> CaseOutcome:
@@ -308,29 +302,30 @@ def _percentile(ordered: list[float], fraction: float) -> float:
 
 
 def compare_runs(
-    baseline: Iterable[CaseOutcome],
+    baseline: Iterable[CaseOutcome] | None,
     candidate: Iterable[CaseOutcome],
     policy: RegressionPolicy | None = None,
     changes: CaseChanges | None = None,
 ) -> Comparison:
-    """Compare a candidate run with its baseline (see the module's rules); `changes`: the
-    cases whose checks or input differ between the two runs' suite versions, if known."""
+    """Compare a candidate run with its baseline (see the module's rules); `baseline` None:
+    the candidate is judged alone (critical cases and errors only); `changes`: the cases
+    whose checks or input differ between the two runs' suite versions, if known."""
     policy = policy or RegressionPolicy()
     changes = changes or CaseChanges()
-    old, new = by_case(baseline), by_case(candidate)
-    paired = [case_id for case_id in new if case_id in old]
-    in_both = set(paired)
-    broke = tuple(i for i in paired if _passed(old[i]) and not _passed(new[i]))
-    fixed = tuple(i for i in paired if not _passed(old[i]) and _passed(new[i]))
+    old, new = by_case(baseline or ()), by_case(candidate)
+    in_both = [case_id for case_id in new if case_id in old]
+    paired = [case_id for case_id in in_both if not old[case_id].errored]
+    answered = [case_id for case_id in paired if not new[case_id].errored]
+    broke = tuple(i for i in answered if _passed(old[i]) and not _passed(new[i]))
+    fixed = tuple(i for i in answered if not _passed(old[i]) and _passed(new[i]))
     p_value = mcnemar_exact(len(broke), len(fixed))
-    significant = p_value < policy.alpha
-    summary = _Summary(old, new, paired)
-    critical = tuple(i for i, outcome in new.items() if outcome.critical and not _passed(outcome))
+    summary, both = _Summary(old, new, paired), _Summary(old, new, answered)
     only_in_baseline = tuple(case_id for case_id in old if case_id not in new)
+    candidate_errored = tuple(i for i, outcome in new.items() if outcome.errored)
     comparison = Comparison(
         paired=len(paired),
         only_in_baseline=len(only_in_baseline),
-        only_in_candidate=len(new) - len(paired),
+        only_in_candidate=len(new) - len(in_both),
         broke=broke,
         fixed=fixed,
         baseline_pass_rate=summary.pass_rate(old),
@@ -338,22 +333,29 @@ def compare_runs(
         baseline_score=summary.mean_score(old),
         candidate_score=summary.mean_score(new),
         p_value=p_value,
-        significant=significant,
+        significant=p_value < policy.alpha,
         baseline_latency=summary.latency(old),
         candidate_latency=summary.latency(new),
         baseline_cost_usd=summary.cost(old),
         candidate_cost_usd=summary.cost(new),
-        critical_failures=critical,
-        candidate_errored=sum(outcome.errored for outcome in new.values()),
+        critical_failures=tuple(i for i, o in new.items() if o.critical and not _passed(o)),
+        candidate_errored=len(candidate_errored),
         verdict="unchanged",
         alpha=policy.alpha,
         least_p_value=least_p_value(len(broke) + len(fixed)),
         only_in_baseline_ids=only_in_baseline,
         only_in_candidate_ids=tuple(case_id for case_id in new if case_id not in old),
-        changed_checks=tuple(i for i in changes.checks if i in in_both),
-        changed_inputs=tuple(i for i in changes.inputs if i in in_both),
+        changed_checks=tuple(i for i in changes.checks if i in paired),
+        changed_inputs=tuple(i for i in changes.inputs if i in paired),
+        errored=tuple(case_id for case_id in paired if new[case_id].errored),
+        baseline_errored=tuple(case_id for case_id in in_both if old[case_id].errored),
+        candidate_errored_ids=candidate_errored,
+        candidate_cases=len(new),
+        has_baseline=baseline is not None,
+        answered_pass_rate_delta=_delta(both.pass_rate(new), both.pass_rate(old)),
+        answered_score_delta=_delta(both.mean_score(new), both.mean_score(old)),
     )
-    return _judged(comparison, policy)
+    return judged(comparison, policy)
 
 
 def _passed(outcome: CaseOutcome) -> bool:
@@ -381,48 +383,3 @@ class _Summary:
     def cost(self, run: dict[str, CaseOutcome]) -> float | None:
         costs = [run[i].cost_usd for i in self.paired]
         return None if None in costs else math.fsum(c for c in costs if c is not None)
-
-
-def _judged(comparison: Comparison, policy: RegressionPolicy) -> Comparison:
-    reasons = _regression_reasons(comparison, policy)
-    if reasons:
-        verdict: Verdict = "regression"
-    elif comparison.significant and len(comparison.fixed) > len(comparison.broke):
-        verdict = "improved"
-    else:
-        verdict = "unchanged"
-    return replace(
-        comparison,
-        verdict=verdict,
-        reasons=reasons,
-        notes=comparison_notes(comparison, flips_needed(policy.alpha)),
-    )
-
-
-def _regression_reasons(comparison: Comparison, policy: RegressionPolicy) -> tuple[str, ...]:
-    reasons = []
-    if comparison.critical_failures:
-        shown = ", ".join(comparison.critical_failures[:10])
-        more = len(comparison.critical_failures) - 10
-        reasons.append(
-            f"critical case(s) failing: {shown}" + (f" and {more} more" if more > 0 else "")
-        )
-    if comparison.significant and len(comparison.broke) > len(comparison.fixed):
-        changed = set(comparison.changed_checks).intersection(comparison.broke)
-        of_them = f" ({len(changed)} of them with changed checks)" if changed else ""
-        reasons.append(
-            f"pass rate dropped significantly: {len(comparison.broke)} broke{of_them}, "
-            f"{len(comparison.fixed)} fixed (McNemar p={comparison.p_value:.3g} < {policy.alpha:g})"
-        )
-    drop = -(comparison.pass_rate_delta or 0.0)
-    if policy.max_pass_rate_drop is not None and drop > policy.max_pass_rate_drop:
-        tolerated = policy.max_pass_rate_drop * 100
-        reasons.append(  # in points, as the pass rate's change is shown
-            f"pass rate dropped {drop * 100:.1f} points, more than the tolerance"
-            f" {tolerated:.1f} points"
-        )
-    score_drop = -(comparison.score_delta or 0.0)
-    if policy.max_score_drop is not None and score_drop > policy.max_score_drop:
-        tolerance = policy.max_score_drop
-        reasons.append(f"mean score dropped {score_drop:.3f}, beyond the tolerance {tolerance:g}")
-    return tuple(reasons)

@@ -154,7 +154,7 @@ def test_a_run_prints_its_summary_and_a_rerun_costs_nothing(
     assert "run 1: gpt-4o-mini, estimated cost $" in err and "\n  5 calls, " in err
     assert "run 1: echoes (version " in out and "completed" in out
     assert "passed 5, failed 0, errored 0 of 5 (100.0%)" in out
-    assert "verdict: unchanged" in out
+    assert "verdict: no baseline\n" in out  # not "unchanged": nothing was compared
     assert "\r" not in err and "[#" not in err  # no progress noise when not a terminal
     assert len(fake.chat_requests) == 5
 
@@ -163,7 +163,8 @@ def test_a_run_prints_its_summary_and_a_rerun_costs_nothing(
     report = json.loads(out)
     assert code == 0 and len(fake.chat_requests) == 5  # every answer from the cache
     assert report["run"]["id"] == 2 and report["spent_usd"] == 0 and report["sent"] == 5
-    assert report["baseline"] is None and report["verdict"] == "unchanged"
+    assert report["baseline"] is None and report["verdict"] == "no_baseline"
+    assert report["gate_passed"] is True and report["regression"] is False
     assert "5 of the run's 5 answers came from the cache" in report["notes"][-1]
     monkeypatch.setenv("COLUMNS", "48")
     _, out, err = cli(capsys, "eval", "run", str(suite), "--model", MODEL)
@@ -292,6 +293,13 @@ def test_a_baseline_that_could_not_be_compared_is_refused_before_anything_is_sen
         "tunedeck: error: runs 1 and 2 share no case id: nothing to compare",
     )
     assert cli(capsys, "eval", "run", str(other), "-m", MODEL)[0] == 0  # run 3, suite other
+    code, out, err = cli(capsys, "eval", "compare", "1", "3")  # QA finding 6: as -b refuses it
+    assert (code, out, err.strip()) == (
+        2,
+        "",
+        "tunedeck: error: run 1 is a run of suite 'echoes', run 3 of 'other': only runs of one"
+        " suite are compared",
+    )
     code, _, err = cli(capsys, "eval", "resume", "3", "-b", "1")
     assert code == 2 and "baseline run 1 of gpt-4o-mini is a run of suite 'echoes'" in err
 
@@ -325,6 +333,78 @@ def test_a_run_where_no_request_got_an_answer_exits_1(
     code, _, err = cli(capsys, "eval", "run", str(echo_suite(tmp_path, 3)), "-m", "nope")
     assert code == 1
     assert "tunedeck: error: no case of run 1 got an answer (see `eval show 1`)" in err
+
+
+OUTAGE = Reply.error(500, "upstream down", headers={"retry-after-ms": "1"})
+
+
+def test_an_outage_night_never_turns_the_gate_green(
+    capsys: pytest.CaptureFixture[str], settings: Settings, fake: FakeOpenAI, tmp_path: Path
+) -> None:
+    """QA finding 1: a baseline run whose every case errored compared as 0% -> 0%
+    `unchanged` with a candidate failing everything, and passed the gate (exit 0)."""
+    suite = str(echo_suite(tmp_path, 4))
+    fake.set_default(OUTAGE)
+    code, _, err = cli(capsys, "eval", "run", suite, "-m", "basem")  # run 1: every case errored
+    assert code == 1 and "no case of run 1 got an answer" in err
+    refusal = "tunedeck: error: run 1 got no answer (4 errored): it cannot be a baseline"
+    code, _, err = cli(capsys, "eval", "baseline", "1")
+    assert (code, err.strip()) == (2, refusal)
+    fake.set_default(Reply.text("wrong"))
+    sent = len(fake.chat_requests)
+    gate = ["eval", "run", suite, "-m", "candm", "--fail-on-regression"]
+    assert cli(capsys, *gate, "-b", "1")[:3:2] == (2, refusal + "\n")
+    code, _, err = cli(capsys, *gate, "-b", "basem")  # its latest completed run got no answer
+    assert code == 2 and "no completed run of model 'basem' with an answer" in err
+    assert len(fake.chat_requests) == sent  # refused before anything was sent
+    assert cli(capsys, *gate)[0] == 0  # run 2: no baseline; failing cases are results
+    code, _, err = cli(capsys, "eval", "compare", "1", "2", "--fail-on-regression")
+    assert (code, err.strip()) == (2, refusal)
+
+    # The night after: the baseline answers, the candidate's endpoint fails half the cases.
+    fake.set_default(None)
+    assert cli(capsys, "eval", "run", suite, "-m", "basem")[0] == 0  # run 3: 4 passed
+    fake.enqueue(OUTAGE, times=6)  # q00, q01: 3 attempts each
+    junit = tmp_path / "gate.xml"
+    args = [*gate, "-b", "basem", "-c", "1", "--no-cache", "--junit", str(junit)]
+    code, out, _ = cli(capsys, *args)  # run 4
+    assert code == 1  # inconclusive: the gate does not pass on answers it did not get
+    assert "compared with run 3 of basem (latest completed run of basem)" in out
+    assert "  errored (2): q00, q01\n" in out and "broke (" not in out  # not the model's fault
+    assert "verdict: INCONCLUSIVE: 2 of 4 cases errored (no answer)\n" in out
+    failure = ET.parse(junit).getroot().find("testsuite[2]/testcase/failure")
+    assert failure is not None and failure.get("type") == "inconclusive"
+    code, out, _ = cli(capsys, "eval", "compare", "3", "4", "--json", "--fail-on-regression")
+    report = json.loads(out)
+    assert code == 1 and report["comparison"]["errored"] == ["q00", "q01"]
+    assert (report["verdict"], report["regression"], report["gate_passed"]) == (
+        "inconclusive",
+        False,
+        False,
+    )
+    assert report["comparison"]["broke"] == [] and report["comparison"]["p_value"] == 1
+    assert cli(capsys, "eval", "compare", "3", "4")[0] == 0  # reported, not a gate
+
+
+def test_errored_cases_without_a_baseline_fail_the_gate_in_text_json_and_junit(
+    capsys: pytest.CaptureFixture[str], settings: Settings, fake: FakeOpenAI, tmp_path: Path
+) -> None:
+    """QA finding 7: 4 of 6 errored said `unchanged` and exited 0 with --fail-on-regression."""
+    fake.enqueue(OUTAGE, times=12)
+    junit = tmp_path / "alone.xml"
+    args = ["eval", "run", str(echo_suite(tmp_path, 6)), "-m", MODEL, "-c", "1"]
+    code, out, _ = cli(capsys, *args, "--json", "--junit", str(junit), "--fail-on-regression")
+    report = json.loads(out)
+    assert code == 1 and report["baseline"] is None
+    assert (report["verdict"], report["gate_passed"], report["verdict_label"]) == (
+        "inconclusive",
+        False,
+        "inconclusive: 4 of 6 cases errored (no answer)",
+    )
+    failure = ET.parse(junit).getroot().find("testsuite[2]/testcase/failure")
+    assert failure is not None and failure.get("message") == report["verdict_label"]
+    code, out, _ = cli(capsys, "eval", "run", *args[2:])  # the same run again, not gated
+    assert code == 0 and "verdict: no baseline\n" in out  # the cache answers every case now
 
 
 def test_a_run_whose_every_grading_failed_says_so_not_that_nothing_answered(
@@ -371,7 +451,7 @@ ONE_CASE = "cases:\n  - {id: a, input: hi, assert: [{type: contains, value: hi}]
         (
             ONE_CASE,
             ["--baseline", "gpt-9"],
-            "--baseline gpt-9: no completed run of model 'gpt-9' on suite 'suite'",
+            "--baseline gpt-9: no completed run of model 'gpt-9' with an answer on suite 'suite'",
         ),
         (ONE_CASE, ["--max-cost", "0.000001"], "is above --max-cost"),
         (ONE_CASE, ["--repeat", "0"], "repeat must be 1 to 100"),
@@ -468,7 +548,9 @@ def test_junit_xml_is_valid_and_its_counts_match(
         assert suite_element.get("skipped") == "0" and suite_element.get("name")
         assert float(suite_element.get("time", "x")) >= 0
         assert time.strptime(suite_element.get("timestamp", ""), "%Y-%m-%dT%H:%M:%S")
-    assert (root.get("tests"), root.get("failures"), root.get("errors")) == ("5", "1", "1")
+    # q01 fails, q02 errored, and the regression check fails: an errored case (no answer)
+    # leaves the verdict inconclusive, which must not pass a gate.
+    assert (root.get("tests"), root.get("failures"), root.get("errors")) == ("5", "2", "1")
     for case in cases:
         assert case.get("classname") == f"echoes.{MODEL}" and float(case.get("time", "x")) >= 0
         for outcome in (*case.findall("failure"), *case.findall("error")):
@@ -483,7 +565,9 @@ def test_junit_xml_is_valid_and_its_counts_match(
     assert error is not None and "upstream broke" in (error.get("message") or "")
     properties = {p.get("name"): p.get("value") for p in cases_suite.iter("property")}
     assert properties["model"] == MODEL and properties["run_id"] == "1"
-    assert verdict_suite.find("testcase/failure") is None  # no regression: no critical case
+    verdict = verdict_suite.find("testcase/failure")
+    assert verdict is not None and verdict.get("type") == "inconclusive"
+    assert verdict.get("message") == "inconclusive: 1 of 4 cases errored (no answer)"
 
 
 # -- promptfoo --------------------------------------------------------------------------------

@@ -56,6 +56,29 @@ def test_the_verdict_line_never_calls_a_drop_unchanged() -> None:
     )
 
 
+def test_errored_cases_are_listed_apart_and_the_verdict_is_inconclusive(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from core.evals.report import Baseline
+    from core.evals.stats import CaseOutcome
+    from tui.cli.eval_output import print_report
+
+    base = outcomes("1" * 6)
+    down = [CaseOutcome(f"c{i}", i >= 4, float(i >= 4), errored=i < 4) for i in range(6)]
+    comparison = compare_runs(base, down)
+    run = eval_run("completed", 6)
+    print_report(RunReport(run, Baseline(replace(run, id=3), "run 3"), comparison, ()))
+    out = capsys.readouterr().out
+    assert "  errored (4): c0, c1, c2, c3\n" in out and "broke" not in out  # QA finding 7
+    assert "verdict: INCONCLUSIVE: 4 of 6 cases errored (no answer)\n" in out
+    print_report(RunReport(run, None, compare_runs(None, down), ()))
+    out = capsys.readouterr().out
+    assert "  errored (4): c0, c1, c2, c3\n" in out
+    assert out.endswith("verdict: INCONCLUSIVE: 4 of 6 cases errored (no answer)\n")
+    print_report(RunReport(run, None, compare_runs(None, base), ()))
+    assert capsys.readouterr().out == "verdict: no baseline\n"
+
+
 @pytest.mark.parametrize(
     ("finished", "resumed", "earlier_ms", "took"),
     [

@@ -96,7 +96,7 @@ def test_diff_lines_combine_repeats_as_the_comparison_does(evals: EvalStore) -> 
         "crit": (["pass"] * 3, ["pass", "fail", "fail"]),  # broke, critical
         "flaky": (["pass", "fail", "pass"], ["fail", "pass", "pass"]),  # passes in both
         "fixed": (["fail"] * 3, ["pass", "pass", "error"]),
-        "dead": (["pass"] * 3, ["error"] * 3),  # broke: an error is a failure
+        "dead": (["pass"] * 3, ["error"] * 3),  # no answer: errored, not a flip
     }
     for case, (in_a, in_b) in outcomes.items():
         for repeat, (status_a, status_b) in enumerate(zip(in_a, in_b, strict=True)):
@@ -112,12 +112,12 @@ def test_diff_lines_combine_repeats_as_the_comparison_does(evals: EvalStore) -> 
     lines = {line.case_id: line for line in diff.lines}
     assert {case: (line.a, line.b, line.flip) for case, line in lines.items()} == {
         "crit": ("pass", "fail", "broke"),
-        "dead": ("pass", "error", "broke"),
+        "dead": ("pass", "error", ""),
         "fixed": ("fail", "pass", "fixed"),
         "flaky": ("pass", "pass", ""),
     }
-    assert set(report.comparison.broke) == {"crit", "dead"}
-    assert [line.case_id for line in diff.regressions()] == ["crit", "dead"]
+    assert set(report.comparison.broke) == {"crit"} and report.comparison.errored == ("dead",)
+    assert [line.case_id for line in diff.regressions()] == ["crit"]
     assert len(lines["crit"].results_b) == 3
 
 

@@ -3,9 +3,10 @@
 Exit codes of `eval run`, `eval resume` and `eval compare`:
 
 - 0: the run completed (failing cases are results, not errors);
-- 1: `--fail-on-regression` and the verdict is a regression (a failing critical case, a
-  significant drop of the paired pass rate, or a drop beyond `--max-pass-rate-drop` /
-  `--max-score-drop`; errored cases count as failed), or no case got an answer at all
+- 1: `--fail-on-regression` and the verdict is a regression (a failing or errored critical
+  case, a significant drop of the pass rate of the pairs both runs answered, or a drop beyond
+  `--max-pass-rate-drop` / `--max-score-drop`) or inconclusive (errored cases, no answer to
+  judge), or no case got an answer at all
   (every request failed: a wrong model or endpoint must not pass a CI gate); 1 as well when
   a budget refuses the calls;
 - 2: bad input: a bad suite, an unknown run or baseline, bad options, an estimate above
@@ -63,10 +64,14 @@ BaselineSpec = Annotated[
     ),
 ]
 FailOnRegression = Annotated[
-    bool, typer.Option("--fail-on-regression", help="Exit 1 when the verdict is a regression.")
+    bool,
+    typer.Option(
+        "--fail-on-regression", help="Exit 1 when the verdict is a regression or inconclusive."
+    ),
 ]
 MaxCost = Annotated[
-    float | None, typer.Option("--max-cost", help="Refuse when the estimate is above (USD).")
+    float | None,
+    typer.Option("--max-cost", help="Refuse when the estimate is above; stop once spent (USD)."),
 ]
 Junit = Annotated[Path | None, typer.Option("--junit", help="Write a JUnit XML report here.")]
 Alpha = Annotated[
@@ -117,9 +122,9 @@ def eval_run(
 ) -> None:
     """Run a suite against a model, record every result, compare with a baseline.
 
-    Exit 0 when the run completed, 1 on a regression with --fail-on-regression (errored cases
-    count as failed) or when no case got an answer, 2 on bad input (nothing sent), 130 when
-    interrupted (`tunedeck eval resume RUN` finishes it).
+    Exit 0 when the run completed, 1 on a regression or an inconclusive verdict (errored
+    cases) with --fail-on-regression or when no case got an answer, 2 on bad input (nothing
+    sent), 130 when interrupted (`tunedeck eval resume RUN` finishes it).
     """
     from core.evals.loader import load_suite
     from core.evals.report import baseline_for_run
@@ -268,6 +273,7 @@ def eval_compare(
     max_score_drop: MaxScoreDrop = None,
 ) -> None:
     """Compare run B with run A: flips, McNemar's test, latency and cost, the verdict."""
+    from core.evals.baselines import check_comparable
     from core.evals.report import Baseline, build_report
 
     evals = _evals()
@@ -277,16 +283,15 @@ def eval_compare(
             raise BadInput(f"no evaluation run has id {run_id}")
     assert base is not None and candidate is not None
     policy = _policy(alpha, max_pass_rate_drop, max_score_drop)
+    check_comparable(evals, base, candidate)
     report = build_report(evals, candidate, Baseline(base, f"run {base.id}"), policy)
-    if not report.comparison.paired:
-        raise BadInput(f"runs {base.id} and {candidate.id} share no case id: nothing to compare")
     report = _with_status_notes(report)
     if as_json:
         print_json(report.as_dict())
     else:
         print_run(candidate)
         print_report(report)
-    if fail_on_regression and report.regression:
+    if fail_on_regression and not report.gate_passed:
         raise typer.Exit(1)
 
 
@@ -449,7 +454,7 @@ def _conclude(
         what = "could be judged (each answer's grading failed)" if answered else "got an answer"
         say(f"tunedeck: error: no case of run {run.id} {what} (see `eval show {run.id}`)")
         raise typer.Exit(1)
-    if fail_on_regression and report.regression:
+    if fail_on_regression and not report.gate_passed:
         raise typer.Exit(1)
 
 

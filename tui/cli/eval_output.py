@@ -147,6 +147,8 @@ def print_report(report: RunReport) -> None:
         marks = case_marks(comparison)
         _ids("broke (pass -> fail)", comparison.broke, marks)
         _ids("fixed (fail -> pass)", comparison.fixed, marks)
+        _ids("errored", comparison.errored)
+        _ids("errored in the baseline (not compared)", comparison.baseline_errored)
         _ids("only in the baseline", comparison.only_in_baseline_ids)
         _ids("only in the candidate", comparison.only_in_candidate_ids)
         typer.echo(f"  McNemar exact p = {comparison.p_value:.3g} ({_significance(comparison)})")
@@ -155,6 +157,8 @@ def print_report(report: RunReport) -> None:
             f" p95 {_signed(comparison.latency_delta_ms('p95'), '.0f', ' ms')};"
             f" cost {_signed_money(comparison.cost_delta_usd)}"
         )
+    else:
+        _ids("errored", comparison.candidate_errored_ids)
     _ids("critical failing", comparison.critical_failures)
     typer.echo(verdict_line(report))
     for note in report.notes:
@@ -164,10 +168,13 @@ def print_report(report: RunReport) -> None:
 def verdict_line(report: RunReport) -> str:
     """`verdict: ...`, with its reasons. Over flipped cases an `unchanged` verdict reads `not
     significant` (the pass rate may have moved a lot), and when no split of that many flips
-    could be significant it says so, with the tolerance that gates on such a drop."""
+    could be significant it says so, with the tolerance that gates on such a drop. An
+    inconclusive verdict says why (`INCONCLUSIVE: 6 of 12 cases errored (no answer)`)."""
     comparison = report.comparison
     if report.regression:
         return f"verdict: REGRESSION: {inert('; '.join(comparison.reasons))}"
+    if comparison.verdict == "inconclusive":
+        return f"verdict: INCONCLUSIVE: {comparison.inconclusive_because}"
     label = comparison.verdict_label
     if label != "not significant":
         return f"verdict: {label}"

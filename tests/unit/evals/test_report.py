@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from core.errors import BadInput
+from core.evals.baselines import baseline_for_resume, check_comparable
 from core.evals.casechanges import case_changes
 from core.evals.junit import CHANGED_CHECKS_NOTE, OUTPUT_CHARS, junit_xml
 from core.evals.loader import load_suite
@@ -17,6 +19,7 @@ from core.evals.report import (
     Baseline,
     RunReport,
     all_results,
+    baseline_for_run,
     build_report,
     find_baseline,
     pin_note,
@@ -24,7 +27,7 @@ from core.evals.report import (
 )
 from core.evals.stats import CaseChanges, RegressionPolicy
 from core.evals.tally import case_tally
-from storage.eval_records import CaseResult, RunStart, SuiteVersion
+from storage.eval_records import CaseResult, EvalStorageError, RunStart, SuiteVersion
 from storage.evals import EvalStore
 from storage.store import Store
 
@@ -157,7 +160,10 @@ def test_a_baseline_from_an_earlier_version_is_taken_and_said(evals: EvalStore) 
     ("spec", "message"),
     [
         ("77", "no evaluation run has id 77"),
-        ("nobody", "--baseline nobody: no completed run of model 'nobody' on suite 'qa'"),
+        (
+            "nobody",
+            "--baseline nobody: no completed run of model 'nobody' with an answer on suite 'qa'",
+        ),
     ],
 )
 def test_a_baseline_that_does_not_exist_is_bad_input(
@@ -172,6 +178,78 @@ def test_an_unfinished_run_is_not_a_baseline(evals: EvalStore) -> None:
     run_id = recorded(evals, suite(evals, "v1"), "m", ALL_PASS, status="interrupted")
     with pytest.raises(BadInput, match=f"run {run_id} is interrupted: only a completed run"):
         find_baseline(evals, "qa", "v1", "m", str(run_id))
+
+
+OUTAGE = {"a": "error", "b": "error", "c": "error"}
+
+
+def test_a_run_that_got_no_answer_is_never_a_baseline(evals: EvalStore) -> None:
+    # QA finding 1: an outage night's run became the baseline and passed any candidate.
+    v1 = suite(evals, "v1")
+    answered = recorded(evals, v1, "base", {"a": "pass", "b": "error", "c": "fail"})
+    outage = recorded(evals, v1, "base", OUTAGE)
+    refusal = f"run {outage} got no answer (3 errored): it cannot be a baseline"
+    found = find_baseline(evals, "qa", "v1", "new", "base")  # latest completed: skips it
+    assert found is not None and found.run.id == answered
+    with pytest.raises(BadInput, match=rf"^{re.escape(refusal)}$"):
+        find_baseline(evals, "qa", "v1", "new", str(outage))
+    with pytest.raises(EvalStorageError, match=rf"^{re.escape(refusal)}$"):  # nor pinned
+        evals.set_baseline(outage)
+    assert evals.pinned_baseline("qa", "base") is None
+    recorded(evals, v1, "down", OUTAGE)
+    with pytest.raises(BadInput, match="no completed run of model 'down' with an answer"):
+        find_baseline(evals, "qa", "v1", "new", "down")
+    evals.set_baseline(answered)  # one answer is enough
+    assert evals.pinned_baseline("qa", "base").id == answered  # type: ignore[union-attr]
+
+
+def test_a_pinned_run_that_got_no_answer_is_refused_or_left_out(
+    evals: EvalStore, store: Store, tmp_path: Path
+) -> None:
+    """A run pinned before the rule: named through its model it is refused, not named it is
+    left out with a warning (as a pinned run of another suite is)."""
+    v1 = suite(evals, "v1")
+    outage = recorded(evals, v1, "base", OUTAGE)
+    with store.write() as db:  # pinned by an older tunedeck
+        db.conn.execute("UPDATE eval_runs SET is_baseline = 1 WHERE id = ?", [outage])
+    refusal = f"run {outage} (the pinned baseline of base) got no answer (3 errored)"
+    with pytest.raises(BadInput, match=rf"^{re.escape(refusal)}: it cannot be a baseline$"):
+        find_baseline(evals, "qa", "v1", "new", "base")
+    loaded = load_suite(_suite_file(tmp_path, "qa", ["a", "b", "c"]))
+    found, warning = baseline_for_run(evals, loaded, "new", None)
+    assert found is None and warning is not None
+    assert warning.startswith(f"the suite's pinned run {outage} got no answer (3 errored)")
+    run = evals.run(recorded(evals, v1, "new", ALL_PASS))
+    assert run is not None
+    with pytest.raises(BadInput, match="got no answer"):  # resume's baseline
+        baseline_for_resume(evals, run)
+
+
+def test_compare_refuses_runs_of_two_suites_and_a_baseline_without_an_answer(
+    evals: EvalStore,
+) -> None:
+    v1 = suite(evals, "v1")
+    other = evals.save_suite(
+        SuiteVersion(
+            name="other", version="o1", format="native", content={}, case_count=3, created_at=WHEN
+        )
+    )
+    base, theirs = recorded(evals, v1, "m", ALL_PASS), recorded(evals, other, "m", ALL_PASS)
+    outage = recorded(evals, v1, "m", OUTAGE)
+    runs = {run_id: evals.run(run_id) for run_id in (base, theirs, outage)}
+    with pytest.raises(BadInput, match=rf"^run {base} is a run of suite 'qa', run {theirs} of"
+                       " 'other': only runs of one suite are compared$"):  # fmt: skip
+        check_comparable(evals, runs[base], runs[theirs])  # type: ignore[arg-type]
+    with pytest.raises(BadInput, match=f"run {outage} got no answer"):
+        check_comparable(evals, runs[outage], runs[base])  # type: ignore[arg-type]
+    check_comparable(evals, runs[base], runs[outage])  # type: ignore[arg-type]  # a candidate may
+
+
+def _suite_file(folder: Path, name: str, ids: list[str]) -> Path:
+    lines = [f"  - {{id: {i}, input: hi, assert: [{{type: contains, value: hi}}]}}" for i in ids]
+    path = folder / f"{name}.yaml"
+    path.write_text(f"name: {name}\ncases:\n" + "\n".join(lines) + "\n", encoding="utf-8")
+    return path
 
 
 # -- the report -------------------------------------------------------------------------------
@@ -211,21 +289,37 @@ def test_runs_on_different_endpoints_are_said_to_be(evals: EvalStore) -> None:
     assert f"the runs used different endpoints ({local} and {remote})" in " ".join(notes[other])
 
 
-def test_without_a_baseline_only_critical_failures_make_a_regression(evals: EvalStore) -> None:
+def test_without_a_baseline_critical_failures_make_a_regression_and_errors_no_pass(
+    evals: EvalStore,
+) -> None:
     v1 = suite(evals, "v1")
-    clean = evals.run(recorded(evals, v1, "m", {"a": "fail", "b": "error"}))
+    clean = evals.run(recorded(evals, v1, "m", {"a": "fail", "b": "pass"}))
+    errored = evals.run(recorded(evals, v1, "m", {"a": "fail", "b": "error"}))
     critical = evals.run(
         recorded(evals, v1, "m", {"a": "pass", "b": "error"}, critical=frozenset({"b"}))
     )
-    assert clean is not None and critical is not None
+    assert clean is not None and errored is not None and critical is not None
     report = build_report(evals, clean, None)
-    assert not report.regression and report.notes == (
-        "no baseline: only failing critical cases make a regression",
-        "1 case errored, counted as failed",
+    assert (report.comparison.verdict, report.gate_passed) == ("no_baseline", True)
+    assert report.notes == (
+        "no baseline: only failing or errored critical cases make a regression",
+    )
+    report = build_report(evals, errored, None)  # QA finding 7: it said "unchanged"
+    assert not report.regression and not report.gate_passed
+    assert report.comparison.verdict_label == "inconclusive: 1 of 2 cases errored (no answer)"
+    assert report.notes == (
+        "no baseline: only failing or errored critical cases make a regression",
+        "1 case errored (no answer): the verdict is inconclusive",
+    )
+    data = json.loads(json.dumps(report.as_dict()))
+    assert (data["verdict"], data["regression"], data["gate_passed"]) == (
+        "inconclusive",
+        False,
+        False,
     )
     report = build_report(evals, critical, None)
     assert report.regression and report.comparison.critical_failures == ("b",)
-    assert report.comparison.reasons == ("critical case(s) failing: b",)
+    assert report.comparison.reasons == ("critical case(s) failing or errored: b",)
 
 
 def test_the_policy_decides_a_tolerated_drop(evals: EvalStore) -> None:
@@ -302,6 +396,33 @@ def test_junit_counts_repeats_errors_and_the_verdict(evals: EvalStore) -> None:
     assert failure is not None and failure.get("type") == "regression"
     assert "critical case(s) failing: b" in (failure.get("message") or "")
     assert (root.get("tests"), root.get("failures"), root.get("errors")) == ("6", "4", "1")
+
+
+def test_junit_fails_the_regression_check_on_an_inconclusive_verdict(evals: EvalStore) -> None:
+    # QA finding 7: with errored cases the regression check passed as "unchanged".
+    v1 = suite(evals, "v1")
+    base = recorded(evals, v1, "m", {"a": "pass", "b": "error", "c": "pass", "d": "pass"})
+    run_id = recorded(evals, v1, "m", {"a": "pass", "b": "pass", "c": "error", "d": "pass"})
+    run = evals.run(run_id)
+    assert run is not None
+    for baseline in (find_baseline(evals, "qa", "v1", "m", str(base)), None):
+        report = build_report(evals, run, baseline)
+        verdict_suite = parsed(junit_xml(run, all_results(evals, run_id), report)).findall(
+            "testsuite"
+        )[1]
+        failure = verdict_suite.find("testcase/failure")
+        assert failure is not None and failure.get("type") == "inconclusive"
+        assert failure.get("message") == "inconclusive: 1 of 4 cases errored (no answer)"
+        assert verdict_suite.get("failures") == "1"
+        lines = (failure.text or "").splitlines()
+        assert "errored (1): c" in lines
+    compared = build_report(evals, run, find_baseline(evals, "qa", "v1", "m", str(base)))
+    out = parsed(junit_xml(run, all_results(evals, run_id), compared)).find(
+        "testsuite[2]/testcase/system-out"
+    )
+    assert out is not None
+    assert "errored in the baseline (not compared) (1): b" in (out.text or "").splitlines()
+    assert "note: 1 case errored in the baseline run: not compared" in (out.text or "")
 
 
 def test_a_repeated_run_is_tallied_by_case_as_its_comparison_counts_it(evals: EvalStore) -> None:

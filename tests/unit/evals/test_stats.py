@@ -149,13 +149,100 @@ def test_only_cases_in_both_runs_are_paired_and_the_report_says_so() -> None:
     )
 
 
-def test_errored_answers_count_as_failures_and_are_reported() -> None:
+def test_a_candidate_s_errored_cases_are_not_flips_and_leave_the_verdict_inconclusive() -> None:
+    # QA finding 7: the endpoint down for 7 of 8 cases is not "7 broke, REGRESSION".
     baseline = run("1" * 8)
     candidate = [outcome(f"c{i}", True, errored=i < 7) for i in range(8)]
     comparison = compare_runs(baseline, candidate)
-    assert comparison.regression and len(comparison.broke) == 7
-    assert comparison.candidate_errored == 7
-    assert "7 candidate cases errored, counted as failed" in comparison.notes
+    assert comparison.broke == () and comparison.fixed == () and comparison.p_value == 1.0
+    assert comparison.errored == tuple(f"c{i}" for i in range(7))
+    assert comparison.paired == 8 and comparison.candidate_errored == 7
+    assert comparison.candidate_pass_rate == pytest.approx(1 / 8)  # an error is not a pass
+    assert (comparison.verdict, comparison.reasons, comparison.gate_passed) == (
+        "inconclusive",
+        (),
+        False,
+    )
+    assert comparison.verdict_label == "inconclusive: 7 of 8 cases errored (no answer)"
+    assert (
+        "7 candidate cases errored (no answer): not passed in the pass rate, but not counted"
+        " as broke or fixed nor in McNemar's test"
+    ) in comparison.notes
+    data = comparison.as_dict()
+    assert (data["verdict"], data["regression"], data["gate_passed"]) == (
+        "inconclusive",
+        False,
+        False,
+    )
+    assert data["errored"] == tuple(f"c{i}" for i in range(7))  # asdict keeps tuples
+
+
+def test_errored_cases_hide_neither_a_significant_drop_nor_a_critical_case() -> None:
+    # 10 answered pairs broke (a real drop), 4 more errored: the drop wins over inconclusive.
+    baseline = run("1" * 14)
+    candidate = run("0" * 10) + [outcome(f"c{i}", False, errored=True) for i in range(10, 14)]
+    comparison = compare_runs(baseline, candidate)
+    assert comparison.regression and len(comparison.broke) == 10
+    assert comparison.reasons == (
+        "pass rate dropped significantly: 10 broke, 0 fixed (McNemar p=0.00195 < 0.05)",
+    )
+    critical = [outcome("c0", False, critical=True, errored=True), *run("1", prefix="x")]
+    errored_critical = compare_runs(run("1") + run("1", prefix="x"), critical)
+    assert errored_critical.reasons == ("critical case(s) failing or errored: c0",)
+    assert not errored_critical.gate_passed
+
+
+def test_a_tolerance_is_checked_on_the_pairs_both_runs_answered() -> None:
+    baseline = run("1" * 10)
+    candidate = run("1" * 6) + [outcome(f"c{i}", False, errored=True) for i in range(6, 10)]
+    policy = RegressionPolicy(max_pass_rate_drop=0.02, max_score_drop=0.1)
+    outage = compare_runs(baseline, candidate, policy)
+    assert outage.pass_rate_delta == pytest.approx(-0.4)  # shown as computed: errors not passed
+    assert outage.answered_pass_rate_delta == 0 and outage.answered_score_delta == 0
+    assert outage.verdict == "inconclusive" and outage.reasons == ()
+    candidate[0] = outcome("c0", False)  # one answered pair really dropped
+    dropped = compare_runs(baseline, candidate, policy)
+    assert dropped.reasons == (
+        "pass rate dropped 16.7 points among the 6 pairs both runs answered, more than the"
+        " tolerance 2.0 points",
+        "mean score dropped 0.167 among the 6 pairs both runs answered, beyond the tolerance 0.1",
+    )
+
+
+def test_a_pair_whose_baseline_errored_is_not_compared() -> None:
+    # QA finding 1: a baseline that never got an answer made every candidate "unchanged".
+    baseline = [outcome(f"c{i}", False, errored=i < 3) for i in range(5)]
+    comparison = compare_runs(baseline, run("00011"))
+    assert comparison.paired == 2 and comparison.baseline_errored == ("c0", "c1", "c2")
+    assert comparison.fixed == ("c3", "c4") and comparison.broke == ()
+    assert comparison.baseline_pass_rate == 0 and comparison.candidate_pass_rate == 1
+    assert "3 cases errored in the baseline run: not compared" in comparison.notes
+    nothing_left = compare_runs(
+        [outcome(f"c{i}", False, errored=True) for i in range(6)], run("0" * 6)
+    )
+    assert nothing_left.paired == 0 and nothing_left.baseline_pass_rate is None
+    assert (nothing_left.verdict, nothing_left.gate_passed) == ("inconclusive", False)
+    assert nothing_left.verdict_label == (
+        "inconclusive: no paired case left to compare (6 cases errored in the baseline run)"
+    )
+
+
+def test_without_a_baseline_the_verdict_says_so_and_errors_make_it_inconclusive() -> None:
+    alone = compare_runs(None, run("110"))
+    assert (alone.verdict, alone.verdict_label, alone.gate_passed) == (
+        "no_baseline",
+        "no baseline",
+        True,
+    )
+    assert not alone.has_baseline and alone.paired == 0
+    errored = [outcome(f"c{i}", False, errored=i < 4) for i in range(6)]
+    outage = compare_runs(None, errored)
+    assert outage.verdict == "inconclusive" and not outage.gate_passed
+    assert outage.verdict_label == "inconclusive: 4 of 6 cases errored (no answer)"
+    assert outage.candidate_errored_ids == ("c0", "c1", "c2", "c3")
+    critical = compare_runs(None, [outcome("a", False, critical=True, errored=True)])
+    assert critical.verdict == "regression"  # a reason wins over inconclusive
+    assert compare_runs([], run("1")).verdict == "inconclusive"  # a baseline, nothing paired
 
 
 def test_latency_and_cost() -> None:

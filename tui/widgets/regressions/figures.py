@@ -14,7 +14,13 @@ RUN_STATUS_STYLES = {
     "failed": "bold red",
 }
 RESULT_STYLES = {"pass": "green", "fail": "bold red", "error": "bold magenta"}
-VERDICT_STYLES = {"regression": "bold white on red", "improved": "bold green", "unchanged": "bold"}
+VERDICT_STYLES = {
+    "regression": "bold white on red",
+    "inconclusive": "bold black on yellow",
+    "improved": "bold green",
+    "unchanged": "bold",
+    "no_baseline": "bold",
+}
 BASELINE_MARK = "★"
 
 
