@@ -17,7 +17,8 @@ each with its counts, `failure` and `error` children)::
       <testsuite name="SUITE regression check" ...>   (when a report is given)
         <testcase name="verdict against ...">
           <failure type="regression"> when the verdict is a regression, type="inconclusive"
-            (its message says why: errored cases) when it is inconclusive
+            (its message says why: errored cases) when it is inconclusive, type="incomplete"
+            when the run did not complete (stopped by Ctrl-C, a budget or --max-cost)
           <system-out> the comparison: verdict, flips (cases whose checks or input changed
             marked), ids of the cases in one run only, notes </system-out>
         </testcase>
@@ -25,9 +26,9 @@ each with its counts, `failure` and `error` children)::
     </testsuites>
 
 A case repeated K times (`--repeat K`) is one testcase, its repeats combined as the verdict
-combines them (`combine_repeats`: it passes on a strict majority, a tie fails; it is an error
-only when every repeat is): its failure lists each failed repeat's reasons, its `system-out`
-each repeat's status and answer. Text from a model is written
+combines them (`combine_repeats`: it passes on a strict majority of its answered repeats, a
+tie fails; it is an error only when every repeat is): its failure lists each failed repeat's
+reasons, its `system-out` each repeat's status and answer. Text from a model is written
 as text (escaped by the XML writer); characters XML 1.0 cannot hold (NUL, ESC, ...) are
 written as `\\xNN` so the file always parses.
 """
@@ -149,7 +150,10 @@ def _repeated_testcase(
     )
     case.set("time", _seconds(combined.latency_ms))
     passed = sum(result.status == "pass" for result in repeats)
+    errored = sum(result.status == "error" for result in repeats)
     tally = f"{passed} of {len(repeats)} repeats passed"
+    if errored and not combined.errored:
+        tally = f"{passed} of {len(repeats) - errored} answered repeats passed ({errored} errored)"
     failed = [result for result in repeats if result.status != "pass"]
     details = [
         f"repeat {result.repeat_index + 1}: {reason}"
@@ -186,9 +190,13 @@ def _verdict_suite(run: EvalRun, report: RunReport) -> ET.Element:
     if report.regression:
         detail = [*comparison.reasons, *summary]
         _child(case, "failure", "; ".join(comparison.reasons), "regression", "\n".join(detail))
-    elif not report.gate_passed:  # a gate does not pass on answers it did not get
+    elif not report.comparison.gate_passed:  # a gate does not pass on answers it did not get
         label = comparison.verdict_label
         _child(case, "failure", label, "inconclusive", "\n".join(summary))
+    elif not report.gate_passed:
+        recorded = run.summary.recorded if run.summary else 0
+        label = f"run {run.id} is {run.status}: {recorded:,} of {run.cases_total:,} recorded"
+        _child(case, "failure", label, "incomplete", "\n".join(summary))
     ET.SubElement(case, "system-out").text = _text("\n".join(summary))
     _set_counts(suite, [case])
     return suite

@@ -73,8 +73,10 @@ class RunReport:
 
     @property
     def gate_passed(self) -> bool:
-        """False on a regression or an inconclusive verdict: `--fail-on-regression` exits 1."""
-        return self.comparison.gate_passed
+        """False on a regression or an inconclusive verdict, and for a run that did not
+        complete (stopped by Ctrl-C, a budget or `--max-cost`): `--fail-on-regression` exits
+        1, and a CI job reading the JSON or JUnit of a stopped run does not see it pass."""
+        return self.comparison.gate_passed and self.run.status == "completed"
 
     @property
     def across_versions(self) -> bool:
@@ -90,7 +92,7 @@ class RunReport:
         the report object holds both, in the order printed. `verdict` is one of
         `regression`, `inconclusive`, `improved`, `unchanged`, `no_baseline`;
         `verdict_label` words it for people; `gate_passed` is False on `regression` and
-        `inconclusive`."""
+        `inconclusive`, and for a run that did not complete."""
         own = set(self.comparison.notes)
         return {
             "run": dataclasses.asdict(self.run),

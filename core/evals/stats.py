@@ -7,8 +7,10 @@ pass/fail outcomes, latency percentiles, cost, the critical cases that fail, and
 Rules:
 
 - Repeats (`--repeat K`): a case with several outcomes is combined first
-  (`combine_repeats`): it passes when a strict majority of its repeats pass (a tie fails), its
-  score and cost are the means, its latency the median; it is errored only when every repeat is.
+  (`combine_repeats`): it passes when a strict majority of its answered repeats pass (a tie
+  fails; a repeat with no answer is not the model's failure), its score the answered repeats'
+  mean, its cost the mean, its latency the median; it is errored only when every repeat is, and
+  `partly_errored` when some are (the candidate's verdict is then inconclusive).
 - An errored outcome (no answer, or no verdict) is not a failure of the model: a pair whose
   baseline errored is not compared (`baseline_errored`, like a case in one run only); a pair
   whose candidate errored is not a flip (`errored`): it is left out of broke/fixed, McNemar's
@@ -58,8 +60,11 @@ class CaseOutcome:
     score: float
     critical: bool = False
     errored: bool = False
+    """No answer (with repeats: in none of them)."""
     latency_ms: float | None = None
     cost_usd: float | None = None
+    partly_errored: bool = False
+    """Repeats combined: some of them got no answer (the others decide `passed`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,7 +139,10 @@ class Comparison:
     """Ids of the cases in both runs that errored in the baseline: not compared (not in
     `paired`)."""
     candidate_errored_ids: tuple[str, ...] = ()
-    """Ids of every candidate case that errored, paired or not."""
+    """Ids of every candidate case that errored (in any of its repeats), paired or not."""
+    unjudged: tuple[str, ...] = ()
+    """Ids of the cases that errored in the baseline and do not pass in the candidate:
+    whether they broke cannot be told (the verdict is then inconclusive)."""
     candidate_cases: int = 0
     """How many cases the candidate ran (repeats combined)."""
     has_baseline: bool = True
@@ -201,8 +209,13 @@ class Comparison:
                 f"{self.candidate_errored:,} of {cases(self.candidate_cases)} errored (no answer)"
             )
         left = "no paired case left to compare"
-        if self.baseline_errored:
+        if not self.paired and self.baseline_errored:
             return f"{left} ({cases(len(self.baseline_errored))} errored in the baseline run)"
+        if self.unjudged:
+            return (
+                f"{cases(len(self.unjudged))} not passing errored in the baseline run: whether"
+                " they broke cannot be told"
+            )
         return left
 
     @property
@@ -264,17 +277,20 @@ def combine_repeats(outcomes: Sequence[CaseOutcome]) -> CaseOutcome:
         raise ValueError(f"outcomes of different cases: {sorted(ids)}")
     if len(outcomes) == 1:
         return outcomes[0]
-    passes = sum(outcome.passed for outcome in outcomes)
+    answered = [outcome for outcome in outcomes if not outcome.errored] or list(outcomes)
+    passes = sum(outcome.passed and not outcome.errored for outcome in answered)
     latencies = [o.latency_ms for o in outcomes if o.latency_ms is not None]
     costs = [o.cost_usd for o in outcomes]
+    errored = sum(outcome.errored for outcome in outcomes)
     return CaseOutcome(
         case_id=outcomes[0].case_id,
-        passed=2 * passes > len(outcomes),
-        score=statistics.fmean(outcome.score for outcome in outcomes),
+        passed=2 * passes > len(answered),  # a repeat with no answer is not the model's fail
+        score=statistics.fmean(outcome.score for outcome in answered),
         critical=any(outcome.critical for outcome in outcomes),
-        errored=all(outcome.errored for outcome in outcomes),
+        errored=errored == len(outcomes),
         latency_ms=statistics.median(latencies) if latencies else None,
         cost_usd=None if None in costs else statistics.fmean(c for c in costs if c is not None),
+        partly_errored=0 < errored < len(outcomes),
     )
 
 
@@ -321,7 +337,8 @@ def compare_runs(
     p_value = mcnemar_exact(len(broke), len(fixed))
     summary, both = _Summary(old, new, paired), _Summary(old, new, answered)
     only_in_baseline = tuple(case_id for case_id in old if case_id not in new)
-    candidate_errored = tuple(i for i, outcome in new.items() if outcome.errored)
+    candidate_errored = tuple(i for i, o in new.items() if o.errored or o.partly_errored)
+    unjudged = tuple(i for i in in_both if old[i].errored and not _passed(new[i]))
     comparison = Comparison(
         paired=len(paired),
         only_in_baseline=len(only_in_baseline),
@@ -349,6 +366,7 @@ def compare_runs(
         changed_inputs=tuple(i for i in changes.inputs if i in paired),
         errored=tuple(case_id for case_id in paired if new[case_id].errored),
         baseline_errored=tuple(case_id for case_id in in_both if old[case_id].errored),
+        unjudged=unjudged,
         candidate_errored_ids=candidate_errored,
         candidate_cases=len(new),
         has_baseline=baseline is not None,

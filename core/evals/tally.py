@@ -2,8 +2,8 @@
 
 A run's summary counts answers (`passed 13 of 15`); its comparison with a baseline, its
 verdict and its JUnit report count cases, each case's repeats combined by
-`core.evals.stats.combine_repeats` (it passes on a strict majority of its repeats, a tie
-fails; it is errored only when every repeat is). `case_tally` gives the second figure, for the
+`core.evals.stats.combine_repeats` (it passes on a strict majority of its answered repeats, a
+tie fails; it is errored only when every repeat is). `case_tally` gives the second figure, for the
 summary to show both.
 """
 

@@ -37,7 +37,7 @@ def verdict_of(comparison: Comparison, reasons: tuple[str, ...]) -> Verdict:
     if reasons:
         return "regression"
     nothing_paired = comparison.has_baseline and not comparison.paired
-    if comparison.candidate_errored or nothing_paired:
+    if comparison.candidate_errored or comparison.unjudged or nothing_paired:
         return "inconclusive"
     if comparison.significant and len(comparison.fixed) > len(comparison.broke):
         return "improved"

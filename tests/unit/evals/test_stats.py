@@ -227,6 +227,21 @@ def test_a_pair_whose_baseline_errored_is_not_compared() -> None:
     )
 
 
+def test_a_baseline_that_errored_where_the_candidate_fails_leaves_the_verdict_open() -> None:
+    # A baseline with one answer and 11 errors made an 11-of-12-failing candidate "unchanged".
+    baseline = [outcome(f"c{i}", i == 0, errored=i > 0) for i in range(12)]
+    candidate = run("1" + "0" * 11)
+    comparison = compare_runs(baseline, candidate, RegressionPolicy())
+    assert comparison.unjudged == tuple(f"c{i}" for i in range(1, 12))
+    assert (comparison.verdict, comparison.gate_passed) == ("inconclusive", False)
+    assert comparison.verdict_label == (
+        "inconclusive: 11 cases not passing errored in the baseline run: whether they broke"
+        " cannot be told"
+    )
+    passing_now = compare_runs(baseline, run("1" * 12))  # nothing can have broken
+    assert passing_now.unjudged == () and passing_now.verdict == "unchanged"
+
+
 def test_without_a_baseline_the_verdict_says_so_and_errors_make_it_inconclusive() -> None:
     alone = compare_runs(None, run("110"))
     assert (alone.verdict, alone.verdict_label, alone.gate_passed) == (
@@ -299,6 +314,23 @@ def test_compare_runs_combines_repeats_itself() -> None:
     ]
     comparison = compare_runs(baseline, candidate)
     assert comparison.paired == 2 and comparison.broke == ("c0",)
+
+
+def test_repeats_that_got_no_answer_are_not_counted_as_the_models_failures() -> None:
+    # 1 pass and 2 errors a case was "8 broke: regression": the model blamed for an outage.
+    baseline = run("1" * 8) * 3
+    candidate = [
+        outcome(f"c{i}", passed, errored=errored)
+        for i in range(8)
+        for passed, errored in ((True, False), (False, True), (False, True))
+    ]
+    comparison = compare_runs(baseline, candidate)
+    assert comparison.broke == () and comparison.candidate_pass_rate == 1
+    assert comparison.candidate_errored == 8  # answers are missing: the gate does not pass
+    assert (comparison.verdict, comparison.gate_passed) == ("inconclusive", False)
+    combined = combine_repeats(candidate[:3])
+    assert (combined.passed, combined.errored, combined.partly_errored) == (True, False, True)
+    assert combined.score == 1.0  # the answered repeats' mean
 
 
 # -- few flips, changed cases -------------------------------------------------------------------
