@@ -130,6 +130,7 @@ class BudgetHook:
             budget=refused.budget.name,
             committed_usd=refused.committed_usd,
             limit_usd=refused.budget.limit_usd,
+            period=refused.budget.period,
         )
 
     def settle(self, held: Reservation | None, cost_usd: Decimal | None) -> list[AlertRow]:

@@ -32,17 +32,26 @@ class BudgetExceeded(TunedeckError):
         budget: name of the budget that refused the call.
         committed_usd: spent plus reserved in the budget's current period.
         limit_usd: the budget's limit.
+        period: the budget's period (`day`, `week`, `month`, ...), for the hint that
+            raises its limit.
     """
 
     exit_code = 1
 
     def __init__(
-        self, message: str, *, budget: str, committed_usd: float, limit_usd: float
+        self,
+        message: str,
+        *,
+        budget: str,
+        committed_usd: float,
+        limit_usd: float,
+        period: str = "day",
     ) -> None:
         super().__init__(message)
         self.budget = budget
         self.committed_usd = committed_usd
         self.limit_usd = limit_usd
+        self.period = period
 
 
 class CostCeilingReached(TunedeckError):

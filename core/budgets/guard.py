@@ -182,6 +182,7 @@ def _decide(amount: float, over_budget: bool, standings: list[Standing]) -> None
             budget=standing.budget.name,
             committed_usd=committed,
             limit_usd=limit,
+            period=standing.budget.period,
         )
 
 

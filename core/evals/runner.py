@@ -171,6 +171,9 @@ class _Session:
         self.pairs, self.concurrency = pairs, options.concurrency
         self.ceiling = options.max_cost_usd
         self.pending: Iterator[Pair] = iter(())
+        self.unsent = 0
+        """Pairs no worker has taken yet."""
+        self.ceiling_reached = False
         self.on_progress = on_progress
         self.sent = 0
         self.recorder = ResultRecorder(evals, run_id, self._recorded)
@@ -198,6 +201,8 @@ class _Session:
             )
             await self._run_workers(to_send)
             self.recorder.flush()
+            if self.ceiling_reached:
+                raise self._ceiling_error()
         except (asyncio.CancelledError, KeyboardInterrupt, TunedeckError):
             self.recorder.flush_before_closing()
             self._close("interrupted")
@@ -215,7 +220,7 @@ class _Session:
     async def _run_workers(self, pairs: list[Pair]) -> None:
         if not pairs:
             return
-        self.pending = iter(pairs)
+        self.pending, self.unsent = iter(pairs), len(pairs)
         workers = min(self.concurrency, len(pairs))
         tasks = [asyncio.create_task(self._worker()) for _ in range(workers)]
         tasks.append(asyncio.create_task(self.recorder.flush_while_running(tasks.copy())))
@@ -232,20 +237,28 @@ class _Session:
     async def _worker(self) -> None:
         # One iterator shared by every worker: `next` runs between awaits, so no pair is
         # taken twice, and the pool stays `concurrency` tasks however long the suite.
-        for case, repeat in self.pending:
+        while not self.ceiling_reached and (pair := next(self.pending, None)) is not None:
+            self.unsent -= 1
+            case, repeat = pair
             result = await self.work.run(case, repeat)
             self.recorder.add(result, answer_cached=self._answer_cached(case, repeat, result))
-            self._check_ceiling()
+            self.ceiling_reached = self.unsent > 0 and self._spent_the_ceiling()
 
-    def _check_ceiling(self) -> None:
-        """Stop the run once what this process spent reaches `--max-cost` (the calls still in
-        flight are cancelled: the run may end a few calls over it)."""
+    def _spent_the_ceiling(self) -> bool:
+        """Whether what this process spent has reached `--max-cost`: then no worker takes
+        another pair, the calls in flight finish (they are paid for), and the run stops,
+        up to `concurrency` calls over the ceiling."""
         spent = self.work.spending.total_usd
-        if self.ceiling is None or spent is None or spent < Decimal(str(self.ceiling)):
-            return
-        raise CostCeilingReached(
-            f"--max-cost ${self.ceiling:g} reached: this run spent ${spent:.4f} (the estimate"
-            " guesses each answer's length); raise --max-cost to resume it"
+        if self.ceiling is None or not spent:  # nothing spent: a free run never stops
+            return False
+        return spent >= Decimal(str(self.ceiling))
+
+    def _ceiling_error(self) -> CostCeilingReached:
+        spent = self.work.spending.total_usd or Decimal(0)
+        return CostCeilingReached(
+            f"--max-cost ${self.ceiling:g} reached: this run spent ${spent:.4f}, {self.unsent:,}"
+            " case(s) not sent (the estimate guesses each answer's length); a resume's own"
+            " --max-cost counts what the resume spends"
         )
 
     def _answer_cached(self, case: Case, repeat: int, result: CaseResult) -> bool:

@@ -5,6 +5,8 @@ stop, the override, free calls, alerts in the CLI, `prompt --estimate`, and the 
 from __future__ import annotations
 
 import asyncio
+import json
+import xml.etree.ElementTree as ET
 from decimal import Decimal
 from pathlib import Path
 
@@ -293,12 +295,41 @@ def test_an_evaluation_run_stopped_by_a_budget_says_how_to_go_on(
         " `tunedeck eval resume 1`"
     )
     assert lines[-1].startswith("tunedeck: error: budget 'daily' "), lines[-1]
+    hint = "`tunedeck budget set daily --limit USD --period day`"
     assert lines[-1].endswith(
-        "; raise its limit (`tunedeck budget set daily --limit ...`) or wait for its next"
-        " period, then `tunedeck eval resume 1`"
+        f"; raise its limit ({hint}) or wait for its next period, then `tunedeck eval resume 1`"
     )
     assert "--over-budget" not in err
 
-    assert cli(capsys, "budget", "set", "daily", "--limit", "1", "--period", "day")[0] == 0
+    raised = hint.strip("`").replace("USD", "1").split()[1:]  # the hint's command, as given
+    assert cli(capsys, *raised)[0] == 0
     assert cli(capsys, "eval", "resume", "1")[0] == 0
     assert len(fake.chat_requests) == 6
+
+
+def test_a_run_stopped_by_its_ceiling_still_gives_ci_its_json_and_junit(
+    capsys: pytest.CaptureFixture[str], settings: Settings, fake: FakeOpenAI, tmp_path: Path
+) -> None:
+    case = "  - {{id: q{0}, input: 'question {0}', assert: [{{type: icontains, value: a}}]}}"
+    suite = tmp_path / "suite.yaml"
+    cases = "\n".join(case.format(i) for i in range(6))
+    suite.write_text(f"name: s\nparams: {{temperature: 0}}\ncases:\n{cases}\n", "utf-8")
+    for i in range(6):  # far longer answers than the estimate guesses: ~$0.03 each
+        fake.enqueue(Reply.text(f"answer {i}", completion_tokens=50_000))
+    junit = tmp_path / "out.xml"
+    code, out, err = cli(
+        capsys, "eval", "run", str(suite), "-m", "gpt-4o-mini", "-c", "1",
+        "--max-cost", "0.05", "--json", "--junit", str(junit),
+    )  # fmt: skip
+    assert code == 1 and len(fake.chat_requests) == 2
+    report = json.loads(out)
+    assert report["stopped"].startswith("--max-cost $0.05 reached: this run spent $0.06")
+    summary = report["run"]["summary"]
+    assert report["run"]["status"] == "interrupted" and summary["passed"] + summary["failed"] == 2
+    assert report["gate_passed"] is False  # a stopped run never reads as a passed gate
+    assert "tunedeck: error: --max-cost $0.05 reached" in err
+    root = ET.parse(junit).getroot()
+    assert {element.get("name") for element in root.iter("testcase")} >= {"q0", "q1"}
+    check = root.find("testsuite[2]/testcase/failure")
+    assert check is not None and check.get("type") == "incomplete"
+    assert check.get("message") == "run 1 is interrupted: 2 of 6 recorded"

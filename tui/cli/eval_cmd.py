@@ -8,7 +8,7 @@ Exit codes of `eval run`, `eval resume` and `eval compare`:
   `--max-pass-rate-drop` / `--max-score-drop`) or inconclusive (errored cases, no answer to
   judge), or no case got an answer at all
   (every request failed: a wrong model or endpoint must not pass a CI gate); 1 as well when
-  a budget refuses the calls;
+  a budget or `--max-cost` stops the run (it is kept `interrupted`, to be resumed);
 - 2: bad input: a bad suite, an unknown run or baseline, bad options, an estimate above
   `--max-cost`; nothing is sent;
 - 130: interrupted (Ctrl-C); the run is kept `interrupted`, `eval resume RUN` finishes it.
@@ -16,31 +16,32 @@ Exit codes of `eval run`, `eval resume` and `eval compare`:
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Coroutine
 from itertools import islice
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from core.errors import BadInput, BudgetExceeded, TunedeckError
+from core.errors import BadInput
+from tui.cli.eval_flow import (
+    announcer,
+    conclude,
+    run_until_done,
+    stopped_writer,
+    with_status_notes,
+)
 from tui.cli.eval_output import (
     ProgressBar,
-    print_outcome,
     print_report,
     print_results,
     print_run,
     print_runs,
-    say_estimate,
 )
 from tui.cli.output import print_json, say
 from tui.engine import engine
 from tui.text import inert
 
 if TYPE_CHECKING:
-    from core.evals.report import Baseline, RunReport
-    from core.evals.runner import RunOutcome
     from core.evals.stats import RegressionPolicy
     from core.evals.suite import Suite
     from core.settings import Settings
@@ -155,9 +156,10 @@ def eval_run(
     for warning in judge_warnings(loaded, options):
         say(f"tunedeck: warning: {warning}")
     with ProgressBar(enabled=not as_json) as bar:
-        start = _announcer(chosen, as_json)
-        outcome = _run_until_done(run_suite(work.client, loaded, options, bar, start), bar)
-    _conclude(evals, outcome, found, policy, junit, as_json, fail_on_regression)
+        start = announcer(chosen, as_json)
+        stopped = stopped_writer(evals, found, policy, junit, as_json)
+        outcome = run_until_done(run_suite(work.client, loaded, options, bar, start), bar, stopped)
+    conclude(evals, outcome, found, policy, junit, as_json, fail_on_regression)
 
 
 @eval_app.command("resume")
@@ -192,7 +194,7 @@ def eval_resume(
     policy = _policy(alpha, max_pass_rate_drop, max_score_drop)
     found = baseline_for_resume(evals, run, baseline)
     with ProgressBar(enabled=not as_json) as bar:
-        start = _announcer(run.model, as_json)
+        start = announcer(run.model, as_json)
         resuming = resume_run(
             work.client,
             run_id,
@@ -202,10 +204,11 @@ def eval_resume(
             max_cost_usd=max_cost,
             retry_errors=retry_errors,
         )
-        outcome = _run_until_done(resuming, bar)
+        stopped = stopped_writer(evals, found, policy, junit, as_json)
+        outcome = run_until_done(resuming, bar, stopped)
     for warning in outcome.warnings:
         say(f"tunedeck: warning: {warning}")
-    _conclude(evals, outcome, found, policy, junit, as_json, fail_on_regression)
+    conclude(evals, outcome, found, policy, junit, as_json, fail_on_regression)
 
 
 @eval_app.command("runs")
@@ -285,7 +288,7 @@ def eval_compare(
     policy = _policy(alpha, max_pass_rate_drop, max_score_drop)
     check_comparable(evals, base, candidate)
     report = build_report(evals, candidate, Baseline(base, f"run {base.id}"), policy)
-    report = _with_status_notes(report)
+    report = with_status_notes(report)
     if as_json:
         print_json(report.as_dict())
     else:
@@ -372,98 +375,3 @@ def _policy(alpha: float, rate_drop: float | None, score_drop: float | None) -> 
     from core.evals.stats import RegressionPolicy
 
     return RegressionPolicy(alpha=alpha, max_pass_rate_drop=rate_drop, max_score_drop=score_drop)
-
-
-def _announcer(model: str, quiet: bool) -> Any:
-    def announce(run_id: int, estimate: Any) -> None:
-        if not quiet:
-            say_estimate(run_id, model, estimate)
-
-    return announce
-
-
-def _run_until_done(coroutine: Coroutine[Any, Any, RunOutcome], bar: ProgressBar) -> RunOutcome:
-    """Run the coroutine; when it stops early (Ctrl-C, a budget refusal) say how to resume the
-    run, which the runner has marked interrupted."""
-    from tui.cli.heap import settle_for_long_work
-
-    settle_for_long_work()
-    try:
-        return asyncio.run(coroutine)
-    except (KeyboardInterrupt, TunedeckError) as stopped:
-        bar.clear()
-        progress = bar.last
-        if progress is None:
-            raise
-        say(
-            f"tunedeck: run {progress.run_id} interrupted after {progress.done:,} of"
-            f" {progress.total:,} cases; finish it with `tunedeck eval resume {progress.run_id}`"
-        )
-        if isinstance(stopped, BudgetExceeded):
-            say(f"tunedeck: error: {_budget_hint(stopped, progress.run_id)}")
-            raise typer.Exit(stopped.exit_code) from None
-        if isinstance(stopped, TunedeckError):
-            raise  # its own line and exit code (--max-cost reached: 1)
-        raise typer.Exit(130) from None
-
-
-def _budget_hint(refused: BudgetExceeded, run_id: int) -> str:
-    """A budget's refusal with what to do about it in a run: the client's hint
-    (`--over-budget`) is for a single call and means nothing to `eval`."""
-    reason = str(refused).split("; use --over-budget")[0]
-    return (
-        f"{reason}; raise its limit (`tunedeck budget set {refused.budget} --limit ...`) or wait"
-        f" for its next period, then `tunedeck eval resume {run_id}`"
-    )
-
-
-def _conclude(
-    evals: EvalStore,
-    outcome: RunOutcome,
-    found: Baseline | None,
-    policy: RegressionPolicy,
-    junit: Path | None,
-    as_json: bool,
-    fail_on_regression: bool,
-) -> None:
-    from core.evals.junit import write_junit
-    from core.evals.report import all_results, build_report
-    from core.evals.tally import case_tally
-
-    run = outcome.run
-    report = build_report(evals, run, found, policy)
-    tally = case_tally(evals, run.id, run.repeats) if run.repeats > 1 else None
-    if junit is not None:
-        write_junit(junit, run, all_results(evals, run.id), report)
-    if as_json:
-        print_json(
-            {
-                **report.as_dict(),
-                "sent": outcome.sent,
-                "spent_usd": outcome.cost_usd,
-                "estimate": outcome.estimate,
-                "warnings": list(outcome.warnings),
-                "by_case": tally.as_dict() if tally else None,
-            }
-        )
-    else:
-        print_outcome(outcome, report, tally)
-    summary = run.summary
-    if summary is not None and summary.recorded and summary.errored == summary.recorded:
-        answered = any(result.output_text is not None for result in all_results(evals, run.id))
-        what = "could be judged (each answer's grading failed)" if answered else "got an answer"
-        say(f"tunedeck: error: no case of run {run.id} {what} (see `eval show {run.id}`)")
-        raise typer.Exit(1)
-    if fail_on_regression and not report.gate_passed:
-        raise typer.Exit(1)
-
-
-def _with_status_notes(report: RunReport) -> RunReport:
-    from dataclasses import replace
-
-    notes = list(report.notes)
-    runs = [report.run] + ([report.baseline.run] if report.baseline else [])
-    for run in runs:
-        if run.status != "completed":
-            notes.append(f"run {run.id} is {run.status}: only its recorded cases count")
-    return replace(report, notes=tuple(notes))

@@ -20,10 +20,10 @@ from core.evals.loader import load_suite
 from core.evals.runner import Progress, RunOptions, RunOutcome, resume_run, run_suite
 from core.evals.runplan import describe_estimate
 from core.evals.suite import Suite
-from core.settings import Settings
+from core.settings import Settings, load_settings
 from storage.evals import EvalStore
 from storage.store import Store
-from tests.conftest import TEST_KEY
+from tests.conftest import TEST_KEY, fake_profile_toml, write_config
 from tests.support.fake_openai import FakeOpenAI, Reply
 
 T = TypeVar("T")
@@ -429,13 +429,44 @@ def test_a_run_that_spends_its_ceiling_stops_there_and_resumes_under_a_new_one(
         fake.enqueue(Reply.text(f"answer {i}", completion_tokens=50_000))
     with pytest.raises(CostCeilingReached) as stopped:
         run(settings, store, suite, concurrency=1, cache="off", max_cost_usd=0.05)
-    assert str(stopped.value).startswith("--max-cost $0.05 reached: this run spent $0.06")
+    assert str(stopped.value).startswith(
+        "--max-cost $0.05 reached: this run spent $0.0600, 4 case(s) not sent"
+    )
     assert len(fake.chat_requests) == 2  # stopped at the answer that reached it
     (stored,) = EvalStore(store).runs()
     assert stored.status == "interrupted" and EvalStore(store).progress(stored.id).recorded == 2
 
     resumed = in_fresh_client(settings, store, lambda c: resume_run(c, stored.id, max_cost_usd=1.0))
     assert resumed.run.status == "completed" and len(fake.chat_requests) == 6
+
+
+def test_the_calls_in_flight_when_the_ceiling_is_reached_finish_and_are_counted(
+    settings: Settings, store: Store, fake: FakeOpenAI, tmp_path: Path
+) -> None:
+    suite = numbered_suite(tmp_path, 9)
+    for i in range(9):
+        fake.enqueue(Reply.text(f"answer {i}", completion_tokens=50_000, delay=0.2 * (i % 3)))
+    with pytest.raises(CostCeilingReached) as stopped:
+        run(settings, store, suite, concurrency=3, cache="off", max_cost_usd=0.05)
+    sent = len(fake.chat_requests)
+    (stored,) = EvalStore(store).runs()
+    assert EvalStore(store).progress(stored.id).recorded == sent < 9  # none thrown away
+    spent = Decimal(str(stopped.value).split("spent $")[1].split(",")[0])
+    recorded = sum(Decimal(str(r.cost_usd)) for r in EvalStore(store).results(stored.id))
+    assert spent == recorded.quantize(Decimal("0.0001")) and spent > Decimal("0.05")
+
+
+def test_a_ceiling_reached_by_the_last_case_or_never_spent_leaves_the_run_completed(
+    settings: Settings, store: Store, fake: FakeOpenAI, tmp_path: Path, home: Path
+) -> None:
+    suite = numbered_suite(tmp_path, 2)
+    for i in range(2):
+        fake.enqueue(Reply.text(f"answer {i}", completion_tokens=50_000))
+    last = run(settings, store, suite, concurrency=1, max_cost_usd=0.05)
+    assert last.run.status == "completed" and len(fake.chat_requests) == 2
+    write_config(home, fake_profile_toml(fake.base_url) + "local = true\n")
+    free = run(load_settings(), store, suite, concurrency=1, cache="off", max_cost_usd=0.0)
+    assert free.run.status == "completed" and len(fake.chat_requests) == 4  # a free endpoint
 
 
 def test_an_unpriced_model_cannot_pass_a_ceiling(
