@@ -252,12 +252,17 @@ class EvalStore(EvalHistory):
 
         Raises:
             UnknownRun: no run has this id.
-            RunStateError: the run completed (with `retry_errors`: with no errored case), or
-                a live process is running it.
+            RunStateError: the run completed (with `retry_errors`: with no errored case, or
+                it is a pinned baseline), or a live process is running it.
         """
         with self._store.write() as db:
             status, owner = _status_and_pid(db.conn, run_id)
             errored = _errored_count(db.conn, run_id)
+            if retry_errors and errored and _is_pinned(db.conn, run_id):
+                raise RunStateError(  # what other runs were judged against must not change
+                    f"run {run_id} is a pinned baseline: unpin it first"
+                    f" (`tunedeck eval baseline {run_id} --clear`)"
+                )
             if retry_errors and not errored and status == "completed":
                 raise RunStateError(
                     f"run {run_id} is completed with no errored case: nothing to retry"
@@ -381,6 +386,11 @@ def _close(conn: sqlite3.Connection, run_id: int, status: str, finished_at: str)
         [status, finished_at, *values, run_id],
     )
     return summary
+
+
+def _is_pinned(conn: sqlite3.Connection, run_id: int) -> bool:
+    sql = "SELECT is_baseline FROM eval_runs WHERE id = ?"
+    return bool(conn.execute(sql, [run_id]).fetchone()[0])
 
 
 def _errored_count(conn: sqlite3.Connection, run_id: int) -> int:

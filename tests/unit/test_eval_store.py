@@ -438,6 +438,11 @@ def test_a_completed_runs_errored_cases_are_taken_back_to_be_sent_again(
     with pytest.raises(RunStateError, match="`--retry-errors` sends its 2 errored case"):
         evals.reopen_run(run_id, os.getpid(), LATER)
     assert evals.errored_cases(run_id) == {("c1", 0), ("c2", 1)}
+    evals.set_baseline(run_id)
+    with pytest.raises(RunStateError, match=f"run {run_id} is a pinned baseline: unpin it first"):
+        evals.reopen_run(run_id, os.getpid(), LATER, retry_errors=True)
+    assert evals.errored_cases(run_id) == {("c1", 0), ("c2", 1)}  # nothing changed
+    evals.clear_baseline(run_id)
 
     run = evals.reopen_run(run_id, os.getpid(), LATER, retry_errors=True)
     assert run.status == "running" and evals.finished_cases(run_id) == {("c0", 0)}
