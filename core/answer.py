@@ -78,10 +78,11 @@ class Answer:
         if not isinstance(choice, dict) or not isinstance(choice.get("message"), dict):
             raise BadResponse(_server_error(completion) or "no choices in the answer")
         message = choice["message"]
-        content = message.get("content")
-        self._add_text(content if isinstance(content, str) else "")
-        for index, call in enumerate(message.get("tool_calls") or []):
-            self.tool_calls[index] = _without_nulls(call)
+        self._add_text(_text_of(message.get("content")))
+        calls = message.get("tool_calls")
+        for index, call in enumerate(calls if isinstance(calls, list) else []):
+            if isinstance(call, dict):
+                self.tool_calls[index] = _without_nulls(call)
         self.finish = _text_or_none(choice.get("finish_reason"))
         self.model = _text_or_none(completion.get("model"))
         usage = completion.get("usage")
@@ -136,14 +137,34 @@ class Answer:
 
 def json_usage(usage: dict[str, Any]) -> Usage:
     """The usage a whole completion's JSON reports."""
-    prompt_details = usage.get("prompt_tokens_details") or {}
-    completion_details = usage.get("completion_tokens_details") or {}
+    prompt_details = _mapping(usage.get("prompt_tokens_details"))
+    completion_details = _mapping(usage.get("completion_tokens_details"))
     return Usage(
-        prompt_tokens=usage.get("prompt_tokens") or 0,
-        completion_tokens=usage.get("completion_tokens") or 0,
-        cached_tokens=prompt_details.get("cached_tokens") or 0,
-        reasoning_tokens=completion_details.get("reasoning_tokens") or 0,
+        prompt_tokens=_count(usage.get("prompt_tokens")),
+        completion_tokens=_count(usage.get("completion_tokens")),
+        cached_tokens=_count(prompt_details.get("cached_tokens")),
+        reasoning_tokens=_count(completion_details.get("reasoning_tokens")),
     )
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _count(value: Any) -> int:
+    """A token count as servers report it; anything else (null, a string) is 0."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def _text_of(content: Any) -> str:
+    """A message's content: a string, or a list of parts whose `text` parts are joined (as
+    some servers answer); anything else is no text."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        parts = [part.get("text") for part in content if isinstance(part, dict)]
+        return "".join(part for part in parts if isinstance(part, str))
+    return ""
 
 
 def _without_nulls(value: Any) -> Any:

@@ -185,11 +185,6 @@ class CaseWork:
             call_id=0,
         )
 
-    async def judge(self, messages: list[Message]) -> str:
-        """The `llm-rubric` judge: the judge model's reply, through the same client (the
-        cost counted in the spending only; a case's grading goes through `CaseJudge`)."""
-        return await CaseJudge(self)(messages)
-
     def judge_request(self, messages: list[Message]) -> ChatRequest:
         """The request that asks the judge model to grade with `messages`."""
         return ChatRequest(model=self.judge_model, messages=messages, params=JUDGE_PARAMS)
@@ -264,7 +259,7 @@ class CaseJudge:
         )
         work.spending.add(verdict.cost_usd)
         self.spent.add(verdict.cost_usd)
-        if verdict.cache_key and not is_verdict(verdict.text):
+        if verdict.cache_key and work.judge_cache is not None and not is_verdict(verdict.text):
             work.client.store.cache.delete(verdict.cache_key)
         return verdict.text
 

@@ -94,9 +94,19 @@ def verdict(passed: bool, reason: str) -> Score:
     return Score(passed, 1.0 if passed else 0.0, reason)
 
 
+_INVISIBLE = {
+    **{code: f"\\x{code:02x}" for code in [*range(0x20), 0x7F]},
+    ord("\n"): "\\n",
+    **{code: f"\\u{code:04x}" for code in [*range(0x202A, 0x202F), *range(0x2066, 0x206A)]},
+}
+"""Control characters and bidirectional overrides, shown escaped: a quoted answer stays one
+line and cannot reorder or hide the terminal's text around it."""
+
+
 def quote(text: str, limit: int = 60) -> str:
-    """`text` in double quotes for a reason line, shortened to `limit` characters."""
-    text = text[: limit + 1].replace("\n", "\\n")
+    """`text` in double quotes for a reason line, shortened to `limit` characters, its
+    control characters shown escaped (`\\n`, `\\x1b`, `\\u202e`)."""
+    text = text[: limit + 1].translate(_INVISIBLE)
     if len(text) > limit:
         text = text[: limit - 3] + "..."
     return '"' + text + '"'

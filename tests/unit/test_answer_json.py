@@ -78,3 +78,17 @@ def test_an_answer_without_a_message_is_a_bad_response(completion: dict[str, Any
 def test_an_error_in_a_200_answer_is_told_in_the_servers_words(error: Any) -> None:
     with pytest.raises(BadResponse, match=r"^the server answered an error: model overloaded$"):
         Answer().take_completion({"error": error})
+
+
+def test_odd_shapes_from_lenient_servers_are_read_without_crashing() -> None:
+    answer = Answer()
+    usage = {"prompt_tokens": "12", "completion_tokens": 3, "prompt_tokens_details": [1]}
+    parts = [
+        {"type": "text", "text": "Hello, "},
+        {"type": "image"},
+        {"type": "text", "text": "you"},
+    ]
+    message = {"role": "assistant", "content": parts, "tool_calls": "not a list"}
+    answer.take_completion(whole(message, usage=usage))
+    assert answer.text == "Hello, you" and answer.tool_list() is None
+    assert answer.usage == Usage(prompt_tokens=0, completion_tokens=3)

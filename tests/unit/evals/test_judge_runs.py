@@ -54,6 +54,21 @@ def test_a_reply_with_no_verdict_is_not_kept_in_the_cache_and_asked_again(
     assert EvalStore(store).results(third.run.id)[0].status == "pass"
 
 
+def test_a_run_without_the_cache_leaves_the_cached_verdicts_alone(
+    settings: Settings, store: Store, fake: FakeOpenAI, tmp_path: Path
+) -> None:
+    suite = load_suite(write_suite(tmp_path, RUBRIC))
+    fake.enqueue(Reply.text(ANSWER), Reply.text(VERDICT))
+    run(settings, store, suite, concurrency=1, judge_model=JUDGE)
+    fake.enqueue(Reply.text(ANSWER), Reply.text("The output does not pass the rubric."))
+    uncached = run(settings, store, suite, concurrency=1, judge_model=JUDGE, cache="off")
+    assert EvalStore(store).results(uncached.run.id)[0].status == "error"
+
+    again = run(settings, store, suite, concurrency=1, judge_model=JUDGE)
+    assert len(fake.chat_requests) == 4  # the good verdict cached before is still there
+    assert EvalStore(store).results(again.run.id)[0].status == "pass"
+
+
 def test_a_cases_cost_includes_its_judge_calls_and_the_runs_cost_is_what_it_spent(
     settings: Settings, store: Store, fake: FakeOpenAI, tmp_path: Path
 ) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from core.evals import jsontools
-from core.evals.scorers import SIMILAR_MAX_CHARS, Output, number_in
+from core.evals.scorers import SIMILAR_MAX_CHARS, Output, number_in, quote
 from core.evals.scoring import AssertionScore, score_assertion
 from core.evals.suite import Assertion, Case
 from tests.unit.evals.helpers import assertion, check
@@ -304,3 +304,9 @@ def test_a_catastrophic_user_regex_gives_up_instead_of_hanging() -> None:
 )
 def test_number_in(text: str, number: float | None) -> None:
     assert number_in(text) == number
+
+
+def test_a_quoted_answer_stays_one_line_and_shows_its_control_characters() -> None:
+    quoted = quote("a\nb\r\x1b[31mred\u202eevil", limit=60)
+    assert quoted == '"a\\nb\\x0d\\x1b[31mred\\u202eevil"'
+    assert quoted.isprintable()
