@@ -112,7 +112,7 @@ def test_diff_lines_combine_repeats_as_the_comparison_does(evals: EvalStore) -> 
     lines = {line.case_id: line for line in diff.lines}
     assert {case: (line.a, line.b, line.flip) for case, line in lines.items()} == {
         "crit": ("pass", "fail", "broke"),
-        "dead": ("pass", "error", ""),
+        "dead": ("pass", "error", "errored"),
         "fixed": ("fail", "pass", "fixed"),
         "flaky": ("pass", "pass", ""),
     }

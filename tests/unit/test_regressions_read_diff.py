@@ -6,15 +6,16 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 
 from core.clock import iso
 from core.evals.report import Baseline, build_report, outcome_of
 from core.evals.runplan import RunOutcome
-from core.evals.stats import combine_repeats
+from core.evals.stats import Verdict, combine_repeats
 from storage.eval_records import CaseResult, RecordedResult, RunStart
 from storage.evals import EvalStore
 from storage.store import Store
@@ -185,3 +186,14 @@ def test_latency_is_written_in_one_form_for_both_percentiles(
     for which in ("p50", "p95"):
         a, b = getattr(c.baseline_latency, which), getattr(c.candidate_latency, which)
         assert f"{which} {a:,.0f} → {b:,.0f} ms ({b - a:+,.0f})" in line
+
+
+def test_the_summary_words_every_verdict_the_comparison_can_give(
+    store: Store, evals: EvalStore
+) -> None:
+    seed_evals(store, NOW)
+    diff = read_diff(evals, 3, 6)
+    for verdict in get_args(Verdict):  # a verdict added to core must not break the view
+        comparison = replace(diff.comparison, verdict=verdict)
+        heading = summary(replace(diff, comparison=comparison)).plain.splitlines()
+        assert f" {comparison.verdict_label.upper()} " in heading[1]

@@ -63,6 +63,8 @@ class CacheScreen(PaneScreen):
             yield Label("", id="cache-empty", markup=False)
 
     def on_mount(self) -> None:
+        if not self.query("#cache-empty"):  # the console quit while this pane was built ahead
+            return
         self.query_one("#cache-empty").display = False
         self.table.read_cache = lambda: self.deck.engine.store.cache
         self.table.clock = self.deck.clock

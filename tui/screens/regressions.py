@@ -124,6 +124,8 @@ class RegressionsScreen(PaneScreen):
         return self.query_one(RunTable)
 
     def on_mount(self) -> None:
+        if not self.query(RunTable):  # the console quit while this pane was built ahead
+            return
         self.runs.read_evals = lambda: self.evals
         self.query_one("#runs-empty").display = False
         self._show_hint()
@@ -366,6 +368,9 @@ class RegressionsScreen(PaneScreen):
 
     def _baseline_set(self, run: EvalRun, pinned: bool, reach: str) -> None:
         self.runs.baseline_changed(run, pinned)
+        for view in self.app.screen_stack:  # the diff whose `b` pinned it, its titles' marks
+            if isinstance(view, RunDiffScreen):
+                view.baseline_changed(run, pinned)
         verb = "is now" if pinned else "is no longer"
         shown = f"Run #{run.id} {verb} the baseline of {run.model} on {run.suite_name}"
         self.notify(inert(f"{shown}: {reach}."))

@@ -90,6 +90,8 @@ class UsageScreen(BudgetActions):
             yield CallLogTable(id="usage-log")
 
     def on_mount(self) -> None:
+        if not self.query(CallLogTable):  # the console quit while this pane was built ahead
+            return
         self.query_one(CallLogTable).read_queries = lambda: self.queries
 
     def on_screen_resume(self) -> None:

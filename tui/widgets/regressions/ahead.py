@@ -7,9 +7,10 @@ screen, or rendered ahead off screen) and the user has not pressed a key for `pr
 seconds, each view is built empty, off every screen stack, in steps of the event loop that
 each take at most ~35 ms (measured: tests/bench/bench_regressions_pane.py, part e), so a key
 pressed meanwhile waits at most that long: make and mount it (its widgets mount in their own
-turns), lay it out, then render its widgets as a first frame would, a few at a time (their
-caches keep what does not change when a run is shown: the header, the footer's keys, the
-borders; ~15 ms of that frame). A view ready is kept by the console as a view opened once
+turns), lay it out, lay it out again if its widgets' Resize handlers changed it (the footer
+hides the keys that do not fit), then render its widgets as a first frame would, a few at a
+time (their caches keep what does not change when a run is shown: the header, the footer's
+keys, the borders; ~15 ms of that frame). A view ready is kept by the console as a view opened once
 is (see `reuse`): the first `enter` or `c` finds it and shows the run or comparison asked
 for in it before pushing it, as for a kept view; what it held (nothing) never shows. A view
 opened before it was ready is built as before, and the one being built is dropped.
@@ -49,6 +50,9 @@ class _Build:
     name: str
     make: Callable[[], KeptScreen]
     view: KeptScreen | None = None
+    laid_out: int = 0
+    """0: not laid out yet; 1: laid out once; 2: laid out again after the Resize events of
+    the first layout."""
     unrendered: list[tuple[Widget, Region]] | None = None
     """What is left to render ahead once laid out (None: not laid out yet)."""
     stack_updates: int = 0
@@ -109,10 +113,18 @@ class ViewsAhead:
         if view is None:
             build.view = build.make()
             app._register(app, build.view)  # mounts it (Textual's `_get_screen`), off screen
-        elif build.unrendered is None and _mounted(view):
+        elif build.laid_out == 0 and _mounted(view):
             view._refresh_layout(app.size)
             view._styled_at = app._css_update_count  # styled as it mounted: see KeptScreen
             app.install_screen(view, build.name)  # an opening finds it from now on
+            build.laid_out = 1
+        elif build.laid_out == 1:
+            # What the layout's Resize events changed (the footer hides the keys that do not
+            # fit), laid out now, not in the view's first frame (~5-10 ms of it).
+            if view._layout_required:
+                view._layout_required = False
+                view._refresh_layout(app.size)
+            build.laid_out = 2
             build.stack_updates = view.stack_updates
             build.unrendered = [
                 (widget, region.intersection(clip).translate(-region.offset))

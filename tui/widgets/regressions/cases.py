@@ -17,8 +17,9 @@ from tui.widgets.regressions.compare import CaseLine
 from tui.widgets.regressions.figures import RESULT_STYLES, score
 from tui.widgets.usage.figures import one_line
 
+FLIP_WIDTH = 9
 COLUMNS = (  # key, label, width (0: the case column takes what is left)
-    ("flip", "flip", 9),
+    ("flip", "flip", FLIP_WIDTH),
     ("case", "case", 0),
     ("a", "A", 5),
     ("b", "B", 5),
@@ -26,7 +27,15 @@ COLUMNS = (  # key, label, width (0: the case column takes what is left)
     ("b_score", "B score", 7),
     ("critical", "crit", 4),
 )
-FLIPS = {"broke": ("▼ broke", "bold red"), "fixed": ("▲ fixed", "bold green")}
+FLIPS = {
+    "broke": ("▼ broke", "bold red"),
+    "fixed": ("▲ fixed", "bold green"),
+    "errored": ("✕ error", "bold yellow"),  # no answer in B: not the model's flip
+}
+CHANGE_MARKS = {"checks": "≠", "input": "~"}
+"""The mark after a case's flip when its checks, or else its input, changed between the runs'
+suite versions (the summary's legend: `CHANGE_LEGEND`)."""
+CHANGE_LEGEND = {"checks": "≠ checks changed", "input": "~ input changed"}
 
 
 class DiffCaseTable(FlexTable[CaseLine]):
@@ -91,7 +100,7 @@ def cells(line: CaseLine, case_width: int) -> list[Text]:
     case = one_line(line.case_id, case_width)
     case.stylize(style)
     return [
-        Text(flip, style=style),
+        flip_cell(flip, style, line.changed),
         case,
         Text(line.a, style=RESULT_STYLES.get(line.a, "dim")),
         Text(line.b, style=RESULT_STYLES.get(line.b, "dim")),
@@ -99,3 +108,13 @@ def cells(line: CaseLine, case_width: int) -> list[Text]:
         Text(score(line.b_score), justify="right"),
         Text("yes" if line.critical else "", style="bold yellow"),
     ]
+
+
+def flip_cell(flip: str, style: str, changed: str) -> Text:
+    """`▼ broke`, then the mark of a changed case (`CHANGE_MARKS`) in the column's last cell."""
+    mark = CHANGE_MARKS.get(changed)
+    if mark is None:
+        return Text(flip, style=style)
+    text = Text(flip.ljust(FLIP_WIDTH - 2), style=style)
+    text.append(f" {mark}", style="bold yellow")
+    return text

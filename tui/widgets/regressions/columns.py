@@ -47,6 +47,8 @@ class FlexTable(PagedTable[Row]):
         self.flex_width = self.FLEX_MIN
         """The width of the flexible column now."""
         self._row_styles: dict[tuple[object, ...], Style] = {}
+        self._header_cells: dict[tuple[object, ...], list[list[Segment]]] = {}
+        """Header cells rendered, by column, label, width and style (see `_header_cell`)."""
         """Row styles by kind of row, style and pseudo-classes (see `_get_row_style`)."""
         self.due_when_shown = False
         """Rows are to be rendered and pages read ahead once the screen is on show (see
@@ -84,6 +86,7 @@ class FlexTable(PagedTable[Row]):
 
     def notify_style_update(self) -> None:
         self._row_styles.clear()
+        self._header_cells.clear()
         super().notify_style_update()
 
     @property
@@ -162,6 +165,8 @@ class FlexTable(PagedTable[Row]):
         same segments (~2.5x faster: no Rich Padding, Styled and render_lines around it;
         most of a frame of new rows)."""
         args = (row_index, column_index, base_style, width, cursor, hover)
+        if row_index == -1 and column_index >= 0 and self.header_height == 1:
+            return self._header_cell(*args)
         if row_index < 0 or column_index < 0 or self.fixed_rows or self.fixed_columns:
             return super()._render_cell(*args)
         row_key = self._row_locations.get_key(row_index)
@@ -181,6 +186,35 @@ class FlexTable(PagedTable[Row]):
             self._cell_render_cache[cache_key] = lines
         return lines
 
+    def _header_cell(
+        self,
+        row: int,
+        column: int,
+        base_style: Style,
+        width: int,
+        cursor: bool = False,
+        hover: bool = False,
+    ) -> list[list[Segment]]:
+        """A column's label, as `_render_cell` renders it, kept while the labels, widths and
+        styles stay (DataTable renders the header again whenever a row changes: ~2 ms of a
+        frame of new rows, through Rich)."""
+        label = self.ordered_columns[column].label
+        if not _plain_line(label):
+            return super()._render_cell(row, column, base_style, width, cursor, hover)
+        key = (
+            *(column, label.plain, label.justify, width, base_style, cursor, hover),
+            *(self._show_hover_cursor, self._pseudo_class_state),
+        )
+        lines = self._header_cells.get(key)
+        if lines is None:
+            if label.plain:  # an empty label is not rendered as an empty body cell is
+                lines = self._text_cell(label, row, column, base_style, width, cursor, hover, True)
+            lines = lines or super()._render_cell(row, column, base_style, width, cursor, hover)
+            if len(self._header_cells) > HEADER_CELLS:
+                self._header_cells.clear()
+            self._header_cells[key] = lines
+        return lines
+
     def _text_cell(
         self,
         cell: Text,
@@ -190,15 +224,17 @@ class FlexTable(PagedTable[Row]):
         width: int,
         cursor: bool,
         hover: bool,
+        header: bool = False,
     ) -> list[list[Segment]] | None:
         """`cell` (one line of text, see `_plain_line`, in a row one line high) as
-        `DataTable._render_cell` renders it (None: too narrow for its padding)."""
+        `DataTable._render_cell` renders it (None: too narrow for its padding); `header`:
+        a column's label."""
         pad = self.cell_padding
         inner = width - 2 * pad
         if inner <= 0:
             return None
         component_style, post_style = self._get_styles_to_render_cell(
-            False,
+            header,
             False,
             False,
             hover,
@@ -248,6 +284,8 @@ def _cell_meta(row: int, column: int) -> Style:
 
 
 _NULL = Style.null()
+HEADER_CELLS = 256
+"""Header cells kept at most (a few a column: its widths, the cursor and hover over it)."""
 _EMPTY_LINES: dict[tuple[int, int], list[Segment]] = {}
 """Empty cells rendered by Rich, by width and padding."""
 TEXT_JUSTIFY = frozenset({"default", "left", "right"})

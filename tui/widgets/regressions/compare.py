@@ -20,7 +20,9 @@ from storage.eval_records import CasePair, EvalRun, PairedResults, RecordedResul
 if TYPE_CHECKING:
     from storage.evals import EvalStore
 
-Flip = Literal["broke", "fixed", ""]
+Flip = Literal["broke", "fixed", "errored", ""]
+"""`errored`: B got no answer (not a flip of the model's: see `Comparison.errored`)."""
+Changed = Literal["checks", "input", ""]
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,8 @@ class CaseLine:
     flip: Flip
     results_a: tuple[RecordedResult, ...]
     results_b: tuple[RecordedResult, ...]
+    changed: Changed = ""
+    """What changed in the case between the runs' suite versions (see `case_changes`)."""
 
     @property
     def regression(self) -> bool:
@@ -103,8 +107,14 @@ def diff_runs(a: EvalRun, report: RunReport, results: PairedResults) -> RunDiff:
 def _diff(a: EvalRun, report: RunReport, pairs: list[CasePair]) -> RunDiff:
     """`diff_runs` with the results' pairs by case id."""
     comparison = report.comparison
-    broke, fixed = set(comparison.broke), set(comparison.fixed)
-    lines = [_line(pair, broke, fixed) for pair in pairs]
+    flips: dict[str, Flip] = dict.fromkeys(comparison.errored, "errored")
+    flips.update(dict.fromkeys(comparison.broke, "broke"))
+    flips.update(dict.fromkeys(comparison.fixed, "fixed"))
+    changed: dict[str, Changed] = dict.fromkeys(comparison.changed_inputs, "input")
+    changed.update(dict.fromkeys(comparison.changed_checks, "checks"))
+    lines = [
+        _line(pair, flips.get(pair.case_id, ""), changed.get(pair.case_id, "")) for pair in pairs
+    ]
     notes = [*_status_notes(a, report.run), *report.notes]  # first: the summary is cut short
     return RunDiff(a, report.run, comparison, tuple(notes), lines)
 
@@ -125,10 +135,9 @@ def _case_id(pair: CasePair) -> str:
     return pair.case_id
 
 
-def _line(pair: CasePair, broke: set[str], fixed: set[str]) -> CaseLine:
+def _line(pair: CasePair, flip: Flip, changed: Changed) -> CaseLine:
     a, a_score = _combined(pair.a)
     b, b_score = _combined(pair.b)
-    flip: Flip = "broke" if pair.case_id in broke else "fixed" if pair.case_id in fixed else ""
     return CaseLine(
         case_id=pair.case_id,
         a=a,
@@ -139,6 +148,7 @@ def _line(pair: CasePair, broke: set[str], fixed: set[str]) -> CaseLine:
         flip=flip,
         results_a=pair.a,
         results_b=pair.b,
+        changed=changed,
     )
 
 

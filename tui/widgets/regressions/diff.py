@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import suppress
+from dataclasses import replace
 from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
@@ -23,7 +24,7 @@ from storage.eval_records import EvalRun
 from tui.text import inert, money
 from tui.widgets.paging import PagedTable
 from tui.widgets.regressions.case_input import CaseInputs, SuiteCases, read_suite_cases
-from tui.widgets.regressions.cases import DiffCaseTable
+from tui.widgets.regressions.cases import CHANGE_LEGEND, DiffCaseTable
 from tui.widgets.regressions.compare import CaseLine, RunDiff, RunGone, read_diff
 from tui.widgets.regressions.figures import (
     BASELINE_MARK,
@@ -48,6 +49,19 @@ if TYPE_CHECKING:
 
 DIFF_VIEW = "regressions-diff"
 """The name the console keeps its diff view by (see `reuse`)."""
+
+
+class NotesHeading(VerticalScroll, can_focus=False):
+    """The diff's summary, its height capped (see `#diff-heading`): it takes the focus (tab,
+    shift+tab from the cases, to scroll it by keys) only while its notes overflow it; the
+    wheel scrolls it either way."""
+
+    def on_resize(self, event: events.Resize) -> None:
+        overflows = self.max_scroll_y > 0
+        if self.can_focus != overflows:
+            self.can_focus = overflows
+            if not overflows and self.has_focus:
+                self.screen.focus_next()
 
 
 class RunDiffScreen(KeptScreen, RegressionsView):
@@ -94,7 +108,7 @@ class RunDiffScreen(KeptScreen, RegressionsView):
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False, icon="≡")
         with Vertical(id="diff-pane"):
-            with VerticalScroll(id="diff-heading"):  # shift+tab from the cases scrolls it
+            with NotesHeading(id="diff-heading"):
                 yield Static("", id="diff-summary")
             yield Label("", id="diff-hint")
             yield DiffCaseTable(id="diff-cases")
@@ -227,6 +241,16 @@ class RunDiffScreen(KeptScreen, RegressionsView):
         """Scroll the answers (tab goes back and forth too)."""
         self.query_one("#side-a").focus()
 
+    def baseline_changed(self, run: EvalRun, pinned: bool) -> None:
+        """`run` was pinned as its model's baseline on its suite (replacing any other), or
+        unpinned: the runs' titles follow (their pinned mark)."""
+        if self.diff is None:
+            return
+        a, b = (_follow_pin(side, run, pinned) for side in (self.diff.a, self.diff.b))
+        if (a, b) != (self.diff.a, self.diff.b):
+            self.diff = replace(self.diff, a=a, b=b)
+            self.query_one("#diff-summary", Static).update(summary(self.diff))
+
     def action_pin_baseline(self) -> None:
         """Pin run B as its model's baseline (or unpin it), as `b` on it in the pane does."""
         # The pane under this view (`RegressionsScreen.pin_run`: not imported, it imports this).
@@ -272,6 +296,14 @@ def diff_view(
     return view
 
 
+def _follow_pin(shown: EvalRun, run: EvalRun, pinned: bool) -> EvalRun:
+    """`shown` as it is once `run` is pinned (or unpinned): one pin a suite and model."""
+    if (shown.suite_name, shown.model) != (run.suite_name, run.model):
+        return shown
+    is_baseline = shown.id == run.id if pinned else shown.is_baseline and shown.id != run.id
+    return shown if is_baseline == shown.is_baseline else replace(shown, is_baseline=is_baseline)
+
+
 def run_title(side: str, run: EvalRun) -> Text:
     """`A #12 gpt-4o-mini ★ 11-20 10:00` (the model inert)."""
     text = Text(f"{side} #{run.id} ", style="bold")
@@ -291,7 +323,7 @@ def summary(diff: RunDiff) -> Text:
     text.append("  →  ")
     text.append(run_title("B", diff.b))
     text.append("\n")
-    text.append(f" {c.verdict_label.upper()} ", style=VERDICT_STYLES[c.verdict])
+    text.append(f" {c.verdict_label.upper()} ", style=VERDICT_STYLES.get(c.verdict, "bold"))
     text.append(f" {len(c.broke)} broke", style="bold red" if c.broke else "")
     text.append(", ")
     text.append(f"{len(c.fixed)} fixed", style="bold green" if c.fixed else "")
@@ -308,7 +340,14 @@ def summary(diff: RunDiff) -> Text:
         text.append(inert(reason))
     for note in diff.notes:
         text.append(f"\nnote: {inert(note)}", style="dim")
+    legend = [CHANGE_LEGEND[kind] for kind in ("checks", "input") if _changed(c, kind)]
+    if legend:
+        text.append(f"\nmarked in the flip column: {', '.join(legend)}", style="dim")
     return text
+
+
+def _changed(c: Comparison, kind: str) -> bool:
+    return bool(c.changed_checks if kind == "checks" else c.changed_inputs)
 
 
 def latency_change(c: Comparison, which: Literal["p50", "p95"]) -> str:

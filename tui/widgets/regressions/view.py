@@ -22,6 +22,13 @@ class RegressionsView(Screen[None]):
         with suppress(NoActiveAppError):
             self._css_update_count = self.app._css_update_count
 
+    def on_mount(self) -> None:
+        # A screen's first frame waits one full period of its update timer (1/60 s) after
+        # it first asks for one: started now, the timer has run that period by then, while
+        # the view mounts (built on a key) or before its first opening (built ahead: see
+        # `ahead`), and ticks at once when asked (Textual's `Timer._run`).
+        self._update_timer.resume()
+
     def action_close(self) -> None:
         """Back to the Regressions pane."""
         self.dismiss()
