@@ -153,7 +153,7 @@ def test_a_run_prints_its_summary_and_a_rerun_costs_nothing(
     assert code == 0, err
     assert "run 1: gpt-4o-mini, estimated cost $" in err and "\n  5 calls, " in err
     assert "run 1: echoes (version " in out and "completed" in out
-    assert "passed 5, failed 0, errored 0 of 5 (100.0%)" in out
+    assert "passed 5, failed 0, errored 0 of 5 (100.0% passed)" in out
     assert "verdict: no baseline\n" in out  # not "unchanged": nothing was compared
     assert "\r" not in err and "[#" not in err  # no progress noise when not a terminal
     assert len(fake.chat_requests) == 5
@@ -168,7 +168,7 @@ def test_a_run_prints_its_summary_and_a_rerun_costs_nothing(
     assert "5 of the run's 5 answers came from the cache" in report["notes"][-1]
     monkeypatch.setenv("COLUMNS", "48")
     _, out, err = cli(capsys, "eval", "run", str(suite), "--model", MODEL)
-    answered = "answered 5 cases in this process, 5 of them wholly from the cache (nothing sent)"
+    answered = "recorded 5 cases in this process, 5 of them wholly from the cache (nothing sent)"
     assert f"{answered}, spent $0 " in out
     assert err == (
         "run 3: gpt-4o-mini, estimated cost $0\n"
@@ -648,7 +648,7 @@ def test_resume_after_the_process_was_killed_sends_no_finished_case_again(
     code, out, err = cli(capsys, "eval", "resume", "1")
     assert code == 0, err
     assert "run 1: echoes" in out and "completed" in out and "passed 20" in out
-    assert "answered 10 cases in this process" in out
+    assert "recorded 10 cases in this process" in out
     assert ", completed in " in out and " of running (resumed; " in out  # not the time between
 
     answered = prompts_sent(fake, answered_only=True)
@@ -982,8 +982,8 @@ def test_a_repeated_run_reports_cases_by_majority_in_text_json_and_junit(
     args = ("eval", "run", str(suite), "-m", MODEL, "--repeat", "3")
     code, out, err = cli(capsys, *args, "--junit", str(junit))
     assert code == 0, err
-    assert "passed 6, failed 0, errored 0 of 6 answers (100.0%)" in out
-    assert "  by case (majority of 3): passed 2, failed 0, errored 0 of 2 (100.0%)" in out
+    assert "passed 6, failed 0, errored 0 of 6 answers (100.0% passed)" in out
+    assert "  by case (majority of 3): passed 2, failed 0, errored 0 of 2 (100.0% passed)" in out
     cases = ET.parse(junit).getroot().find("testsuite")
     assert cases is not None and [c.get("name") for c in cases.findall("testcase")] == [
         "q00",

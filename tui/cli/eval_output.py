@@ -88,7 +88,7 @@ def print_outcome(outcome: RunOutcome, report: RunReport, tally: CaseTally | Non
     cached = outcome.estimate.cached  # the cache pass: answer and scoring, nothing sent
     from_cache = f", {cached:,} of them wholly from the cache (nothing sent)" if cached else ""
     typer.echo(
-        f"  answered {cases(outcome.sent)} in this process{from_cache},"
+        f"  recorded {cases(outcome.sent)} in this process{from_cache},"
         f" spent {spent} (judge included)"
     )
     print_report(report)
@@ -114,13 +114,13 @@ def print_run(
             f": {summary.recorded:,} of {cases(run.cases_total)} recorded ({rate} of those passed)"
         )
     else:
-        counts += f" of {run.cases_total:,}{' answers' if run.repeats > 1 else ''} ({rate})"
+        counts += f" of {run.cases_total:,}{' answers' if run.repeats > 1 else ''} ({rate} passed)"
     typer.echo(f"  {counts}, mean score {score}")
     if tally is not None and tally.repeats > 1:
         typer.echo(
             f"  by case (majority of {tally.repeats}): passed {tally.passed:,}, failed"
             f" {tally.failed:,}, errored {tally.errored:,} of {tally.cases:,}"
-            f" ({_rate(tally.pass_rate)})"
+            f" ({_rate(tally.pass_rate)} passed)"
         )
     typer.echo(
         f"  tokens {summary.prompt_tokens:,} in / {summary.completion_tokens:,} out,"
