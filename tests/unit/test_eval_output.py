@@ -29,9 +29,8 @@ def test_an_interrupted_run_says_its_rate_is_of_the_recorded_cases(
     assert "  passed 2, failed 0, errored 0: 2 of 40 cases recorded (100.0% of those passed)" in out
     assert "of 40 (100.0%)" not in out  # QA: read as 100% of the run
     print_run(eval_run("completed", 2), RunSummary(passed=1, failed=1, mean_score=0.5))
-    assert (
-        "  passed 1, failed 1, errored 0 of 2 (50.0% passed), mean score 0.500" in capsys.readouterr().out
-    )
+    shown = "  passed 1, failed 1, errored 0 of 2 (50.0% passed), mean score 0.500"
+    assert shown in capsys.readouterr().out
 
 
 def report(baseline: str, candidate: str, policy: RegressionPolicy | None = None) -> RunReport:
@@ -111,5 +110,9 @@ def test_a_repeated_run_counts_answers_then_cases_as_its_verdict_does(
     run = replace(eval_run("completed", 15), repeats=3)
     print_run(run, RunSummary(passed=13, failed=2, mean_score=0.9), CaseTally(4, 1, 0, 3))
     lines = capsys.readouterr().out.splitlines()
-    assert lines[1] == "  passed 13, failed 2, errored 0 of 15 answers (86.7% passed), mean score 0.900"
-    assert lines[2] == "  by case (majority of 3): passed 4, failed 1, errored 0 of 5 (80.0% passed)"
+    assert lines[1] == (
+        "  passed 13, failed 2, errored 0 of 15 answers (86.7% passed), mean score 0.900"
+    )
+    assert lines[2] == (
+        "  by case (majority of 3): passed 4, failed 1, errored 0 of 5 (80.0% passed)"
+    )
