@@ -62,6 +62,14 @@ class CostCeilingReached(TunedeckError):
     exit_code = 1
 
 
+class EndpointUnreachable(TunedeckError):
+    """A run stopped because its endpoint stopped answering: many requests in a row could not
+    connect or timed out (after the SDK's retries). Going on would only wait out the timeouts
+    of every case left; the run is interrupted, and can be resumed once the endpoint is up."""
+
+    exit_code = 1
+
+
 class RequestFailed(TunedeckError):
     """A call to a model endpoint failed; the call is logged with its error.
 

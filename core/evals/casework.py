@@ -54,6 +54,28 @@ class Spending:
         return None if self.unpriced_calls else self.known_usd
 
 
+UNREACHABLE = frozenset({"APIConnectionError", "APITimeoutError"})
+"""Failures that say the endpoint is not there (no connection, no answer in time), unlike an
+HTTP error, which it answered."""
+
+
+@dataclass
+class Reachability:
+    """The answers' requests in a row that found no endpoint (`UNREACHABLE`), after the
+    SDK's retries, and the last such failure; any answer, or an HTTP error, resets it."""
+
+    failures_in_a_row: int = 0
+    last_failure: str = ""
+
+    def note(self, failure: RequestFailed | None) -> None:
+        """Count a request's end: `failure` None when it was answered."""
+        if failure is not None and failure.error_type in UNREACHABLE:
+            self.failures_in_a_row += 1
+            self.last_failure = str(failure)
+        else:
+            self.failures_in_a_row = 0
+
+
 @dataclass
 class CaseWork:
     """Sends and scores the cases of one run, and makes their results.
@@ -79,6 +101,7 @@ class CaseWork:
     cache: CacheMode
     judge_model: str
     spending: Spending = field(default_factory=Spending)
+    reach: Reachability = field(default_factory=Reachability)
     _case_messages: dict[str, CaseMessages] = field(default_factory=dict, init=False, repr=False)
 
     async def run(self, case: Case, repeat: int) -> CaseResult:
@@ -88,10 +111,12 @@ class CaseWork:
                 self.request(case), self.profile, self.call_options(repeat)
             )
         except RequestFailed as failure:
+            self.reach.note(failure)
             scored = await score_case(case, Output("", error=str(failure)))
             return self._result(
                 case, repeat, scored, error=str(failure), call_id=failure.call_id or None
             )
+        self.reach.note(None)
         return await self.scored(case, repeat, answer)
 
     def request(self, case: Case) -> ChatRequest:

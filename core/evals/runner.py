@@ -32,7 +32,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from core.clock import iso
-from core.errors import BadInput, ConfigError, CostCeilingReached, TunedeckError
+from core.errors import (
+    BadInput,
+    ConfigError,
+    CostCeilingReached,
+    EndpointUnreachable,
+    TunedeckError,
+)
 from core.evals.cachepass import answer_from_cache, cases_to_send
 from core.evals.casework import CaseWork
 from core.evals.estimate import Estimate
@@ -68,6 +74,10 @@ if TYPE_CHECKING:
 
 Pair = tuple[Case, int]
 """A case and a repeat index: the unit a run sends and records."""
+
+UNREACHABLE_AFTER = 8
+"""Requests in a row that find no endpoint before a run stops (at least; twice the
+concurrency when that is more: a whole wave of requests in flight can fail together)."""
 
 
 async def run_suite(
@@ -243,6 +253,19 @@ class _Session:
             result = await self.work.run(case, repeat)
             self.recorder.add(result, answer_cached=self._answer_cached(case, repeat, result))
             self.ceiling_reached = self.unsent > 0 and self._spent_the_ceiling()
+            self._check_reachable()
+
+    def _check_reachable(self) -> None:
+        """Stop the run when its endpoint has found no answer for `max(8, 2 x concurrency)`
+        requests in a row: the cases left would each wait out the timeouts and retries."""
+        reach = self.work.reach
+        if reach.failures_in_a_row < max(UNREACHABLE_AFTER, 2 * self.concurrency):
+            return
+        raise EndpointUnreachable(
+            f"the endpoint did not answer {reach.failures_in_a_row:,} requests in a row (the"
+            f" last: {reach.last_failure}); once it answers, `tunedeck eval resume"
+            f" {self.run_id} --retry-errors` sends what is left and what failed"
+        )
 
     def _spent_the_ceiling(self) -> bool:
         """Whether what this process spent has reached `--max-cost`: then no worker takes

@@ -5,6 +5,7 @@ resume."""
 from __future__ import annotations
 
 import asyncio
+import re
 import textwrap
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
@@ -14,7 +15,14 @@ from typing import Any, TypeVar
 import pytest
 
 from core.client import ChatClient
-from core.errors import BadInput, ConfigError, CostCeilingReached
+from core.errors import (
+    BadInput,
+    ConfigError,
+    CostCeilingReached,
+    EndpointUnreachable,
+    RequestFailed,
+)
+from core.evals.casework import Reachability
 from core.evals.estimate import estimate_suite
 from core.evals.loader import load_suite
 from core.evals.runner import Progress, RunOptions, RunOutcome, resume_run, run_suite
@@ -467,6 +475,36 @@ def test_a_ceiling_reached_by_the_last_case_or_never_spent_leaves_the_run_comple
     write_config(home, fake_profile_toml(fake.base_url) + "local = true\n")
     free = run(load_settings(), store, suite, concurrency=1, cache="off", max_cost_usd=0.0)
     assert free.run.status == "completed" and len(fake.chat_requests) == 4  # a free endpoint
+
+
+def test_a_run_whose_endpoint_is_down_stops_instead_of_waiting_out_every_case(
+    store: Store, fake: FakeOpenAI, tmp_path: Path, home: Path
+) -> None:
+    fake.stop()  # nothing listens on its port any more: every connection is refused
+    write_config(home, fake_profile_toml(fake.base_url, max_retries=0))
+    suite = numbered_suite(tmp_path, 40)
+    with pytest.raises(EndpointUnreachable) as stopped:
+        run(load_settings(), store, suite, concurrency=2, cache="off")
+    (stored,) = EvalStore(store).runs()
+    # 8 in a row stop it (2 workers: the other's failure may be counted before the check)
+    assert re.match(r"the endpoint did not answer [89] requests in a row", str(stopped.value))
+    assert f"`tunedeck eval resume {stored.id} --retry-errors`" in str(stopped.value)
+    assert stored.status == "interrupted" and EvalStore(store).progress(stored.id).errored in (8, 9)
+
+
+def test_only_requests_in_a_row_that_found_no_endpoint_count_it_down() -> None:
+    reach = Reachability()
+    down = RequestFailed("refused", call_id=1, error_type="APIConnectionError", retries=2)
+    slow = RequestFailed("timeout", call_id=2, error_type="APITimeoutError", retries=2)
+    answered_500 = RequestFailed("HTTP 500", call_id=3, error_type="InternalServerError", retries=2)
+    for failure in (down, slow):
+        reach.note(failure)
+    assert (reach.failures_in_a_row, reach.last_failure) == (2, "timeout")
+    reach.note(answered_500)  # an HTTP error: the endpoint is there
+    assert reach.failures_in_a_row == 0
+    reach.note(down)
+    reach.note(None)  # an answer
+    assert reach.failures_in_a_row == 0
 
 
 def test_an_unpriced_model_cannot_pass_a_ceiling(
