@@ -399,5 +399,8 @@ class _Summary:
         return percentiles([value for value in values if value is not None])
 
     def cost(self, run: dict[str, CaseOutcome]) -> float | None:
-        costs = [run[i].cost_usd for i in self.paired]
+        """What the answers of the pairs both runs answered cost (a case with no answer has
+        no cost, and the two sides count the same cases); None when one is unknown."""
+        both = [i for i in self.paired if not (self.old[i].errored or self.new[i].errored)]
+        costs = [run[i].cost_usd for i in both]
         return None if None in costs else math.fsum(c for c in costs if c is not None)

@@ -282,6 +282,15 @@ def test_latency_and_cost() -> None:
     assert data["baseline_latency"] == {"p50": 550.0, "p95": pytest.approx(955.0)}
 
 
+def test_a_case_with_no_answer_leaves_the_cost_known() -> None:
+    # QA: "cost unknown" whenever a side had an errored case, even on a free endpoint.
+    baseline = run("11", cost_usd=0.01)
+    candidate = [outcome("c0", True, cost_usd=0.02), outcome("c1", False, errored=True)]
+    comparison = compare_runs(baseline, candidate)
+    assert comparison.candidate_cost_usd == pytest.approx(0.02)
+    assert comparison.baseline_cost_usd == pytest.approx(0.01)  # the same cases: c0
+
+
 def test_percentiles_interpolate_like_numpy() -> None:
     assert percentiles([]).p50 is None
     assert percentiles([7.0]) == percentiles([7.0, 7.0])
