@@ -11,6 +11,7 @@ from core.evals.stats import RegressionPolicy, compare_runs
 from core.evals.tally import CaseTally
 from storage.eval_records import EvalRun, RunSummary
 from tests.unit.evals.test_stats import run as outcomes
+from tui.cli import eval_output
 from tui.cli.eval_output import print_run, verdict_line
 
 
@@ -116,3 +117,16 @@ def test_a_repeated_run_counts_answers_then_cases_as_its_verdict_does(
     assert lines[2] == (
         "  by case (majority of 3): passed 4, failed 1, errored 0 of 5 (80.0% passed)"
     )
+
+
+def test_long_prose_is_folded_at_a_terminal_and_whole_in_a_pipe(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    note = "note: " + " ".join(f"word{i}" for i in range(40))
+    eval_output._echo_folded(note)
+    assert capsys.readouterr().out == note + "\n"  # piped: one line, for scripts
+    monkeypatch.setattr(eval_output, "terminal_width", lambda: 80)
+    eval_output._echo_folded(note)
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) > 1 and all(len(line) < 80 for line in lines)
+    assert " ".join(line.strip() for line in lines) == note

@@ -7,6 +7,7 @@ from models and users: they are shown inert (no escape sequences, no markup).
 from __future__ import annotations
 
 import shutil
+import sys
 import textwrap
 import time
 from collections.abc import Mapping, Sequence
@@ -100,7 +101,7 @@ def print_run(
     """A run's header and its summary (`summary` for a run still running); a run that
     repeated its cases counts answers, then cases, repeats combined (`tally`)."""
     summary = summary or run.summary
-    typer.echo(
+    _echo_folded(
         f"run {run.id}: {inert(run.suite_name)} (version {run.suite_version[:10]}) on"
         f" {inert(run.model)} via {run.profile or '-'}, {run.status}{_took(run)}"
     )
@@ -135,7 +136,7 @@ def print_report(report: RunReport) -> None:
     if report.baseline is not None:
         base, chosen_as = report.baseline.run, report.baseline.chosen_as
         how = "" if chosen_as == f"run {base.id}" else f" ({inert(chosen_as)})"
-        typer.echo(
+        _echo_folded(
             f"compared with run {base.id} of {inert(base.model)}{how},"
             f" {cases(comparison.paired, 'paired case')}:"
         )
@@ -160,9 +161,34 @@ def print_report(report: RunReport) -> None:
     else:
         _ids("errored", comparison.candidate_errored_ids)
     _ids("critical failing", comparison.critical_failures)
-    typer.echo(verdict_line(report))
+    _echo_folded(verdict_line(report))
     for note in report.notes:
-        typer.echo(f"note: {inert(note)}")
+        _echo_folded(f"note: {inert(note)}")
+
+
+def _echo_folded(line: str) -> None:
+    """A long line of prose folded to the terminal's width when stdout is one (indented
+    after its first line); whole when piped, for scripts and logs to read one item a line."""
+    width = terminal_width()
+    if width is None or len(line) < width:
+        typer.echo(line)
+        return
+    typer.echo(
+        textwrap.fill(
+            line,
+            width - 1,
+            subsequent_indent="    ",
+            break_on_hyphens=False,
+            break_long_words=False,
+        )
+    )
+
+
+def terminal_width() -> int | None:
+    """The columns of the terminal stdout writes to, None when it is not one."""
+    if not sys.stdout.isatty():
+        return None
+    return max(shutil.get_terminal_size().columns, 40)
 
 
 def verdict_line(report: RunReport) -> str:
