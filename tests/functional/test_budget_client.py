@@ -275,15 +275,21 @@ def test_an_evaluation_run_answered_from_the_cache_passes_a_budget_used_up(
     assert len(fake.chat_requests) == 1
 
 
+def costly_suite(folder: Path, fake: FakeOpenAI) -> Path:
+    """6 cases whose answers are far longer than the estimate guesses: ~$0.03 each."""
+    case = "  - {{id: q{0}, input: 'question {0}', assert: [{{type: icontains, value: a}}]}}"
+    suite = folder / "suite.yaml"
+    cases = "\n".join(case.format(i) for i in range(6))
+    suite.write_text(f"name: s\nparams: {{temperature: 0}}\ncases:\n{cases}\n", "utf-8")
+    for i in range(6):
+        fake.enqueue(Reply.text(f"answer {i}", completion_tokens=50_000))
+    return suite
+
+
 def test_an_evaluation_run_stopped_by_a_budget_says_how_to_go_on(
     capsys: pytest.CaptureFixture[str], settings: Settings, fake: FakeOpenAI, tmp_path: Path
 ) -> None:
-    case = "  - {{id: q{0}, input: 'question {0}', assert: [{{type: icontains, value: a}}]}}"
-    suite = tmp_path / "suite.yaml"
-    cases = "\n".join(case.format(i) for i in range(6))
-    suite.write_text(f"name: s\nparams: {{temperature: 0}}\ncases:\n{cases}\n", "utf-8")
-    for i in range(6):  # far longer answers than the estimate guesses: ~$0.03 each
-        fake.enqueue(Reply.text(f"answer {i}", completion_tokens=50_000))
+    suite = costly_suite(tmp_path, fake)
     assert cli(capsys, "budget", "set", "daily", "--limit", "0.05", "--period", "day")[0] == 0
 
     code, _, err = cli(capsys, "eval", "run", str(suite), "-m", "gpt-4o-mini", "-c", "1")
@@ -310,12 +316,7 @@ def test_an_evaluation_run_stopped_by_a_budget_says_how_to_go_on(
 def test_a_run_stopped_by_its_ceiling_still_gives_ci_its_json_and_junit(
     capsys: pytest.CaptureFixture[str], settings: Settings, fake: FakeOpenAI, tmp_path: Path
 ) -> None:
-    case = "  - {{id: q{0}, input: 'question {0}', assert: [{{type: icontains, value: a}}]}}"
-    suite = tmp_path / "suite.yaml"
-    cases = "\n".join(case.format(i) for i in range(6))
-    suite.write_text(f"name: s\nparams: {{temperature: 0}}\ncases:\n{cases}\n", "utf-8")
-    for i in range(6):  # far longer answers than the estimate guesses: ~$0.03 each
-        fake.enqueue(Reply.text(f"answer {i}", completion_tokens=50_000))
+    suite = costly_suite(tmp_path, fake)
     junit = tmp_path / "out.xml"
     code, out, err = cli(
         capsys, "eval", "run", str(suite), "-m", "gpt-4o-mini", "-c", "1",
