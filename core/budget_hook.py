@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from core.alerts import WebhookSender
 from core.budgets import BudgetGuard, Reservation, zone_setting
 from core.budgets.estimate import Preflight, preflight
-from core.budgets.guard import refusal
+from core.budgets.guard import reason_of, refusal
 from core.budgets.periods import windows
 from core.clock import Clock, iso
 from core.errors import BudgetExceeded
@@ -123,7 +123,7 @@ class BudgetHook:
         reason = would_refuse(standings, cost_usd)
         if reason is None:
             return
-        reason = reason.split("; use --over-budget")[0].replace("this call", "it")
+        reason = reason_of(reason).replace("this call", "it")
         refused = next(s for s in standings if refusal_of(s, cost_usd) is not None)
         raise BudgetExceeded(
             f"{what} refused: {reason}",

@@ -186,6 +186,15 @@ def _decide(amount: float, over_budget: bool, standings: list[Standing]) -> None
         )
 
 
+OVER_BUDGET_HINT = "use --over-budget to send this call anyway"
+"""How a refusal ends: the way to send one call anyway (the console names its key instead)."""
+
+
+def reason_of(message: str) -> str:
+    """A refusal without `OVER_BUDGET_HINT`: for a run, which has no such option."""
+    return message.split(f"; {OVER_BUDGET_HINT}")[0]
+
+
 def refusal(standing: Standing, amount: float, reached: bool) -> str:
     """The one line telling the user why a call was not sent, and how to send it anyway."""
     budget = standing.budget
@@ -198,4 +207,4 @@ def refusal(standing: Standing, amount: float, reached: bool) -> str:
     else:
         what = f"budget '{budget.name}' would be exceeded: {figures}, and this call may cost "
         what += usd(amount)
-    return f"{what}; use --over-budget to send this call anyway"
+    return f"{what}; {OVER_BUDGET_HINT}"

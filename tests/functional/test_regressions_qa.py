@@ -154,7 +154,8 @@ async def test_a_run_stopped_once_recorded_says_how_to_resume_it_and_no_form_reo
 
     async def recorded_then_refused(*args: object) -> None:
         args[-1](41, estimate)  # type: ignore[operator]  # on_start: the run is recorded
-        message = "budget 'daily' reached: $5.00 of $5.00"
+        message = "budget 'daily' reached: $5.00 of $5.00; use --over-budget to send this call"
+        message += " anyway"  # as the client's guard words it, for one call
         raise BudgetExceeded(message, budget="daily", committed_usd=5.0, limit_usd=5.0)
 
     monkeypatch.setattr(runner, "run_suite", recorded_then_refused)
@@ -170,6 +171,7 @@ async def test_a_run_stopped_once_recorded_says_how_to_resume_it_and_no_form_reo
             " (R resumes it, or `tunedeck eval resume 41`)."
         ) in notes_of(app)
         assert not any("BudgetExceeded" in note for note in notes_of(app))
+        assert not any("--over-budget" in note for note in notes_of(app))  # a run has none
 
         rubric = tmp_path / "rubric.yaml"  # graded by the model under test: said first
         case = "{id: a, input: hi, assert: [{type: llm-rubric, value: polite}]}"

@@ -92,7 +92,9 @@ def stopped_writer(
 def _budget_hint(refused: BudgetExceeded, run_id: int) -> str:
     """A budget's refusal with what to do about it in a run: the client's hint
     (`--over-budget`) is for a single call and means nothing to `eval`."""
-    reason = str(refused).split("; use --over-budget")[0]
+    from core.budgets.guard import reason_of
+
+    reason = reason_of(str(refused))
     raise_it = f"tunedeck budget set {refused.budget} --limit USD --period {refused.period}"
     return (
         f"{reason}; raise its limit (`{raise_it}`) or wait for its next period, then"

@@ -418,8 +418,11 @@ class RegressionsScreen(PaneScreen):
         if run_id is None:
             self.call_later(self.reopen_form, request, str(error))
         else:
+            from core.budgets.guard import reason_of  # a run has no --over-budget
+
             resume = f"R resumes it, or `tunedeck eval resume {run_id}`"
-            self.notify(inert(f"Run #{run_id} interrupted: {error} ({resume})."), severity="error")
+            why = reason_of(str(error))
+            self.notify(inert(f"Run #{run_id} interrupted: {why} ({resume})."), severity="error")
 
     async def reopen_form(self, request: RunRequest, problem: str) -> None:
         """Open the run's form again with `request`'s values and `problem` under them."""

@@ -9,13 +9,14 @@ if TYPE_CHECKING:
     from tui.engine import Engine
 
 OVER_BUDGET_KEY = "ctrl+o"
-_CLI_HINT = "use --over-budget to send this call anyway"
 _KEY_HINT = f"{OVER_BUDGET_KEY} sends it anyway"
 
 
 def in_console_words(message: str) -> str:
     """A budget refusal as the console says it: the key instead of the CLI option."""
-    return message.replace(_CLI_HINT, _KEY_HINT)
+    from core.budgets.guard import OVER_BUDGET_HINT
+
+    return message.replace(OVER_BUDGET_HINT, _KEY_HINT)
 
 
 def budget_note(engine: Engine, profile_name: str, request: ChatRequest) -> str:
