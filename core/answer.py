@@ -92,7 +92,7 @@ class Answer:
         """Read one streamed chunk."""
         self.model = getattr(chunk, "model", None) or self.model
         if getattr(chunk, "usage", None) is not None:
-            self.usage = reported_usage(chunk.usage)
+            self.usage = json_usage(chunk.usage.model_dump())  # the SDK's model, as JSON
         if not chunk.choices:
             return
         choice = chunk.choices[0]
@@ -136,7 +136,7 @@ class Answer:
 
 
 def json_usage(usage: dict[str, Any]) -> Usage:
-    """The usage a whole completion's JSON reports."""
+    """The usage an answer reports: a whole completion's JSON, or a stream's last chunk's."""
     prompt_details = _mapping(usage.get("prompt_tokens_details"))
     completion_details = _mapping(usage.get("completion_tokens_details"))
     return Usage(
@@ -188,17 +188,3 @@ def _server_error(completion: dict[str, Any]) -> str | None:
 
 def _text_or_none(value: Any) -> str | None:
     return value if isinstance(value, str) else None
-
-
-def reported_usage(usage: Any) -> Usage | None:
-    """The usage a completion or chunk reports, or None when it has none."""
-    if usage is None:
-        return None
-    prompt_details = getattr(usage, "prompt_tokens_details", None)
-    completion_details = getattr(usage, "completion_tokens_details", None)
-    return Usage(
-        prompt_tokens=usage.prompt_tokens or 0,
-        completion_tokens=usage.completion_tokens or 0,
-        cached_tokens=getattr(prompt_details, "cached_tokens", None) or 0,
-        reasoning_tokens=getattr(completion_details, "reasoning_tokens", None) or 0,
-    )

@@ -190,10 +190,11 @@ class CaseWork:
         """`scored` for an answer the cache pass read (`RunCache.look_up`), made from the
         hit's own values: the result `scored` makes of that answer as `acomplete` gives it
         (the scorers see what it cost when it was asked; it costs nothing now, so nothing is
-        added to the spending), its `call_id` 0 until the hit is logged."""
+        added to the spending), its `call_id` 0 until the hit is logged. The cache pass takes
+        no case with an `llm-rubric` assertion (`answered_through_cache`): no judge is asked,
+        and the hit costs nothing."""
         output = Output(hit.response_text, latency_ms=latency_ms, cost_usd=hit.cost_saved_usd)
-        grading = CaseJudge(self)
-        scored = await score_case(case, output, grading)
+        scored = await score_case(case, output)
         return self._result(
             case,
             repeat,
@@ -203,7 +204,7 @@ class CaseWork:
             output_text=hit.response_text,
             error=_judge_error(scored),
             latency_ms=latency_ms,
-            cost_usd=grading.case_cost(Decimal(0)),
+            cost_usd=0.0,
             prompt_tokens=hit.usage.prompt_tokens,
             completion_tokens=hit.usage.completion_tokens,
             cache_hit=True,
