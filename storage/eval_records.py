@@ -118,6 +118,9 @@ class RunSummary:
     cost_usd: float | None = None
     latency_p50_ms: float | None = None
     latency_p95_ms: float | None = None
+    judge_cost_usd: float | None = None
+    """The `llm-rubric` judge's part of `cost_usd` (None when no judge was asked, or when
+    the cost is unknown; results recorded before it was kept apart count as none)."""
 
     @property
     def recorded(self) -> int:
@@ -182,6 +185,9 @@ class CaseResult:
     cache_hit: bool = False
     call_id: int | None = None
     """The request log row (`calls.id`) of the answer."""
+    judge_cost_usd: float | None = None
+    """The part of `cost_usd` its `llm-rubric` judge calls cost (0 when their verdicts came
+    from the cache); None when no judge was asked or its price is unknown."""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -27,7 +27,7 @@ RUN_COLUMNS = "eval_runs.*, (SELECT version FROM eval_suites WHERE id = suite_id
 RESULT_COLUMNS = (
     "case_id, repeat_index, status, score, critical, tags_json, output_text, scores_json,"
     " error, latency_ms, cost_usd, prompt_tokens, completion_tokens, cache_hit, call_id,"
-    " finished_at"
+    " finished_at, judge_cost_usd"
 )
 """The columns `result_values` gives values for, in order."""
 
@@ -41,6 +41,7 @@ SUMMARY_COLUMNS = (
     "cost_usd",
     "latency_p50_ms",
     "latency_p95_ms",
+    "judge_cost_usd",
 )
 """The columns of `eval_runs` holding a `RunSummary` (its field names)."""
 
@@ -50,7 +51,8 @@ _SUMMARY_SQL = """
         coalesce(sum(CASE WHEN cache_hit = 0 THEN prompt_tokens END), 0),
         coalesce(sum(CASE WHEN cache_hit = 0 THEN completion_tokens END), 0),
         CASE WHEN sum(cost_usd IS NULL AND status != 'error') THEN NULL
-            ELSE total(cost_usd) END
+            ELSE total(cost_usd) END,
+        sum(judge_cost_usd)
     FROM eval_results WHERE run_id = ?"""
 _LATENCIES_SQL = (
     "SELECT latency_ms FROM eval_results WHERE run_id = ? AND status IN ('pass', 'fail')"
@@ -66,7 +68,7 @@ def summarise(conn: sqlite3.Connection, run_id: int) -> RunSummary:
     Sums in SQL over the run's range of `eval_results`; the latency percentiles from that one
     column, sorted here (a few thousand values at most per run).
     """
-    passed, failed, errored, mean, prompt, completion, cost = conn.execute(
+    passed, failed, errored, mean, prompt, completion, cost, judge_cost = conn.execute(
         _SUMMARY_SQL, [run_id]
     ).fetchone()
     latencies = sorted(row[0] for row in conn.execute(_LATENCIES_SQL, [run_id]).fetchall())
@@ -80,6 +82,7 @@ def summarise(conn: sqlite3.Connection, run_id: int) -> RunSummary:
         cost_usd=cost,
         latency_p50_ms=percentile(latencies, 0.50),
         latency_p95_ms=percentile(latencies, 0.95),
+        judge_cost_usd=None if cost is None else judge_cost,
     )
 
 
@@ -146,6 +149,7 @@ def result_values(result: CaseResult) -> list[Any]:
         int(result.cache_hit),
         result.call_id,
         result.finished_at,
+        result.judge_cost_usd,
     ]
 
 
@@ -223,7 +227,7 @@ def result_from_values(values: Sequence[Any]) -> RecordedResult:
     tuple: no dict made per row)."""
     result_id, run_id, case_id, repeat_index, status, score, critical, tags_json = values[:8]
     output_text, scores_json, error, latency_ms, cost_usd, prompt_tokens = values[8:14]
-    completion_tokens, cache_hit, call_id, finished_at = values[14:]
+    completion_tokens, cache_hit, call_id, finished_at, judge_cost_usd = values[14:]
     return RecordedResult(
         id=result_id,
         run_id=run_id,
@@ -243,6 +247,7 @@ def result_from_values(values: Sequence[Any]) -> RecordedResult:
         cache_hit=bool(cache_hit),
         call_id=call_id,
         finished_at=finished_at,
+        judge_cost_usd=judge_cost_usd,
     )
 
 

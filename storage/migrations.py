@@ -640,3 +640,18 @@ def m011_eval_runs_running_time(db: sqlite_utils.Database) -> None:
     the time it ran (`EvalRun.running_ms`)."""
     db.execute("ALTER TABLE eval_runs ADD COLUMN resumed_at TEXT")
     db.execute("ALTER TABLE eval_runs ADD COLUMN earlier_ms REAL NOT NULL DEFAULT 0")
+
+
+@migrations()
+def m012_eval_judge_cost(db: sqlite_utils.Database) -> None:
+    """The `llm-rubric` judge's share of what a case and a run cost (`judge_cost_usd`).
+
+    A case's `cost_usd` counts its answer and its judge calls (what the run spent); its
+    `judge_cost_usd` is the judge calls' part: 0 when the verdicts came from the cache, NULL
+    when no judge was asked (or its price is unknown). A comparison of two runs counts the
+    answers alone, so a judge asked in one run and read from the cache in the other does not
+    make a model look dearer or cheaper. Results recorded before this migration have NULL:
+    their cost counts their judge too.
+    """
+    db.execute("ALTER TABLE eval_results ADD COLUMN judge_cost_usd REAL")
+    db.execute("ALTER TABLE eval_runs ADD COLUMN judge_cost_usd REAL")

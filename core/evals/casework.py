@@ -178,6 +178,7 @@ class CaseWork:
             error=_judge_error(scored),
             latency_ms=answer.latency_ms,
             cost_usd=grading.case_cost(answer.cost_usd),
+            judge_cost_usd=grading.judge_cost(),
             prompt_tokens=answer.usage.prompt_tokens,
             completion_tokens=answer.usage.completion_tokens,
             cache_hit=answer.cache_hit,
@@ -276,6 +277,8 @@ class CaseJudge:
 
     work: CaseWork
     spent: Spending = field(default_factory=Spending)
+    calls: int = 0
+    """Judge calls made (answered by the model or the cache)."""
 
     async def __call__(self, messages: list[Message]) -> str:
         """The judge model's reply to `messages`."""
@@ -285,6 +288,7 @@ class CaseJudge:
         )
         work.spending.add(verdict.cost_usd)
         self.spent.add(verdict.cost_usd)
+        self.calls += 1
         if verdict.cache_key and work.judge_cache is not None and not is_verdict(verdict.text):
             work.client.store.cache.delete(verdict.cache_key)
         return verdict.text
@@ -295,6 +299,13 @@ class CaseJudge:
         if answer_cost is None or self.spent.total_usd is None:
             return None
         return float(answer_cost + self.spent.total_usd)
+
+    def judge_cost(self) -> float | None:
+        """What its judge calls cost (0 for verdicts from the cache); None when the judge was
+        not asked, or a call had no price."""
+        if not self.calls or self.spent.total_usd is None:
+            return None
+        return float(self.spent.total_usd)
 
 
 def needs_judge(case: Case) -> bool:

@@ -349,8 +349,16 @@ def outcome_of(result: RecordedResult) -> CaseOutcome:
         critical=result.critical,
         errored=result.status == "error",
         latency_ms=result.latency_ms,
-        cost_usd=result.cost_usd,
+        cost_usd=answer_cost(result),
     )
+
+
+def answer_cost(result: RecordedResult) -> float | None:
+    """What a result's answer cost: its `cost_usd` without its judge calls (a result
+    recorded before they were kept apart counts them in); None when unknown."""
+    if result.cost_usd is None:
+        return None
+    return max(result.cost_usd - (result.judge_cost_usd or 0.0), 0.0)
 
 
 def _outcomes(results: Iterable[RecordedResult]) -> _Outcomes:

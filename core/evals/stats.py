@@ -63,6 +63,8 @@ class CaseOutcome:
     """No answer (with repeats: in none of them)."""
     latency_ms: float | None = None
     cost_usd: float | None = None
+    """What its answer cost, its `llm-rubric` judge calls left out (`report.answer_cost`):
+    a comparison weighs the models, not their grading."""
     partly_errored: bool = False
     """Repeats combined: some of them got no answer (the others decide `passed`)."""
 

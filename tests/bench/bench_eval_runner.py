@@ -195,7 +195,7 @@ def timed_floor(home: Path, suite_path: Path) -> float:
             passed = "echo" in answers[key].lower()
             scores = json.dumps([{"type": "icontains", "passed": passed, "score": 1.0}])
             row = (run_id, case.id, 0, "pass" if passed else "fail", float(passed), 0, "[]")
-            rows.append((*row, answers[key], scores, None, 0.1, 0.0, 5, 5, 1, None, now))
+            rows.append((*row, answers[key], scores, None, 0.1, 0.0, 5, 5, 1, None, now, None))
             hits.append((now, key))
         db.execute("BEGIN IMMEDIATE")
         db.executemany(insert, rows)

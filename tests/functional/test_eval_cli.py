@@ -179,6 +179,42 @@ def test_a_run_prints_its_summary_and_a_rerun_costs_nothing(
     assert code == 0 and len(fake.chat_requests) == 10
 
 
+def test_the_judges_share_of_the_cost_is_shown_and_left_out_of_a_comparison(
+    capsys: pytest.CaptureFixture[str], settings: Settings, fake: FakeOpenAI, tmp_path: Path
+) -> None:
+    suite = tmp_path / "rubric.yaml"
+    suite.write_text(
+        "name: rubric\nparams: {temperature: 0}\njudge_model: gpt-4.1\ncases:\n"
+        "  - {id: polite, input: Greet me, assert: [{type: llm-rubric, value: Is polite}]}\n",
+        encoding="utf-8",
+    )
+    verdict = '{"reason": "a greeting", "pass": true, "score": 1}'
+    fake.enqueue(
+        Reply.text("Hello!", prompt_tokens=1_000, completion_tokens=500),
+        Reply.text(verdict, prompt_tokens=2_000, completion_tokens=100),
+    )
+    code, out, err = cli(capsys, "eval", "run", str(suite), "--model", MODEL)
+    assert code == 0, err
+    # gpt-4o-mini: 1,000 in and 500 out, $0.00045; gpt-4.1: 2,000 in and 100 out, $0.0048.
+    assert "tokens 1,000 in / 500 out, cost $0.00525 (judge $0.0048)," in out
+
+    fake.enqueue(  # the same answer, a judge twice as dear
+        Reply.text("Hello!", prompt_tokens=1_000, completion_tokens=500),
+        Reply.text(verdict, prompt_tokens=4_000, completion_tokens=200),
+    )
+    code, out, err = cli(
+        capsys, "eval", "run", str(suite), "--model", MODEL, "--no-cache", "-b", "1", "--json"
+    )
+    report = json.loads(out)
+    assert code == 0 and len(fake.chat_requests) == 4, err
+    assert report["run"]["summary"]["judge_cost_usd"] == pytest.approx(0.0096)
+    assert report["run"]["summary"]["cost_usd"] == pytest.approx(0.01005)
+    assert report["comparison"]["cost_delta_usd"] == pytest.approx(0)  # the answers'
+
+    _, out, _ = cli(capsys, "eval", "compare", "1", "2")
+    assert "cost $0 (the answers'; the judge's left out)" in out
+
+
 def test_runs_show_compare_and_baseline(
     capsys: pytest.CaptureFixture[str], settings: Settings, fake: FakeOpenAI, tmp_path: Path
 ) -> None:

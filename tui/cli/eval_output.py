@@ -123,10 +123,11 @@ def print_run(
             f" {tally.failed:,}, errored {tally.errored:,} of {tally.cases:,}"
             f" ({_rate(tally.pass_rate)} passed)"
         )
+    judge = summary.judge_cost_usd
     typer.echo(
         f"  tokens {summary.prompt_tokens:,} in / {summary.completion_tokens:,} out,"
-        f" cost {money(summary.cost_usd)}, latency p50 {millis(summary.latency_p50_ms)},"
-        f" p95 {millis(summary.latency_p95_ms)}"
+        f" cost {money(summary.cost_usd)}{'' if judge is None else f' (judge {money(judge)})'},"
+        f" latency p50 {millis(summary.latency_p50_ms)}, p95 {millis(summary.latency_p95_ms)}"
     )
 
 
@@ -156,7 +157,7 @@ def print_report(report: RunReport) -> None:
         typer.echo(
             f"  latency p50 {_signed(comparison.latency_delta_ms('p50'), '.0f', ' ms')},"
             f" p95 {_signed(comparison.latency_delta_ms('p95'), '.0f', ' ms')};"
-            f" cost {_signed_money(comparison.cost_delta_usd)}"
+            f" cost {_signed_money(comparison.cost_delta_usd)}{_judge_left_out(report)}"
         )
     else:
         _ids("errored", comparison.candidate_errored_ids)
@@ -164,6 +165,13 @@ def print_report(report: RunReport) -> None:
     _echo_folded(verdict_line(report))
     for note in report.notes:
         _echo_folded(f"note: {inert(note)}")
+
+
+def _judge_left_out(report: RunReport) -> str:
+    """Says the cost compared is the answers' when a judge's calls are in either run's."""
+    runs = [report.run, *([report.baseline.run] if report.baseline else [])]
+    judged = any(run.summary and run.summary.judge_cost_usd is not None for run in runs)
+    return " (the answers'; the judge's left out)" if judged else ""
 
 
 def _echo_folded(line: str) -> None:

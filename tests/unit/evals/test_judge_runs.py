@@ -13,6 +13,7 @@ from core.errors import BadInput
 from core.evals.estimate import JUDGE_REPLY_TOKENS
 from core.evals.judge import judge_messages
 from core.evals.loader import load_suite
+from core.evals.report import Baseline, build_report
 from core.evals.runplan import describe_estimate
 from core.prices import price_of
 from core.settings import Settings
@@ -86,14 +87,48 @@ def test_a_cases_cost_includes_its_judge_calls_and_the_runs_cost_is_what_it_spen
     assert answer_cost and judge_cost and judge_cost != answer_cost
     (result,) = EvalStore(store).results(outcome.run.id)
     assert result.cost_usd == pytest.approx(float(answer_cost + judge_cost))
+    assert result.judge_cost_usd == pytest.approx(float(judge_cost))  # its share, kept apart
     assert (result.prompt_tokens, result.completion_tokens) == (1_000, 500)  # the candidate's
     summary = outcome.run.summary
     assert summary is not None and summary.cost_usd == pytest.approx(result.cost_usd)
+    assert summary.judge_cost_usd == pytest.approx(float(judge_cost))
     assert outcome.cost_usd == answer_cost + judge_cost  # what the process spent, the same
 
     again = run(settings, store, suite, concurrency=1, judge_model=JUDGE)
     (cached,) = EvalStore(store).results(again.run.id)
     assert cached.cost_usd == 0 and again.run.summary and again.run.summary.cost_usd == 0
+    assert cached.judge_cost_usd == 0  # asked, and answered by the cache
+    assert again.run.summary.judge_cost_usd == 0
+
+
+def test_a_comparison_weighs_the_answers_cost_not_the_judges(
+    settings: Settings, store: Store, fake: FakeOpenAI, tmp_path: Path
+) -> None:
+    """The same answers at the same price, their verdicts paid for in one run and read from
+    the cache in the other: the cost did not change, whatever the judge cost."""
+    profile = settings.resolve_profile("fake")[1]
+    suite = load_suite(write_suite(tmp_path, RUBRIC))
+    fake.enqueue(
+        Reply.text(ANSWER, prompt_tokens=1_000, completion_tokens=500),
+        Reply.text(VERDICT, prompt_tokens=2_000, completion_tokens=100),
+    )
+    paid = run(settings, store, suite, concurrency=1, judge_model=JUDGE)
+    (answer,) = [e for e in store.cache.browse(limit=10) if e.model == MODEL]
+    assert store.cache.delete(answer.key) == 1  # the answer is asked again, not its verdict
+    fake.enqueue(Reply.text(ANSWER, prompt_tokens=1_000, completion_tokens=500))
+    cached = run(settings, store, suite, concurrency=1, judge_model=JUDGE)
+    assert [body["model"] for body in bodies(fake)] == [MODEL, JUDGE, MODEL]
+    (verdict_paid,) = EvalStore(store).results(paid.run.id)
+    (verdict_cached,) = EvalStore(store).results(cached.run.id)
+    assert verdict_paid.judge_cost_usd and verdict_paid.judge_cost_usd > 0
+    assert verdict_cached.judge_cost_usd == 0 and not verdict_cached.cache_hit
+
+    baseline = Baseline(paid.run, f"run {paid.run.id}")
+    comparison = build_report(EvalStore(store), cached.run, baseline).comparison
+    answer_cost = float(price_of(MODEL, Usage(1_000, 500), profile) or 0)
+    assert comparison.baseline_cost_usd == pytest.approx(answer_cost)
+    assert comparison.candidate_cost_usd == pytest.approx(answer_cost)
+    assert comparison.cost_delta_usd == pytest.approx(0)
 
 
 def test_an_unpriced_judge_makes_the_cases_cost_unknown_not_the_answers_alone(
