@@ -63,6 +63,9 @@ def build_assertion(raw: Any, context: AssertionContext) -> Assertion:
         raise SuiteProblem(f"assertion {raw!r} must be a mapping with a type (type: {raw})")
     if not isinstance(raw, Mapping):
         raise SuiteProblem("each assertion must be a mapping with a type")
+    refused = refused_assertion(raw)
+    if refused is not None:
+        raise SuiteProblem(refused)
     kind = raw.get("type")
     if not isinstance(kind, str) or not kind:
         raise SuiteProblem("an assertion has no type")
@@ -82,6 +85,24 @@ def build_assertion(raw: Any, context: AssertionContext) -> Assertion:
         raise SuiteProblem(f"{kind}: {reason}") from None
 
 
+def refused_assertion(raw: Any) -> str | None:
+    """Why an assertion as written uses a promptfoo feature tunedeck does not support (an
+    assertion template's `$ref`, a promptfoo-only type, a transform), None when it does not
+    (`build_assertion` finds any other problem)."""
+    if not isinstance(raw, Mapping):
+        return None
+    if "$ref" in raw:
+        return "assertion templates ($ref:) are not supported"
+    kind = raw.get("type")
+    base = kind.removeprefix("not-") if isinstance(kind, str) else ""
+    if base in _PROMPTFOO_ONLY_TYPES and base not in _CHECKS:
+        return f"promptfoo assertion type {kind!r} is not supported by tunedeck"
+    for key in raw:
+        if key in _REFUSED_KEYS:
+            return f"{kind}: {_REFUSED_KEYS[key]} ({key}:) are not supported"
+    return None
+
+
 def supported_types() -> list[str]:
     """The assertion types tunedeck scores (each also accepts a `not-` prefix)."""
     return sorted(_CHECKS)
@@ -89,17 +110,11 @@ def supported_types() -> list[str]:
 
 def _unknown_type(kind: str, base: str) -> str:
     names = ", ".join(supported_types())
-    if base in _PROMPTFOO_ONLY_TYPES:
-        return (
-            f"promptfoo assertion type {kind!r} is not supported by tunedeck (supported: {names})"
-        )
     return f"unknown assertion type {kind!r} (supported: {names})"
 
 
 def _check_keys(raw: Mapping[str, Any], kind: str, context: AssertionContext) -> None:
     for key in raw:
-        if key in _REFUSED_KEYS:
-            raise SuiteProblem(f"{kind}: {_REFUSED_KEYS[key]} ({key}:) are not supported")
         if key not in _KEYS:
             raise SuiteProblem(
                 f"{kind}: {key!r} is not an assertion key ({', '.join(sorted(_KEYS))})"

@@ -89,8 +89,10 @@ from core.evals.cases import (
     request_params,
     text_list,
 )
+from core.evals.checks import refused_assertion
 from core.evals.promptfoo_files import RawTest, expand, refuse_script, tests_in
 from core.evals.promptfoo_prompts import read_prompts, spaced
+from core.evals.promptfoo_scan import REFUSED_TEST, REFUSED_TOP, unsupported_features
 from core.evals.sources import Sources, SuiteProblem
 from core.evals.suite import Case, Suite, model_of_provider
 from core.evals.yamlfile import line_of, read_json, read_yaml
@@ -98,21 +100,9 @@ from core.evals.yamlfile import line_of, read_json, read_yaml
 MAX_COMBINATIONS = 10_000
 """A test whose array vars expand to more cases than this is refused."""
 
-_REFUSED_TOP = {
-    "scenarios": "scenarios",
-    "extensions": "extensions (hooks)",
-    "nunjucksFilters": "custom nunjucks filters",
-    "redteam": "red teaming",
-}
 _DEFAULT_CONFIG_NAMES = {"promptfooconfig.yaml", "promptfooconfig.yml", "promptfooconfig.json"}
 _USED_TOP = {"description", "prompts", "providers", "tests", "defaultTest"}
 _TEST_KEYS = {"vars", "assert", "description", "threshold", "metadata", "options"}
-_REFUSED_TEST = {
-    "prompts": "tests limited to some prompts (prompts:)",
-    "provider": "a provider per test (provider:)",
-    "providerOutput": "fixed provider outputs (providerOutput:)",
-    "assertScoringFunction": "custom scoring functions (assertScoringFunction:)",
-}
 _IGNORED_OPTIONS = {"provider", "runSerially"}
 _PARAM_KEYS = {
     "temperature", "max_tokens", "top_p", "seed", "stop", "presence_penalty",
@@ -126,6 +116,12 @@ def read_config(document: dict[str, Any], sources: Sources) -> Suite:
     Raises:
         SuiteProblem: an invalid config, or a feature tunedeck does not support.
     """
+    features = unsupported_features(document)
+    if len(features) > 1:
+        raise SuiteProblem(
+            f"the config uses {len(features)} promptfoo features tunedeck does not support: "
+            + "; ".join(features)
+        )
     parts = SuiteParts(sources)
     _check_top(document, parts)
     parts.prompts = read_prompts(document.get("prompts"), sources)
@@ -138,6 +134,8 @@ def read_config(document: dict[str, Any], sources: Sources) -> Suite:
             plans.append(_plan(test, number, default, parts))
         except SuiteProblem as problem:
             raise problem.located(file=test.file, line=test.line) from None
+    if document.get("prompts") is None:
+        _check_prompt_vars(plans)
     cases: list[Case] = []
     for plan, combo_ids in zip(plans, _combo_ids(plans, parts), strict=True):
         try:
@@ -164,6 +162,18 @@ def read_config(document: dict[str, Any], sources: Sources) -> Suite:
     )
 
 
+def _check_prompt_vars(plans: list[_Plan]) -> None:
+    """A config without `prompts:` sends each test's var `prompt`, as promptfoo does."""
+    for plan in plans:
+        if any("prompt" not in combo for combo in plan.combos):
+            raise SuiteProblem(
+                "the config has no prompts:, so each test's var `prompt` is its prompt (as in"
+                " promptfoo), and this test has none",
+                file=plan.test.file,
+                line=plan.test.line,
+            )
+
+
 def suite_name(description: str | None, path: Path) -> str:
     """The name of the suite a promptfoo config at `path` makes (see the module)."""
     if description and description.strip():
@@ -184,8 +194,8 @@ def _warn_similar(cases: list[Case], parts: SuiteParts) -> None:
 
 def _check_top(document: dict[str, Any], parts: SuiteParts) -> None:
     for key in document:
-        if key in _REFUSED_TOP:
-            raise SuiteProblem(f"{_REFUSED_TOP[key]} ({key}:) are not supported by tunedeck")
+        if key in REFUSED_TOP:
+            raise SuiteProblem(f"{REFUSED_TOP[key]} ({key}:) are not supported by tunedeck")
         if key not in _USED_TOP:
             parts.warn(f"{key}: ignored")
 
@@ -219,10 +229,21 @@ def _sampling(config: dict[str, Any], parts: SuiteParts) -> dict[str, Any]:
 
 
 def _default_test(value: Any, sources: Sources) -> dict[str, Any]:
+    """`defaultTest`, its keys and its assertions' promptfoo features checked where it is
+    written (a problem found later, in a test, would be told at the test)."""
+    file = None
     if isinstance(value, str) and value.startswith("file://"):
-        value = _read_data(sources.resolve(value), sources)
+        path = sources.resolve(value)
+        value, file = _read_data(path, sources), sources.name_of(path)
     default = mapping(value, "defaultTest")
-    _check_test_keys(default, "defaultTest")
+    try:
+        _check_test_keys(default, "defaultTest")
+        for raw in assertion_list(default.get("assert"), "defaultTest.assert"):
+            refused = refused_assertion(raw)
+            if refused is not None:
+                raise SuiteProblem(f"defaultTest: {refused}", line=line_of(raw))
+    except SuiteProblem as problem:
+        raise problem.located(file=file, line=line_of(default)) from None
     return default
 
 
@@ -274,8 +295,8 @@ def _check_test_keys(test: dict[str, Any], where: str = "") -> None:
     """Refuse unsupported or unknown test keys (`where` prefixes the message: defaultTest)."""
     prefix = f"{where}: " if where else ""
     for key in test:
-        if key in _REFUSED_TEST:
-            raise SuiteProblem(f"{prefix}{_REFUSED_TEST[key]} are not supported")
+        if key in REFUSED_TEST:
+            raise SuiteProblem(f"{prefix}{REFUSED_TEST[key]} are not supported")
         if key not in _TEST_KEYS | {"providers"}:
             raise SuiteProblem(f"{prefix}{key!r} is not a promptfoo test key")
 

@@ -67,6 +67,14 @@ def prompt_texts(path: Path, sources: Sources) -> list[str | list[Any]]:
     refuse_script(path, "prompts")
     suffix, name = path.suffix.lower(), sources.name_of(path)
     text = sources.read_text(path)
+    if suffix in (".json", ".jsonl", ".yaml", ".yml") and "{%" in text:
+        line = text[: text.index("{%")].count("\n") + 1
+        raise SuiteProblem(
+            "template tags ({% ... %}) in a chat prompt file are not supported (promptfoo"
+            " renders them before it reads the messages; multi-turn _conversation too)",
+            file=name,
+            line=line,
+        )
     if suffix == ".json":
         return [_chat(read_json(text, name), name)]
     if suffix in (".yaml", ".yml"):
@@ -132,11 +140,11 @@ def _csv_test(row: dict[str, Any]) -> dict[str, Any]:
     test: dict[str, Any] = Located(vars={}, metadata={})
     asserts: list[dict[str, Any]] = []
     metric = row.get("__metric") or None
-    for column, raw in row.items():
-        cell = raw or ""
+    for name, raw in row.items():
+        column, cell = name.strip(), raw or ""
         if column.startswith("__expected"):
             if cell.strip():
-                asserts.append(assertion_from_text(cell))
+                asserts.append(assertion_from_text(cell.strip()))
         elif column in _REFUSED_CSV:
             if cell:
                 raise SuiteProblem(f"{_REFUSED_CSV[column]} are not supported")
@@ -145,13 +153,25 @@ def _csv_test(row: dict[str, Any]) -> dict[str, Any]:
         elif column == "__threshold":
             test["threshold"] = _float(cell, "__threshold") if cell.strip() else None
         elif column.startswith("__metadata:"):
-            test["metadata"][column.removeprefix("__metadata:")] = cell
+            _metadata(test["metadata"], column.removeprefix("__metadata:"), cell)
         elif column.startswith("__") and column != "__metric":
             raise SuiteProblem(f"CSV column {column} is not supported")
         elif column != "__metric":
             test["vars"][column] = cell
     test["assert"] = [{**item, "metric": metric} if metric else item for item in asserts]
     return test
+
+
+def _metadata(metadata: dict[str, Any], key: str, cell: str) -> None:
+    """A `__metadata:key` cell, as promptfoo reads it: `key[]` is a list (split on commas not
+    escaped as `\\,`, each item trimmed), an empty cell is no value."""
+    if not cell.strip():
+        return
+    if key.endswith("[]"):
+        items = re.split(r"(?<!\\),", cell)
+        metadata[key.removesuffix("[]")] = [item.strip().replace("\\,", ",") for item in items]
+    else:
+        metadata[key] = cell
 
 
 def assertion_from_text(text: str) -> dict[str, Any]:
@@ -175,10 +195,20 @@ def assertion_from_text(text: str) -> dict[str, Any]:
         assertion["threshold"] = _float(threshold or value or "", f"{kind} threshold")
         return assertion
     if value is not None:
-        assertion["value"] = value
+        assertion["value"] = _cell_value(kind, value)
     if threshold and kind in _THRESHOLD_TYPES:
         assertion["threshold"] = float(threshold)
     return assertion
+
+
+def _cell_value(kind: str, value: str) -> str | list[str]:
+    """An assertion's value in one cell, as promptfoo reads it: trimmed, a list type's split
+    on commas (each item trimmed), JSON types' left as written."""
+    if kind in ("is-json", "contains-json"):
+        return value
+    if kind in ("contains-any", "contains-all", "icontains-any", "icontains-all"):
+        return [item.strip() for item in value.split(",")]
+    return value.strip()
 
 
 def _float(text: str, what: str) -> float:

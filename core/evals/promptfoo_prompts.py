@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from typing import Any
 
@@ -9,6 +10,7 @@ from core.evals.cases import chat_template, optional_text
 from core.evals.promptfoo_files import expand, prompt_texts
 from core.evals.sources import Sources, SuiteProblem
 from core.evals.suite import MessageTemplate, PromptTemplate
+from core.evals.template import TemplateError, variables_in
 from core.evals.yamlfile import read_json
 
 
@@ -18,15 +20,16 @@ def spaced(text: str) -> str:
 
 
 def read_prompts(value: Any, sources: Sources) -> list[PromptTemplate]:
-    """The config's `prompts:` (texts, chats, `{id, raw, label}`, `file://` paths and globs)
-    as templates, each with the id its cases' ids end with: its own `id` or `label` when no
-    other prompt has it, else `p<M>` for the M-th.
+    """The config's `prompts:` (texts, chats, `{id, raw, label}`, `file://` paths and globs,
+    and paths without `file://` as promptfoo reads them: `bare_path`; `{{prompt}}` when there
+    are none) as templates, each with the id its cases' ids end with: its own `id` or `label`
+    when no other prompt has it, else `p<M>` for the M-th.
 
     Raises:
         SuiteProblem: a prompt is malformed, or two prompts end with the same id.
     """
-    if value is None:
-        raise SuiteProblem("prompts: is required")
+    if value is None:  # promptfoo's default: each test gives its prompt as the var `prompt`
+        value = ["{{prompt}}"]
     if isinstance(value, str):
         value = [value]
     elif isinstance(value, dict):  # {"file://prompt.txt": "label", ...}
@@ -74,12 +77,52 @@ def _prompt_sources(item: Any, sources: Sources) -> list[_PromptSource]:
     if not isinstance(item, str) or not item:
         raise SuiteProblem("prompts: each prompt must be a text or a file://path")
     if not item.startswith("file://"):
-        return [(item, label, name)]
+        if not bare_path(item, sources):
+            return [(item, label, name)]
+        item = f"file://{item}"
     found: list[_PromptSource] = []
     for path in expand(item, sources):
         for text in prompt_texts(path, sources):
+            _check_syntax(text, sources.name_of(path))
             found.append((text, label or sources.relative_name(path), name))
     return found
+
+
+def _check_syntax(raw: str | list[Any], file: str) -> None:
+    """Refuse a prompt file's template feature tunedeck does not render (a filter, a tag), at
+    that file: found later, rendering a case, it would be told at the case's test."""
+    chat = raw if isinstance(raw, list) else [{"content": raw}]
+    for message in chat:
+        text = message.get("content") if isinstance(message, dict) else None
+        try:
+            if isinstance(text, str):
+                variables_in(text)
+        except TemplateError as error:
+            raise SuiteProblem(f"prompt: {error}", file=file) from None
+
+
+_PATH_LIKE = re.compile(r"[/\\*]|\.\w{2,5}(?::\w+)?$")
+"""What makes promptfoo read a prompt of one line as a file's path (`maybeFilePath`): a
+slash, a backslash, a star, or an ending like a file's extension (`x.txt`, `x.py:fn`)."""
+
+
+def bare_path(text: str, sources: Sources) -> bool:
+    """Whether a prompt written without `file://` names a file, as promptfoo reads it: one
+    line without spaces or `{{`, shaped like a path, and a file there (or a glob's).
+
+    Raises:
+        SuiteProblem: it is shaped like a path, but no such file exists (promptfoo fails too).
+    """
+    if "\n" in text or "{{" in text or any(char.isspace() for char in text):
+        return False
+    if not _PATH_LIKE.search(text):
+        return False
+    if "*" in text or sources.resolve(text.split(":")[0]).is_file():
+        return True
+    raise SuiteProblem(
+        f"prompts: {text!r} is read as a file's path (as promptfoo reads it), and there is no"
+        " such file (a prompt file is named file://path, relative to the config's folder)"
+    )
 
 
 def _template(raw: str | list[Any], name: str) -> list[MessageTemplate]:

@@ -193,13 +193,22 @@ class Suite(BaseModel):
         return [Message(role="system", content=render(self.system, variables)), *body]
 
 
+BUILT_IN_PROVIDERS = frozenset(
+    {"echo", "http", "https", "openai", "webhook", "sequence", "browser", "websocket", "mcp"}
+    | {"manual-input", "simulated-user", "exec", "python", "golang", "file"}
+)
+"""promptfoo provider ids of one word that name no model: `echo` answers with the prompt,
+`http` calls a URL, a bare `openai` takes its model from the config..."""
+
+
 def model_of_provider(provider: str) -> str | None:
     """The model name in a provider id: `openai:chat:gpt-4o` -> `gpt-4o`, `gpt-4o` -> `gpt-4o`.
 
-    None for ids of other promptfoo providers (`anthropic:...`), which need `--model`.
+    None for ids of other promptfoo providers (`anthropic:...`, `echo`, `http`), which need
+    `--model`.
     """
     if ":" not in provider:
-        return provider or None
+        return None if provider in BUILT_IN_PROVIDERS else provider or None
     family, _, rest = provider.partition(":")
     if family != "openai":
         return None

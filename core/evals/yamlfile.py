@@ -34,9 +34,30 @@ def _construct_text(loader: _Loader, node: yaml.ScalarNode) -> str:
     return str(loader.construct_scalar(node))
 
 
+def _construct_bool(loader: _Loader, node: yaml.ScalarNode) -> bool | str:
+    text = str(loader.construct_scalar(node))
+    return text.lower() == "true" if text.lower() in ("true", "false") else text
+
+
+def _construct_int(loader: _Loader, node: yaml.ScalarNode) -> int | str:
+    text = str(loader.construct_scalar(node))
+    return text if ":" in text else int(loader.construct_yaml_int(node))
+
+
+def _construct_float(loader: _Loader, node: yaml.ScalarNode) -> float | str:
+    text = str(loader.construct_scalar(node))
+    return text if ":" in text else float(loader.construct_yaml_float(node))
+
+
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-# A date stays the text it was written as: vars are rendered into prompts, and stored as JSON.
+# Scalars are read as YAML 1.2 reads them, as promptfoo (js-yaml) does, not as YAML 1.1: a
+# date stays the text it was written as (vars are rendered into prompts, and stored as JSON),
+# `yes`/`no`/`on`/`off` stay words (only `true` and `false` are booleans), and `12:30` stays
+# a time, not the base-60 number 750.
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_text)
+_Loader.add_constructor("tag:yaml.org,2002:bool", _construct_bool)
+_Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+_Loader.add_constructor("tag:yaml.org,2002:float", _construct_float)
 _PLAIN = (str, int, float, bool, type(None))
 
 

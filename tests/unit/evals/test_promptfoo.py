@@ -357,7 +357,10 @@ REFUSALS = {
         "prompts: ['{{question}}']\ntests:\n  - vars: {q: a}\n",
         f"{PF}:3: case t-29a9829b: prompt: variable 'question' is not defined",
     ),
-    "missing prompts": ("tests: [{vars: {}}]\n", f"{PF}: prompts: is required"),
+    "missing prompts": (
+        "tests: [{vars: {}}]\n",
+        f"{PF}:1: the config has no prompts:, so each test's var `prompt` is its prompt",
+    ),
     "mixed formats": (
         "prompts: [x]\ncases: []\n",
         f"{PF}: mixes tunedeck's cases: with promptfoo's prompts:/tests:",
