@@ -30,8 +30,8 @@ def comparison_notes(comparison: Comparison, flips_needed: int | None) -> tuple[
     if comparison.candidate_errored:
         errored = cases(comparison.candidate_errored, "candidate case")
         notes.append(
-            f"{errored} errored (no answer): not passed in the pass rate, but not counted as"
-            " broke or fixed nor in McNemar's test"
+            f"{errored} errored (no answer or no verdict): not passed in the pass rate, but not"
+            " counted as broke or fixed nor in McNemar's test"
         )
     notes += _few_flips(comparison, flips_needed)
     notes += _changed(comparison)

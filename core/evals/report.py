@@ -305,8 +305,8 @@ def _report(
         notes = ["no baseline: only failing or errored critical cases make a regression"]
         if comparison.candidate_errored:
             notes.append(
-                f"{cases(comparison.candidate_errored)} errored (no answer): the verdict is"
-                " inconclusive"
+                f"{cases(comparison.candidate_errored)} errored (no answer or no verdict): the"
+                " verdict is inconclusive"
             )
         notes += _cache_notes(("the run", answers, hits))
         return RunReport(run, None, dataclasses.replace(comparison, notes=()), tuple(notes))

@@ -130,7 +130,7 @@ class Comparison:
     critical_failures: tuple[str, ...]
     """Every critical case of the candidate that fails (or errored), paired or not."""
     candidate_errored: int
-    """How many cases of the candidate errored (no answer), paired or not."""
+    """How many cases of the candidate errored (no answer or no verdict), paired or not."""
     verdict: Verdict
     reasons: tuple[str, ...] = ()
     """Why the verdict is a regression (one line each); empty otherwise."""
@@ -204,11 +204,12 @@ class Comparison:
 
     @property
     def inconclusive_because(self) -> str:
-        """Why errors leave the verdict open: `6 of 12 cases errored (no answer)`, or no pair
-        left to compare."""
+        """Why errors leave the verdict open: `6 of 12 cases errored (no answer or no
+        verdict)`, or no pair left to compare."""
         if self.candidate_errored:
             return (
-                f"{self.candidate_errored:,} of {cases(self.candidate_cases)} errored (no answer)"
+                f"{self.candidate_errored:,} of {cases(self.candidate_cases)} errored"
+                " (no answer or no verdict)"
             )
         left = "no paired case left to compare"
         if not self.paired and self.baseline_errored:

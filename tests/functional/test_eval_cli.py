@@ -407,7 +407,7 @@ def test_an_outage_night_never_turns_the_gate_green(
     assert code == 1  # inconclusive: the gate does not pass on answers it did not get
     assert "compared with run 3 of basem (latest completed run of basem)" in out
     assert "  errored (2): q00, q01\n" in out and "broke (" not in out  # not the model's fault
-    assert "verdict: INCONCLUSIVE: 2 of 4 cases errored (no answer)\n" in out
+    assert "verdict: INCONCLUSIVE: 2 of 4 cases errored (no answer or no verdict)\n" in out
     failure = ET.parse(junit).getroot().find("testsuite[2]/testcase/failure")
     assert failure is not None and failure.get("type") == "inconclusive"
     code, out, _ = cli(capsys, "eval", "compare", "3", "4", "--json", "--fail-on-regression")
@@ -435,7 +435,7 @@ def test_errored_cases_without_a_baseline_fail_the_gate_in_text_json_and_junit(
     assert (report["verdict"], report["gate_passed"], report["verdict_label"]) == (
         "inconclusive",
         False,
-        "inconclusive: 4 of 6 cases errored (no answer)",
+        "inconclusive: 4 of 6 cases errored (no answer or no verdict)",
     )
     failure = ET.parse(junit).getroot().find("testsuite[2]/testcase/failure")
     assert failure is not None and failure.get("message") == report["verdict_label"]
@@ -603,7 +603,7 @@ def test_junit_xml_is_valid_and_its_counts_match(
     assert properties["model"] == MODEL and properties["run_id"] == "1"
     verdict = verdict_suite.find("testcase/failure")
     assert verdict is not None and verdict.get("type") == "inconclusive"
-    assert verdict.get("message") == "inconclusive: 1 of 4 cases errored (no answer)"
+    assert verdict.get("message") == "inconclusive: 1 of 4 cases errored (no answer or no verdict)"
 
 
 # -- promptfoo --------------------------------------------------------------------------------

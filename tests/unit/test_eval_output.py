@@ -70,11 +70,11 @@ def test_errored_cases_are_listed_apart_and_the_verdict_is_inconclusive(
     print_report(RunReport(run, Baseline(replace(run, id=3), "run 3"), comparison, ()))
     out = capsys.readouterr().out
     assert "  errored (4): c0, c1, c2, c3\n" in out and "broke" not in out  # QA finding 7
-    assert "verdict: INCONCLUSIVE: 4 of 6 cases errored (no answer)\n" in out
+    assert "verdict: INCONCLUSIVE: 4 of 6 cases errored (no answer or no verdict)\n" in out
     print_report(RunReport(run, None, compare_runs(None, down), ()))
     out = capsys.readouterr().out
     assert "  errored (4): c0, c1, c2, c3\n" in out
-    assert out.endswith("verdict: INCONCLUSIVE: 4 of 6 cases errored (no answer)\n")
+    assert out.endswith("verdict: INCONCLUSIVE: 4 of 6 cases errored (no answer or no verdict)\n")
     print_report(RunReport(run, None, compare_runs(None, base), ()))
     assert capsys.readouterr().out == "verdict: no baseline\n"
 

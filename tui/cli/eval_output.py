@@ -203,7 +203,8 @@ def verdict_line(report: RunReport) -> str:
     """`verdict: ...`, with its reasons. Over flipped cases an `unchanged` verdict reads `not
     significant` (the pass rate may have moved a lot), and when no split of that many flips
     could be significant it says so, with the tolerance that gates on such a drop. An
-    inconclusive verdict says why (`INCONCLUSIVE: 6 of 12 cases errored (no answer)`)."""
+    inconclusive verdict says why (`INCONCLUSIVE: 6 of 12 cases errored (no answer or no
+    verdict)`)."""
     comparison = report.comparison
     if report.regression:
         return f"verdict: REGRESSION: {inert('; '.join(comparison.reasons))}"

@@ -306,10 +306,11 @@ def test_without_a_baseline_critical_failures_make_a_regression_and_errors_no_pa
     )
     report = build_report(evals, errored, None)  # QA finding 7: it said "unchanged"
     assert not report.regression and not report.gate_passed
-    assert report.comparison.verdict_label == "inconclusive: 1 of 2 cases errored (no answer)"
+    label = "inconclusive: 1 of 2 cases errored (no answer or no verdict)"
+    assert report.comparison.verdict_label == label
     assert report.notes == (
         "no baseline: only failing or errored critical cases make a regression",
-        "1 case errored (no answer): the verdict is inconclusive",
+        "1 case errored (no answer or no verdict): the verdict is inconclusive",
     )
     data = json.loads(json.dumps(report.as_dict()))
     assert (data["verdict"], data["regression"], data["gate_passed"]) == (
@@ -416,7 +417,8 @@ def test_junit_fails_the_regression_check_on_an_inconclusive_verdict(evals: Eval
         )[1]
         failure = verdict_suite.find("testcase/failure")
         assert failure is not None and failure.get("type") == "inconclusive"
-        assert failure.get("message") == "inconclusive: 1 of 4 cases errored (no answer)"
+        message = "inconclusive: 1 of 4 cases errored (no answer or no verdict)"
+        assert failure.get("message") == message
         assert verdict_suite.get("failures") == "1"
         lines = (failure.text or "").splitlines()
         assert "errored (1): c" in lines

@@ -163,10 +163,12 @@ def test_a_candidate_s_errored_cases_are_not_flips_and_leave_the_verdict_inconcl
         (),
         False,
     )
-    assert comparison.verdict_label == "inconclusive: 7 of 8 cases errored (no answer)"
     assert (
-        "7 candidate cases errored (no answer): not passed in the pass rate, but not counted"
-        " as broke or fixed nor in McNemar's test"
+        comparison.verdict_label == "inconclusive: 7 of 8 cases errored (no answer or no verdict)"
+    )
+    assert (
+        "7 candidate cases errored (no answer or no verdict): not passed in the pass rate, but not"
+        " counted as broke or fixed nor in McNemar's test"
     ) in comparison.notes
     data = comparison.as_dict()
     assert (data["verdict"], data["regression"], data["gate_passed"]) == (
@@ -253,7 +255,7 @@ def test_without_a_baseline_the_verdict_says_so_and_errors_make_it_inconclusive(
     errored = [outcome(f"c{i}", False, errored=i < 4) for i in range(6)]
     outage = compare_runs(None, errored)
     assert outage.verdict == "inconclusive" and not outage.gate_passed
-    assert outage.verdict_label == "inconclusive: 4 of 6 cases errored (no answer)"
+    assert outage.verdict_label == "inconclusive: 4 of 6 cases errored (no answer or no verdict)"
     assert outage.candidate_errored_ids == ("c0", "c1", "c2", "c3")
     critical = compare_runs(None, [outcome("a", False, critical=True, errored=True)])
     assert critical.verdict == "regression"  # a reason wins over inconclusive
