@@ -40,7 +40,7 @@ from core.errors import (
     TunedeckError,
 )
 from core.evals.cachepass import answer_from_cache, cases_to_send
-from core.evals.casework import CaseWork
+from core.evals.casework import CaseWork, needs_judge
 from core.evals.estimate import Estimate
 from core.evals.loader import load_suite
 from core.evals.recorder import ResultRecorder
@@ -374,11 +374,12 @@ def _run_start(
 
 def _stored_params(options: RunOptions, suite: Suite) -> dict[str, Any]:
     """What a run records of its settings: the request parameters, the cache mode and the
-    judge (so a resume runs the same way)."""
+    judge (so a resume runs the same way; none when no case has an `llm-rubric`)."""
+    judged = any(needs_judge(case) for case in suite.cases)
     return {
         "request": (options.params or suite.params).as_logged(),
         "cache": options.cache,
-        "judge_model": judge_of(suite, options),
+        "judge_model": judge_of(suite, options) if judged else None,
     }
 
 

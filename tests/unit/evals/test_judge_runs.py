@@ -55,6 +55,16 @@ def test_a_reply_with_no_verdict_is_not_kept_in_the_cache_and_asked_again(
     assert EvalStore(store).results(third.run.id)[0].status == "pass"
 
 
+def test_a_run_records_its_judge_only_when_a_case_asks_one(
+    settings: Settings, store: Store, fake: FakeOpenAI, tmp_path: Path
+) -> None:
+    fake.enqueue(Reply.text(ANSWER), Reply.text(VERDICT))
+    judged = run(settings, store, load_suite(write_suite(tmp_path, RUBRIC)), judge_model=JUDGE)
+    assert judged.run.params["judge_model"] == JUDGE
+    plain = run(settings, store, load_suite(write_suite(tmp_path)), judge_model=JUDGE)
+    assert plain.run.params["judge_model"] is None  # QA: no rubric, no judge to show
+
+
 def test_a_run_without_the_cache_leaves_the_cached_verdicts_alone(
     settings: Settings, store: Store, fake: FakeOpenAI, tmp_path: Path
 ) -> None:

@@ -132,7 +132,7 @@ def test_a_run_sends_every_case_scores_it_and_records_it_with_its_logged_call(
     assert run_record.params == {
         "request": {"temperature": 0.0},
         "cache": "use",
-        "judge_model": MODEL,
+        "judge_model": None,  # no case asks a judge
     }
     summary = run_record.summary
     assert summary is not None
