@@ -258,7 +258,7 @@ class CaseWork:
         """An assertion's score as its result stores it. A custom scorer's reason is user
         code's words (an exception's message may quote a key): masked like a failure's."""
         stored = item.as_dict()
-        if item.type.endswith("python"):
+        if item.type.endswith(("python", "javascript")):
             stored["reason"] = redact(stored["reason"], self._secrets)
         return stored
 

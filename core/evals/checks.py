@@ -16,7 +16,7 @@ from typing import Any
 import regex
 import yaml
 
-from core.evals import custom
+from core.evals import custom, javascript
 from core.evals.jsontools import parse_path
 from core.evals.scorers import compiled_regex
 from core.evals.sources import Sources, SuiteProblem
@@ -30,7 +30,7 @@ _REFUSED_KEYS = {
     "rubricPrompt": "custom rubric prompts",
 }
 _PROMPTFOO_ONLY_TYPES = {
-    "javascript", "webhook", "assert-set", "select-best", "max-score", "levenshtein", "rouge-n",
+    "webhook", "assert-set", "select-best", "max-score", "levenshtein", "rouge-n",
     "bleu", "gleu", "meteor", "perplexity", "perplexity-score", "classifier", "moderation",
     "factuality", "model-graded-closedqa", "model-graded-factuality", "answer-relevance",
     "context-faithfulness", "context-recall", "context-relevance", "g-eval", "is-sql",
@@ -325,6 +325,20 @@ def _check_python(value: Any, given: bool, fields: dict[str, Any], ctx: Assertio
     return reference
 
 
+def _check_javascript(
+    value: Any, given: bool, fields: dict[str, Any], ctx: AssertionContext
+) -> Any:
+    _only_options(fields, {"config"})
+    if not isinstance(value, str) or not value.strip():
+        raise SuiteProblem("needs a value: a JavaScript expression, function body or file://x.js")
+    reference = javascript.normalise_reference(value.strip(), ctx.sources.resolve)
+    scorer_file = javascript.file_of(reference)
+    if scorer_file is not None:  # its code is part of the suite's version
+        ctx.sources.read_bytes(scorer_file)
+    javascript.check(reference)
+    return reference
+
+
 _Check = Callable[[Any, bool, dict[str, Any], AssertionContext], Any]
 _CHECKS: dict[str, _Check] = {
     "equals": _check_equals,
@@ -340,4 +354,5 @@ _CHECKS: dict[str, _Check] = {
     "cost": _check_ceiling,
     "llm-rubric": _check_rubric,
     "python": _check_python,
+    "javascript": _check_javascript,
 }

@@ -29,7 +29,9 @@ What tunedeck does with each promptfoo feature a file uses:
 | feature                                              | tunedeck                               |
 |------------------------------------------------------|----------------------------------------|
 | prompts: text, `file://` .txt/.md (split on `---`),  | supported                              |
-| .json/.yaml/.jsonl chat lists, globs, {raw, label}   |                                        |
+| .json/.yaml/.jsonl chat lists, globs, {raw, label},  |                                        |
+| paths without `file://`; none: each test's `prompt`  |                                        |
+| promptfoo's own providers (echo, http, ...)          | no model: --model is needed            |
 | prompts from .py/.js files (prompt functions)        | refused                                |
 | providers                                            | recorded; the first OpenAI-style id is |
 |                                                      | the default model (--model wins); its  |
@@ -48,9 +50,11 @@ What tunedeck does with each promptfoo feature a file uses:
 | assert type similar (embeddings)                     | warning: a fuzzy text ratio, offline,  |
 |                                                      | default threshold 0.8 (core.evals.     |
 |                                                      | scorers)                               |
-| assert types javascript, assert-set, select-best,    | refused, naming the type               |
-| g-eval, factuality, ... (any unlisted type)          |                                        |
+| assert types assert-set, select-best, g-eval,        | refused, naming the type               |
+| factuality, ... (any unlisted type), `$ref`          |                                        |
 | python asserts: inline code, file://x.py[:fn]        | supported (core.evals.custom)          |
+| javascript asserts: an expression, a function body,  | supported, on QuickJS                  |
+| file://x.js[:fn]; CSV `javascript:`/`fn:` cells      | (core.evals.javascript)                |
 | `defaultTest.options.provider` (an OpenAI-style id)  | the judge of llm-rubric (--judge-model |
 |                                                      | wins)                                  |
 | assertion `provider`, a test's `options.provider`    | warning: the run's judge grades        |
@@ -60,7 +64,7 @@ What tunedeck does with each promptfoo feature a file uses:
 | test `prompts`/`provider`/`providerOutput`/          | refused                                |
 | `assertScoringFunction`, `options.storeOutputAs`     |                                        |
 | test `providers` filter, `options.runSerially`       | warning, ignored                       |
-| scenarios, extensions, nunjucksFilters, redteam      | refused                                |
+| scenarios, extensions, nunjucksFilters, redteam      | refused (all a config uses, at once)   |
 | template filters and tags (`{{ x | upper }}`,        | refused                                |
 | `{% if %}`)                                          |                                        |
 | evaluateOptions, outputPath, sharing, env, tags,     | warning, ignored                       |

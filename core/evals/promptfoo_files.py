@@ -178,7 +178,7 @@ def assertion_from_text(text: str) -> dict[str, Any]:
     """promptfoo's one-cell assertion syntax, as a CSV `__expected` column writes it."""
     for prefix in ("javascript:", "fn:", "eval:"):
         if text.startswith(prefix):
-            raise SuiteProblem("javascript assertions are not supported")
+            return {"type": "javascript", "value": text.removeprefix(prefix).strip()}
     for prefix in ("grade:", "llm-rubric:"):
         if text.startswith(prefix):
             return {"type": "llm-rubric", "value": text.removeprefix(prefix)}

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from core.evals import custom
+from core.evals import custom, javascript
 from core.evals.judge import Judge, UnreadableVerdict, score_rubric
 from core.evals.scorers import DETERMINISTIC, Output, Score
 from core.evals.suite import Assertion, Case
@@ -114,8 +114,15 @@ async def score_assertion(
             score, error = await _rubric(assertion, output, judge)
         elif base == "python":
             score = await _custom(assertion, output, case)
+        elif base == "javascript":
+            context = _context(assertion, output, case)
+            score = await javascript.score(
+                assertion.value, output.text, context, assertion.threshold
+            )
         else:  # not a type tunedeck scores: refused when a suite loads
             raise KeyError(base)
+    except javascript.ScriptError as thrown:  # fails whatever the polarity, as a crash does
+        return _result(assertion, Score(False, 0.0, str(thrown)))
     except Exception as failure:  # a scorer must never take the run down
         return _result(assertion, _crashed(failure))
     return _result(assertion, _negated(assertion, score) if not error else score, error=error)

@@ -165,16 +165,16 @@ def one(assertion: str) -> str:
     return f"cases:\n  - id: a\n    input: x\n    assert: [{assertion}]\n"
 
 
-JS = "cases:\n  - id: a\n    input: hi\n    assert:\n      - type: javascript\n        value: 1\n"
-SCHEMA = JS.replace("javascript", "is-json").replace("value: 1", "value: {type: x}")
+JS = "cases:\n  - id: a\n    input: hi\n    assert:\n      - type: webhook\n        value: 1\n"
+SCHEMA = JS.replace("webhook", "is-json").replace("value: 1", "value: {type: x}")
 BAD_SUITES = {
     "unknown assertion type": (
         one("{type: contians, value: x}"),
         "s.yaml:4: case a: unknown assertion type 'contians' (supported: contains, contains-all,",
     ),
-    "javascript assertion": (
+    "promptfoo-only assertion": (
         JS,
-        "s.yaml:5: case a: promptfoo assertion type 'javascript' is not supported by tunedeck",
+        "s.yaml:5: case a: promptfoo assertion type 'webhook' is not supported by tunedeck",
     ),
     "bad regex": (
         one("{type: regex, value: '(unclosed'}"),

@@ -307,9 +307,9 @@ tests:
 PF = "promptfooconfig.yaml"
 ONE_TEST = "prompts: [x]\ntests:\n  - "
 REFUSALS = {
-    "javascript assert": (
-        "prompts: [x]\ntests:\n  - vars: {}\n  - assert:\n      - type: javascript\n",
-        f"{PF}:5: case t-44136fa3-2: promptfoo assertion type 'javascript' is not supported"
+    "promptfoo-only assert": (
+        "prompts: [x]\ntests:\n  - vars: {}\n  - assert:\n      - type: webhook\n",
+        f"{PF}:5: case t-44136fa3-2: promptfoo assertion type 'webhook' is not supported"
         " by tunedeck",  # the second test with vars {}: -2
     ),
     "scenarios": (
@@ -374,9 +374,9 @@ REFUSALS = {
         "prompts: [x]\ntests: file://t.csv\n",
         "t.csv:2: prompt prefixes (__prefix) are not supported",
     ),
-    "csv js assertion": (
+    "csv js syntax error": (
         "prompts: [x]\ntests: file://j.csv\n",
-        "j.csv:3: javascript assertions are not supported",
+        "j.csv:3: case t-d235bf2e: javascript: SyntaxError: unexpected token in expression: '>'",
     ),
     "bad csv threshold": (
         "prompts: [x]\ntests: file://h.csv\n",
@@ -393,7 +393,7 @@ REFUSALS = {
 }
 REFUSAL_FILES = {
     "t.csv": "q,__prefix\na,Q:\n",
-    "j.csv": "q,__expected\na,hello\nb,fn:output.length > 2\n",
+    "j.csv": "q,__expected\na,hello\nb,fn:output.length >>> > 2\n",
     "h.csv": "q,__threshold\na,high\n",
     "bad.yaml": "- vars: {q: a}\n  assert: [{type: regex, value: '[a-'}]\n",
 }
