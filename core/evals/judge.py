@@ -95,8 +95,9 @@ def read_verdict(reply: str, threshold: float | None = None) -> Score:
     prose) decides. Else an explicit verdict does: the reply's first word (`PASS`, `FAIL.`), a
     labelled line (`Verdict: FAIL`, `Result: pass`, `pass: false`) or a last sentence that is
     the verdict alone; prose around them is never read for one ("does not pass" must not
-    pass). `pass` decides, and with a threshold the score must reach it as well; a reply with
-    a score but no pass passes when the score reaches the threshold (0.5 when none).
+    pass). `pass` decides, and with a threshold the score must reach it as well (the reason
+    then says so); a reply with a score but no pass passes when the score reaches the threshold
+    (0.5 when none).
 
     Raises:
         UnreadableVerdict: no verdict and no score, or verdicts that contradict each other;
@@ -112,9 +113,12 @@ def read_verdict(reply: str, threshold: float | None = None) -> Score:
         passed = score is not None and score >= (0.5 if threshold is None else threshold)
     elif threshold is not None and score is not None:
         passed = passed and score >= threshold
+    said = f"judge: {reason or ('pass' if passed else 'fail')}"
+    if threshold is not None and score is not None and score < threshold:
+        said += f" (score {score:.2f} < threshold {threshold:g})"  # why a "pass" may fail
     if score is None:
         score = 1.0 if passed else 0.0
-    return Score(passed, score, f"judge: {reason or ('pass' if passed else 'fail')}")
+    return Score(passed, score, said)
 
 
 def is_verdict(reply: str) -> bool:

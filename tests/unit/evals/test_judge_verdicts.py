@@ -104,3 +104,12 @@ def test_a_threshold_still_bounds_an_explicit_pass() -> None:
     assert read_verdict("Verdict: PASS\nscore: 0.9", threshold=0.8).passed
     assert not read_verdict("Verdict: PASS\nscore: 0.6", threshold=0.8).passed
     assert read_verdict("score: 0.6", threshold=0.5).passed
+
+
+def test_a_score_under_the_threshold_says_so_in_the_reason() -> None:
+    # QA: a rubric that failed its threshold showed only "judge: partly".
+    below = read_verdict('{"pass": true, "score": 0.7, "reason": "partly"}', threshold=0.8)
+    assert not below.passed and below.reason == "judge: partly (score 0.70 < threshold 0.8)"
+    above = read_verdict('{"pass": true, "score": 0.9, "reason": "mostly"}', threshold=0.8)
+    assert above.passed and above.reason == "judge: mostly"
+    assert read_verdict('{"pass": false, "reason": "no"}', threshold=0.8).reason == "judge: no"
