@@ -24,6 +24,7 @@ from core.evals.yamlfile import Located, line_of, read_json, read_yaml
 _SCRIPT = re.compile(r"\.(?:py|js|ts|mjs|cjs)(?::\w+)?$", re.IGNORECASE)
 _TEST_SUFFIXES = {".yaml", ".yml", ".json", ".jsonl", ".csv"}
 _GLOB = re.compile(r"[*?\[]")
+_JS_FILE = re.compile(r"\.[cm]?js(?::[\w$]+)?$")
 _PROMPT_SEPARATOR = re.compile(r"^---[ \t]*$", re.MULTILINE)
 _THRESHOLD_TYPES = {"similar", "starts-with", "latency", "cost", "llm-rubric", "python"}
 _REFUSED_CSV = {
@@ -186,6 +187,8 @@ def assertion_from_text(text: str) -> dict[str, Any]:
         return {"type": "python", "value": text.removeprefix("python:").strip()}
     if text.startswith("file://") and (text.endswith(".py") or ".py:" in text):
         return {"type": "python", "value": text}
+    if text.startswith("file://") and _JS_FILE.search(text):
+        return {"type": "javascript", "value": text}
     match = _typed_pattern().fullmatch(text)
     if not match:
         return {"type": "equals", "value": text}
