@@ -40,13 +40,20 @@ class SuiteParts:
             self.warnings.append(message)
 
 
-def build_case(fields: dict[str, Any], raw_assertions: Sequence[Any], parts: SuiteParts) -> Case:
+def build_case(
+    fields: dict[str, Any],
+    raw_assertions: Sequence[Any],
+    parts: SuiteParts,
+    test_transform: str | None = None,
+) -> Case:
     """Validate one case: its input renders, its assertions are valid.
 
     Args:
         fields: the `Case` fields but `assertions` (`id` and `line` included).
         raw_assertions: the assertions as written in the file.
         parts: the suite's templates and files.
+        test_transform: the transform (normalised) the case's promptfoo test applies to the
+            answer before each of its assertions (`core.evals.transforms`).
 
     Raises:
         SuiteProblem: located at the case (and the assertion's line when known).
@@ -55,7 +62,9 @@ def build_case(fields: dict[str, Any], raw_assertions: Sequence[Any], parts: Sui
     try:
         _check_renders(fields, parts)
         variables = fields.get("vars") or {}
-        context = AssertionContext(parts.sources, variables, fields.get("expected"), parts.warn)
+        context = AssertionContext(
+            parts.sources, variables, fields.get("expected"), parts.warn, test_transform
+        )
         assertions = []
         for raw in raw_assertions:
             try:

@@ -16,16 +16,17 @@ from typing import Any
 import regex
 import yaml
 
-from core.evals import custom, javascript
+from core.evals import custom, javascript, transforms
 from core.evals.jsontools import parse_path
 from core.evals.scorers import compiled_regex
 from core.evals.sources import Sources, SuiteProblem
 from core.evals.suite import Assertion
 from core.evals.template import TemplateError, has_placeholders, render
 
-_KEYS = {"type", "value", "threshold", "weight", "metric", "options", "config", "provider"}
+_KEYS = {
+    "type", "value", "threshold", "weight", "metric", "options", "config", "provider", "transform",
+}  # fmt: skip
 _REFUSED_KEYS = {
-    "transform": "assertion transforms",
     "contextTransform": "assertion context transforms",
     "rubricPrompt": "custom rubric prompts",
 }
@@ -45,12 +46,14 @@ _EQUALS_OPTIONS = {"ignore_case", "ignore_whitespace", "ignore_punctuation"}
 
 @dataclass(frozen=True)
 class AssertionContext:
-    """What an assertion is checked against: the case's vars and expected answer, the files."""
+    """What an assertion is checked against: the case's vars and expected answer, the files,
+    and the transform its test applies to the answer first (normalised), if any."""
 
     sources: Sources
     variables: Mapping[str, Any]
     expected: str | None
     warn: Callable[[str], None]
+    test_transform: str | None = None
 
 
 def build_assertion(raw: Any, context: AssertionContext) -> Assertion:
@@ -78,7 +81,11 @@ def build_assertion(raw: Any, context: AssertionContext) -> Assertion:
         fields = _common_fields(raw, kind)
         value = _render_value(raw.get("value"), context.variables) if "value" in raw else None
         fields["value"] = check(value, "value" in raw, fields, context)
-        return Assertion(type=kind, **fields)
+        if "transform" in raw:
+            fields["transform"] = transforms.normalise(
+                raw["transform"], context.sources, transforms.OWN_TRANSFORM
+            )
+        return Assertion(type=kind, test_transform=context.test_transform, **fields)
     except SuiteProblem as problem:
         # A problem in a file the assertion reads is told at the assertion, naming that file.
         reason = f"{problem.file}: {problem.reason}" if problem.file else problem.reason
@@ -86,13 +93,16 @@ def build_assertion(raw: Any, context: AssertionContext) -> Assertion:
 
 
 def refused_assertion(raw: Any) -> str | None:
-    """Why an assertion as written uses a promptfoo feature tunedeck does not support (an
-    assertion template's `$ref`, a promptfoo-only type, a transform), None when it does not
-    (`build_assertion` finds any other problem)."""
+    """Why an assertion as written uses a promptfoo feature tunedeck does not support (a
+    promptfoo-only type, a context transform, a `$ref` left where none is expanded), None when
+    it does not (`build_assertion` finds any other problem)."""
     if not isinstance(raw, Mapping):
         return None
-    if "$ref" in raw:
-        return "assertion templates ($ref:) are not supported"
+    if "$ref" in raw:  # a promptfoo config's own tests have theirs expanded first
+        return (
+            "assertion templates ($ref:) are supported only in the tests and defaultTest"
+            " written in a promptfoo config"
+        )
     kind = raw.get("type")
     base = kind.removeprefix("not-") if isinstance(kind, str) else ""
     if base in _PROMPTFOO_ONLY_TYPES and base not in _CHECKS:

@@ -10,7 +10,8 @@ The value of a `javascript` assertion is one of:
 |                              | starts with `const`/`let`/`var` returns its last statement    |
 | several lines                | the body of a function: it must `return` its verdict          |
 
-The code is called as `function(output, context)`: `output` is the answer's text, `context`
+The code is called as `function(output, context)`: `output` is the answer's text (after a
+transform, what it returned: `core.evals.transforms`), `context`
 holds `vars`, `test`, `config`, `latency_ms` and `cost_usd` (see `core.evals.scoring`). It
 returns a boolean, a finite number (the score: it passes when at least `threshold`, else when
 above 0) or an object `{pass, score, reason}` (promptfoo's GradingResult; `pass` decides). A
@@ -32,7 +33,7 @@ import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import quickjs  # type: ignore[import-untyped]
 
@@ -53,8 +54,9 @@ _PROMISE_JOBS = 100_000
 _MODULES: dict[str, str] = {}
 """The source of each `file://` scorer, read once per process (as Python scorers load)."""
 
-# Shims of ES2022 methods the engine lacks, then the driver that calls a scorer and describes
-# its verdict as JSON (a Promise is settled by `_settle`).
+# Shims of ES2022 methods the engine lacks, then the driver that calls a scorer (or a
+# transform) and describes its verdict (or the value it returned: `__tunedeck_shape`, the text
+# promptfoo's assertions see) as JSON; a Promise is settled by `_settle`.
 _PRELUDE = r"""
 for (const C of [Array, String]) {
   if (!C.prototype.at) Object.defineProperty(C.prototype, 'at', {configurable: true,
@@ -78,13 +80,18 @@ globalThis.__tunedeck_describe = function (r) {
   const shown = r === null ? 'null' : typeof r === 'number' ? String(r) : typeof r;
   return JSON.stringify({kind: 'other', value: shown});
 };
-globalThis.__tunedeck_run = function (fn, output, contextJson) {
-  const r = fn(output, JSON.parse(contextJson));
-  if (r === null || typeof r !== 'object' || typeof r.then !== 'function') {
-    return __tunedeck_describe(r);
-  }
+globalThis.__tunedeck_shape = function (v) {
+  if (v === null || v === undefined) return JSON.stringify({kind: 'none', value: String(v)});
+  if (typeof v === 'string') return JSON.stringify({kind: 'text', text: v});
+  const text = JSON.stringify(v);
+  if (text === undefined) return JSON.stringify({kind: 'none', value: typeof v});
+  return JSON.stringify({kind: 'json', text});
+};
+globalThis.__tunedeck_run = function (fn, describe, output, isJson, contextJson) {
+  const r = fn(isJson ? JSON.parse(output) : output, JSON.parse(contextJson));
+  if (r === null || typeof r !== 'object' || typeof r.then !== 'function') return describe(r);
   const box = globalThis.__tunedeck_box = {done: false};
-  r.then((v) => { box.done = true; box.text = __tunedeck_describe(v); },
+  r.then((v) => { box.done = true; box.text = describe(v); },
          (e) => {
            box.done = true;
            box.error = e instanceof Error ? e.name + ': ' + e.message : String(e); });
@@ -135,11 +142,38 @@ def check(reference: str) -> None:
 
 
 async def score(
-    reference: str, output: str, context: dict[str, Any], threshold: float | None
+    reference: str,
+    output: str,
+    context: dict[str, Any],
+    threshold: float | None,
+    *,
+    output_is_json: bool = False,
 ) -> Score:
     """The verdict of the scorer `reference` (normalised) on the answer `output`.
 
-    The script's verdict is read as promptfoo reads it (see the module).
+    The script's verdict is read as promptfoo reads it (see the module). With
+    `output_is_json`, `output` is the JSON text of a value a transform returned, and the
+    script is given that value (`output.color`), as promptfoo gives it.
+
+    Raises:
+        ScriptError: the script threw, or ran past the time or memory limit.
+    """
+    verdict = await call(reference, "verdict", output, context, output_is_json=output_is_json)
+    return _verdict(verdict, threshold)
+
+
+async def call(
+    reference: str,
+    describe: Literal["verdict", "value"],
+    output: str,
+    context: dict[str, Any],
+    *,
+    output_is_json: bool = False,
+) -> dict[str, Any]:
+    """Call the function of `reference` (normalised) with `output` and `context`, on the
+    engine thread, and describe what it returned: as a scorer's verdict (`verdict`: see
+    `_PRELUDE`), or as a value (`value`: `{kind: text|json, text}`, or `{kind: none, value}`
+    for null, undefined or a function, which have no JSON).
 
     Raises:
         ScriptError: the script threw, or ran past the time or memory limit.
@@ -148,12 +182,12 @@ async def score(
     context_json = json.dumps(context, ensure_ascii=False, default=str)
     loop = asyncio.get_running_loop()
     try:
-        verdict = await loop.run_in_executor(
-            _executor(), lambda: _engine().run(source, output, context_json)
+        return await loop.run_in_executor(
+            _executor(),
+            lambda: _engine().run(source, describe, output, output_is_json, context_json),
         )
     except quickjs.JSException as error:
         raise ScriptError(_runtime_reason(error)) from None
-    return _verdict(verdict, threshold)
 
 
 def function_source(reference: str) -> str:
@@ -304,6 +338,10 @@ class _Engine:
         self.context.set_memory_limit(MEMORY_LIMIT_BYTES)
         self.context.eval(_PRELUDE)
         self.runner = self.context.get("__tunedeck_run")
+        self.describers = {
+            "verdict": self.context.get("__tunedeck_describe"),
+            "value": self.context.get("__tunedeck_shape"),
+        }
         self.compiled: dict[str, Any] = {}
 
     def function(self, source: str) -> Any:
@@ -316,10 +354,13 @@ class _Engine:
             self.compiled[source] = function
         return function
 
-    def run(self, source: str, output: str, context_json: str) -> dict[str, Any]:
-        """The verdict of `source`'s function on `output`, described (see `_PRELUDE`)."""
+    def run(
+        self, source: str, describe: str, output: str, is_json: bool, context_json: str
+    ) -> dict[str, Any]:
+        """What `source`'s function returned on `output`, described (see `_PRELUDE`)."""
         try:
-            text = self.runner(self.function(source), output, context_json)
+            function = self.function(source)
+            text = self.runner(function, self.describers[describe], output, is_json, context_json)
             if text is None:
                 text = self._settle()
         except quickjs.JSException as error:
@@ -339,7 +380,7 @@ class _Engine:
         self.context.eval("globalThis.__tunedeck_box = undefined")
         settled = json.loads(box)
         if not settled.get("done"):
-            raise quickjs.JSException("Error: the Promise the scorer returned never settled")
+            raise quickjs.JSException("Error: the Promise the script returned never settled")
         if "error" in settled:
             raise quickjs.JSException(settled["error"])
         return str(settled["text"])

@@ -51,22 +51,26 @@ What tunedeck does with each promptfoo feature a file uses:
 |                                                      | default threshold 0.8 (core.evals.     |
 |                                                      | scorers)                               |
 | assert types assert-set, select-best, g-eval,        | refused, naming the type               |
-| factuality, ... (any unlisted type), `$ref`          |                                        |
+| factuality, ... (any unlisted type)                  |                                        |
+| `$ref: '#/assertionTemplates/x'` in the config's     | expanded (core.evals.promptfoo_refs);  |
+| tests and defaultTest                                | an unknown one refused with its line   |
 | python asserts: inline code, file://x.py[:fn]        | supported (core.evals.custom)          |
 | javascript asserts: an expression, a function body,  | supported, on QuickJS                  |
 | file://x.js[:fn]; CSV `javascript:`/`fn:` cells      | (core.evals.javascript)                |
 | `defaultTest.options.provider` (an OpenAI-style id)  | the judge of llm-rubric (--judge-model |
 |                                                      | wins)                                  |
 | assertion `provider`, a test's `options.provider`    | warning: the run's judge grades        |
-| `transform`, `options.transform/postprocess`,        | refused: they change what is scored    |
-| `options.prefix/suffix`, `rubricPrompt`,             |                                        |
-| `contextTransform`                                   |                                        |
+| `options.transform` (and `postprocess`), assertion   | run on QuickJS before scoring          |
+| `transform`: JavaScript, file://x.js[:fn]            | (core.evals.transforms); .py refused   |
+| `options.prefix/suffix`, `rubricPrompt`,             | refused: they change what is sent or   |
+| `contextTransform`                                   | scored                                 |
 | test `prompts`/`provider`/`providerOutput`/          | refused                                |
 | `assertScoringFunction`, `options.storeOutputAs`     |                                        |
 | test `providers` filter, `options.runSerially`       | warning, ignored                       |
 | scenarios, extensions, nunjucksFilters, redteam      | refused (all a config uses, at once)   |
-| template filters and tags (`{{ x | upper }}`,        | refused                                |
-| `{% if %}`)                                          |                                        |
+| nunjucks templates: filters, `{% if %}`, `{% for %}`,| rendered with Jinja2, sandboxed, with  |
+| `dump`/`load` (core.evals.template)                  | nunjucks' filters; tags in a chat      |
+|                                                      | prompt file: refused                   |
 | evaluateOptions, outputPath, sharing, env, tags,     | warning, ignored                       |
 | commandLineOptions, writeLatestResults, and any      |                                        |
 | other top-level key                                  |                                        |
@@ -96,18 +100,21 @@ from core.evals.cases import (
 from core.evals.checks import refused_assertion
 from core.evals.promptfoo_files import RawTest, expand, refuse_script, tests_in
 from core.evals.promptfoo_prompts import read_prompts, spaced
+from core.evals.promptfoo_refs import expand_assertion_refs
 from core.evals.promptfoo_scan import REFUSED_TEST, REFUSED_TOP, unsupported_features
 from core.evals.sources import Sources, SuiteProblem
 from core.evals.suite import Case, Suite, model_of_provider
+from core.evals.transforms import TEST_TRANSFORM, normalise, written_test_transform
 from core.evals.yamlfile import line_of, read_json, read_yaml
 
 MAX_COMBINATIONS = 10_000
 """A test whose array vars expand to more cases than this is refused."""
 
 _DEFAULT_CONFIG_NAMES = {"promptfooconfig.yaml", "promptfooconfig.yml", "promptfooconfig.json"}
-_USED_TOP = {"description", "prompts", "providers", "tests", "defaultTest"}
+_USED_TOP = {"description", "prompts", "providers", "tests", "defaultTest", "assertionTemplates"}
 _TEST_KEYS = {"vars", "assert", "description", "threshold", "metadata", "options"}
 _IGNORED_OPTIONS = {"provider", "runSerially"}
+_READ_OPTIONS = {"disableVarExpansion", "transform", "postprocess"}
 _PARAM_KEYS = {
     "temperature", "max_tokens", "top_p", "seed", "stop", "presence_penalty",
     "frequency_penalty", "response_format",
@@ -120,6 +127,7 @@ def read_config(document: dict[str, Any], sources: Sources) -> Suite:
     Raises:
         SuiteProblem: an invalid config, or a feature tunedeck does not support.
     """
+    document = expand_assertion_refs(document)
     features = unsupported_features(document)
     if len(features) > 1:
         raise SuiteProblem(
@@ -242,6 +250,7 @@ def _default_test(value: Any, sources: Sources) -> dict[str, Any]:
     default = mapping(value, "defaultTest")
     try:
         _check_test_keys(default, "defaultTest")
+        _default_transform(default.get("options"), sources)
         for raw in assertion_list(default.get("assert"), "defaultTest.assert"):
             refused = refused_assertion(raw)
             if refused is not None:
@@ -249,6 +258,13 @@ def _default_test(value: Any, sources: Sources) -> dict[str, Any]:
     except SuiteProblem as problem:
         raise problem.located(file=file, line=line_of(default)) from None
     return default
+
+
+def _default_transform(options: Any, sources: Sources) -> None:
+    try:
+        _test_transform(mapping(options, "defaultTest.options"), sources)
+    except SuiteProblem as problem:
+        raise SuiteProblem(f"defaultTest: {problem.reason}", line=line_of(options)) from None
 
 
 def _judge(default: dict[str, Any], parts: SuiteParts) -> str | None:
@@ -315,6 +331,8 @@ class _Plan:
     raw_assertions: list[Any]
     written_id: str | None
     description: str | None = field(default=None)
+    transform: str | None = field(default=None)
+    """The test's `options.transform`, normalised (`core.evals.transforms`)."""
 
 
 def _plan(test: RawTest, number: int, default: dict[str, Any], parts: SuiteParts) -> _Plan:
@@ -355,7 +373,8 @@ def _expanded(
         "critical": flag(metadata.get("critical"), "metadata.critical"),
         "line": test.line,
     }
-    return _Plan(test, combos, shared, raw_assertions, written, description)
+    transform = _test_transform(options, parts.sources)
+    return _Plan(test, combos, shared, raw_assertions, written, description, transform)
 
 
 def _combo_ids(plans: list[_Plan], parts: SuiteParts) -> list[list[str]]:
@@ -387,7 +406,7 @@ def _built(plan: _Plan, combo_ids: list[str], parts: SuiteParts) -> list[Case]:
         for index, prompt in enumerate(parts.prompts):
             identifier = combo_id if len(parts.prompts) == 1 else f"{combo_id}:{prompt.id}"
             fields = {**plan.shared, "id": identifier, "vars": combo, "prompt": index}
-            cases.append(build_case(fields, plan.raw_assertions, parts))
+            cases.append(build_case(fields, plan.raw_assertions, parts, plan.transform))
     return cases
 
 
@@ -399,9 +418,14 @@ def _options(options: dict[str, Any], parts: SuiteParts) -> dict[str, Any]:
     for key in options:
         if key in _IGNORED_OPTIONS:
             parts.warn(f"options.{key}: ignored, tunedeck's judge and runner decide")
-        elif key != "disableVarExpansion":
+        elif key not in _READ_OPTIONS:
             raise SuiteProblem(f"options.{key} is not supported by tunedeck")
     return options
+
+
+def _test_transform(options: dict[str, Any], sources: Sources) -> str | None:
+    written = written_test_transform(options)
+    return None if written is None else normalise(written, sources, TEST_TRANSFORM)
 
 
 def _vars(value: Any, parts: SuiteParts) -> dict[str, Any]:

@@ -89,8 +89,8 @@ def _prompt_sources(item: Any, sources: Sources) -> list[_PromptSource]:
 
 
 def _check_syntax(raw: str | list[Any], file: str) -> None:
-    """Refuse a prompt file's template feature tunedeck does not render (a filter, a tag), at
-    that file: found later, rendering a case, it would be told at the case's test."""
+    """Refuse a prompt file's invalid template (bad syntax, an unknown filter), at that file:
+    found later, rendering a case, it would be told at the case's test."""
     chat = raw if isinstance(raw, list) else [{"content": raw}]
     for message in chat:
         text = message.get("content") if isinstance(message, dict) else None

@@ -1,10 +1,10 @@
 """The promptfoo features a config uses that tunedeck does not support, found in one pass.
 
 Building a suite stops at the first problem; a config written for promptfoo often uses several
-features tunedeck does not have (a hook, a transform, a `$ref`), and a user who mends one at a
-time meets the next one only on the next try. `unsupported_features` looks at the whole config
-document first (its top-level keys, `defaultTest` and the tests written in it; not the files
-it names) and lists them all, each with its lines.
+features tunedeck does not have (a hook, scenarios, a `contextTransform`), and a user who mends
+one at a time meets the next one only on the next try. `unsupported_features` looks at the
+whole config document first (its top-level keys, `defaultTest` and the tests written in it; not
+the files it names) and lists them all, each with its lines.
 """
 
 from __future__ import annotations
@@ -31,13 +31,13 @@ REFUSED_TEST = {
 }
 """Keys of a test (or of `defaultTest`) that tunedeck refuses, and what they are."""
 
-ACCEPTED_OPTIONS = {"provider", "runSerially", "disableVarExpansion"}
+ACCEPTED_OPTIONS = {"provider", "runSerially", "disableVarExpansion", "transform", "postprocess"}
 """A test's `options` tunedeck reads (or ignores, with a warning); any other is refused."""
 
 
 def unsupported_features(document: Mapping[str, Any]) -> list[str]:
     """Each unsupported feature the config `document` uses, with the lines it is used on
-    (`options.transform (line 18)`), in order of first use; one entry per feature."""
+    (`options.prefix (line 18)`), in order of first use; one entry per feature."""
     found: dict[str, list[int | None]] = {}
     for key in document:
         if key in REFUSED_TOP:

@@ -12,13 +12,14 @@ from __future__ import annotations
 import asyncio
 import inspect
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from core.evals import custom, javascript
 from core.evals.judge import Judge, UnreadableVerdict, score_rubric
 from core.evals.scorers import DETERMINISTIC, Output, Score
 from core.evals.suite import Assertion, Case
+from core.evals.transforms import OutputViews, TransformFailed, View
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,35 +90,70 @@ async def score_case(case: Case, output: Output, judge: Judge | None = None) -> 
         )
         return CaseScore(False, 0.0, failed, errored=True)
     # Deterministic assertions are scored without a coroutine each (a cached re-run scores
-    # thousands of answers in a row).
-    results = tuple(
-        [
-            _deterministic(item, output)
-            if item.base_type in DETERMINISTIC
-            else await score_assertion(item, output, case, judge)
-            for item in case.assertions
-        ]
-    )
-    return _combine(case, results)
+    # thousands of answers in a row); the transforms' views are made only when one is needed.
+    results: list[AssertionScore] = []
+    views: OutputViews | None = None
+    for item in case.assertions:
+        if not _transformed(item):
+            results.append(
+                _deterministic(item, output)
+                if item.base_type in DETERMINISTIC
+                else await score_assertion(item, output, case, judge)
+            )
+            continue
+        views = views or OutputViews(output.text, case.vars)
+        results.append(await score_assertion(item, output, case, judge, views))
+    return _combine(case, tuple(results))
 
 
 async def score_assertion(
-    assertion: Assertion, output: Output, case: Case, judge: Judge | None = None
+    assertion: Assertion,
+    output: Output,
+    case: Case,
+    judge: Judge | None = None,
+    views: OutputViews | None = None,
 ) -> AssertionScore:
-    """Score one assertion, `not-` applied. Never raises for an answer or a scorer's error."""
+    """Score one assertion, `not-` applied, on the output its transforms make of the answer
+    (`views` runs each transform once for all the assertions of one answer). Never raises
+    for an answer, a transform's or a scorer's error."""
+    if not _transformed(assertion):
+        return await _score(assertion, output, case, judge, None)
+    try:
+        view = await (views or OutputViews(output.text, case.vars)).view(
+            assertion.test_transform, assertion.transform
+        )
+    except TransformFailed as failed:  # fails whatever the polarity, as a script's throw does
+        return _result(assertion, Score(False, 0.0, str(failed)))
+    scored = await _score(assertion, replace(output, text=view.text), case, judge, view)
+    return replace(scored, reason=f"{scored.reason} (on the transformed output)")
+
+
+def _transformed(assertion: Assertion) -> bool:
+    return assertion.test_transform is not None or assertion.transform is not None
+
+
+async def _score(
+    assertion: Assertion, output: Output, case: Case, judge: Judge | None, view: View | None
+) -> AssertionScore:
     base = assertion.base_type
     if base in DETERMINISTIC:
         return _deterministic(assertion, output)
     error = False
+    structured = view is not None and view.structured
     try:
         if base == "llm-rubric":
             score, error = await _rubric(assertion, output, judge)
         elif base == "python":
-            score = await _custom(assertion, output, case)
+            value = view.value() if view is not None else output.text
+            score = await _custom(assertion, value, output, case)
         elif base == "javascript":
             context = _context(assertion, output, case)
             score = await javascript.score(
-                assertion.value, output.text, context, assertion.threshold
+                assertion.value,
+                output.text,
+                context,
+                assertion.threshold,
+                output_is_json=structured,
             )
         else:  # not a type tunedeck scores: refused when a suite loads
             raise KeyError(base)
@@ -188,14 +224,16 @@ async def _rubric(assertion: Assertion, output: Output, judge: Judge | None) -> 
     return score, False
 
 
-async def _custom(assertion: Assertion, output: Output, case: Case) -> Score:
+async def _custom(assertion: Assertion, value: Any, output: Output, case: Case) -> Score:
+    """A `python` scorer's verdict on `value`: the answer's text, or the value a transform
+    returned."""
     reference = str(assertion.value)
     function = custom.load_scorer(reference)
     context = _context(assertion, output, case)
     if inspect.iscoroutinefunction(function) or custom.is_inline(reference):
-        result = function(output.text, context)
+        result = function(value, context)
     else:  # a module's function may block (a file, a model of its own): not the event loop
-        result = await asyncio.to_thread(function, output.text, context)
+        result = await asyncio.to_thread(function, value, context)
     if inspect.isawaitable(result):
         result = await result
     return _custom_result(result, assertion.threshold)

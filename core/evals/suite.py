@@ -40,6 +40,11 @@ class Assertion(BaseModel):
     options: dict[str, Any] = Field(default_factory=dict)
     """Options of the type: `ignore_case` for `equals`, `path` for `json-field`, `config` of a
     `python` scorer, ..."""
+    test_transform: str | None = None
+    """The JavaScript its test's `options.transform` runs on the answer before it is scored
+    (the same for every assertion of the test; see `core.evals.transforms`)."""
+    transform: str | None = None
+    """The JavaScript its own `transform:` runs on the output, after the test's transform."""
 
     @property
     def negated(self) -> bool:

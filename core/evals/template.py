@@ -1,9 +1,11 @@
-"""Prompt templates with promptfoo/nunjucks-style `{{ var }}` placeholders.
+"""Prompt templates as promptfoo writes them: nunjucks, rendered with Jinja2.
 
-Supported: `{{ name }}`, `{{ name.field }}` and `{{ name[0] }}` (dicts and lists in vars), and
-`{# comments #}` (removed). Not supported, refused with the feature named: filters
-(`{{ name | upper }}`), tags (`{% if %}`, `{% for %}`), and any other expression. A string var is
-inserted as is; a number or a boolean as JSON (`3`, `true`); a list or a dict as compact JSON.
+A template made only of `{{ name }}`, `{{ name.field }}`, `{{ name[0] }}` placeholders (and
+`{# comments #}`, removed) takes a fast path of its own; anything else (filters such as
+`{{ x | dump }}`, tags such as `{% if %}` and `{% for %}`, expressions) is rendered by the
+sandboxed Jinja2 environment of `core.evals.nunjucks`. Either way a value is written the same:
+a string as is; None as nothing; a number or a boolean as JSON (`3`, `true`); a list or a dict
+as compact JSON. Rendered prompts feed cache keys and case ids: keep that writing stable.
 """
 
 from __future__ import annotations
@@ -11,7 +13,11 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from typing import Any
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import jinja2
 
 # Linear: the lazy body cannot cross a closing brace pair, and each `{{` is tried once.
 _PLACEHOLDER = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
@@ -24,7 +30,11 @@ _STEP = re.compile(rf"\.({_NAME}|\d+)|\[(\d+)\]")
 
 
 class TemplateError(ValueError):
-    """A template cannot be rendered: an unsupported feature or a missing variable."""
+    """A template cannot be rendered: invalid syntax, a missing variable, a failed filter."""
+
+
+class _NotPlain(Exception):
+    """The template is more than plain placeholders: Jinja2 renders it."""
 
 
 def has_placeholders(text: str) -> bool:
@@ -33,13 +43,25 @@ def has_placeholders(text: str) -> bool:
 
 
 def variables_in(template: str) -> list[str]:
-    """Names of the top-level variables a template uses, in order of first use.
+    """Names of the top-level variables a template uses, in order of first use (not the
+    names its loops or `{% set %}` define).
 
     Raises:
-        TemplateError: the template uses a filter, a tag or an expression.
+        TemplateError: the template's syntax is invalid.
     """
+    try:
+        expressions = _plain_expressions(template)
+    except _NotPlain:
+        import jinja2  # ~60 ms: only for templates that need it
+
+        from core.evals.nunjucks import top_level_names
+
+        try:
+            return list(top_level_names(template))
+        except jinja2.TemplateSyntaxError as error:
+            raise _syntax_error(error) from None
     names: list[str] = []
-    for expression in _expressions(template):
+    for expression in expressions:
         name = _HEAD.split(expression, maxsplit=1)[0]
         if name not in names:
             names.append(name)
@@ -50,40 +72,39 @@ def render(template: str, variables: Mapping[str, Any]) -> str:
     """Render `template` with `variables`.
 
     Raises:
-        TemplateError: a variable (or a field of one) is missing, or the template uses an
-            unsupported feature.
+        TemplateError: a variable (or a field of one) is missing, the syntax is invalid, or a
+            filter fails (`load` of a text that is not JSON, ...).
     """
     if not has_placeholders(template):
         return template
-    template = _COMMENT.sub("", template)
-    _refuse_tags(template)
+    try:
+        return _render_plain(template, variables)
+    except _NotPlain:
+        return _render_jinja(template, variables)
+
+
+def _render_plain(template: str, variables: Mapping[str, Any]) -> str:
+    stripped = _COMMENT.sub("", template)
+    if _TAG.search(stripped):
+        raise _NotPlain
 
     def substitute(match: re.Match[str]) -> str:
-        return _as_text(_lookup(_expression(match.group(1)), variables))
+        return as_text(_lookup(_plain(match.group(1)), variables))
 
-    return _PLACEHOLDER.sub(substitute, template)
-
-
-def _expressions(template: str) -> list[str]:
-    template = _COMMENT.sub("", template)
-    _refuse_tags(template)
-    return [_expression(match.group(1)) for match in _PLACEHOLDER.finditer(template)]
+    return _PLACEHOLDER.sub(substitute, stripped)
 
 
-def _refuse_tags(template: str) -> None:
-    tag = _TAG.search(template)
-    if tag:
-        raise TemplateError(f"template tags like {_short(tag.group(0))} are not supported")
+def _plain_expressions(template: str) -> list[str]:
+    stripped = _COMMENT.sub("", template)
+    if _TAG.search(stripped):
+        raise _NotPlain
+    return [_plain(match.group(1)) for match in _PLACEHOLDER.finditer(stripped)]
 
 
-def _expression(raw: str) -> str:
+def _plain(raw: str) -> str:
     expression = raw.strip()
-    if "|" in expression:
-        raise TemplateError(f"template filters like {{{{ {_short(raw)} }}}} are not supported")
     if not _PATH.fullmatch(expression):
-        raise TemplateError(
-            f"{{{{ {_short(raw)} }}}} is not a variable (expressions are not supported)"
-        )
+        raise _NotPlain
     return expression
 
 
@@ -100,12 +121,16 @@ def _lookup(expression: str, variables: Mapping[str, Any]) -> Any:
             value = value[key]
         elif index is not None and isinstance(value, list) and int(index) < len(value):
             value = value[int(index)]
+        elif key == "length" and isinstance(value, str | list):
+            value = len(value)  # JavaScript's `.length`, as nunjucks reads it
         else:
             raise TemplateError(f"{expression!r}: {step.group(0)!r} is not in variable {name!r}")
     return value
 
 
-def _as_text(value: Any) -> str:
+def as_text(value: Any) -> str:
+    """How a value is written in a prompt: a string as is, nothing for None, else compact
+    JSON (`3`, `true`, `[1,2]`, `{"k":"v"}`)."""
     if isinstance(value, str):
         return value
     if value is None:
@@ -113,6 +138,49 @@ def _as_text(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
-def _short(text: str, limit: int = 40) -> str:
+def short(text: str, limit: int = 40) -> str:
+    """`text` on one line, cut to `limit` characters, for a message."""
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _render_jinja(template: str, variables: Mapping[str, Any]) -> str:
+    import jinja2  # ~60 ms: only for templates that need it
+
+    from core.evals.nunjucks import compiled
+
+    try:
+        compiled_template = compiled(template)
+    except jinja2.TemplateSyntaxError as error:
+        raise _syntax_error(error) from None
+    try:
+        return compiled_template.render(variables)
+    except Exception as error:  # a user's template: any failure is the template's fault
+        raise _render_error(error, template) from None
+
+
+def _syntax_error(error: jinja2.TemplateSyntaxError) -> TemplateError:
+    where = f" at line {error.lineno}" if error.lineno else ""
+    return TemplateError(f"invalid template{where}: {' '.join(str(error.message).split())}")
+
+
+def _render_error(error: Exception, template: str) -> TemplateError:
+    reason = " ".join(str(error).split()) or type(error).__name__
+    import jinja2
+
+    if not isinstance(error, jinja2.TemplateError | ValueError):
+        reason = f"{type(error).__name__}: {reason}"
+    line = _template_line(error.__traceback__)
+    if line is not None and "\n" in template.strip():
+        reason += f" (template line {line})"
+    return TemplateError(reason)
+
+
+def _template_line(trace: TracebackType | None) -> int | None:
+    """The template's line where rendering failed: Jinja2 rewrites its frames to point there."""
+    line = None
+    while trace is not None:
+        if trace.tb_frame.f_code.co_filename == "<template>":
+            line = trace.tb_lineno
+        trace = trace.tb_next
+    return line

@@ -52,7 +52,7 @@ tests:
 """  # noqa: E501
 
 # From promptfoo's examples/json-output (QA suite 02), its first test (the second uses
-# transforms, which tunedeck refuses).
+# transforms: tests/functional/test_eval_transforms.py runs them).
 JSON_OUTPUT = """\
 description: 'JSON object evals'
 prompts:

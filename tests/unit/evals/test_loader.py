@@ -204,13 +204,13 @@ BAD_SUITES = {
         "cases:\n  - id: a\n    vars: {x: 1}\n",
         "s.yaml:2: case a: has vars but the suite has no prompt template to fill in",
     ),
-    "template filter": (
-        "prompt: '{{ name | upper }}'\ncases:\n  - {id: a, vars: {name: x}}\n",
-        "s.yaml:3: case a: prompt: template filters like {{ name | upper }} are not supported",
+    "unknown template filter": (
+        "prompt: '{{ name | shout }}'\ncases:\n  - {id: a, vars: {name: x}}\n",
+        "s.yaml:3: case a: prompt: invalid template at line 1: No filter named 'shout'.",
     ),
-    "template tag": (
-        "prompt: '{% if x %}y{% endif %}'\ncases:\n  - {id: a, vars: {x: 1}}\n",
-        "s.yaml:3: case a: prompt: template tags like {% if x %} are not supported",
+    "unclosed template tag": (
+        "prompt: '{% if x %}y'\ncases:\n  - {id: a, vars: {x: 1}}\n",
+        "s.yaml:3: case a: prompt: invalid template at line 1: Unexpected end of template.",
     ),
     "equals without value": (
         one("{type: equals}"),

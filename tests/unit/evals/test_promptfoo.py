@@ -316,13 +316,18 @@ REFUSALS = {
         "prompts: [x]\nscenarios: []\ntests: []\n",
         f"{PF}: scenarios (scenarios:) are not supported by tunedeck",
     ),
-    "transform": (
-        ONE_TEST + "assert: [{type: equals, value: a, transform: output.trim()}]\n",
-        f"{PF}:3: case t-44136fa3: equals: assertion transforms (transform:) are not supported",
+    "contextTransform": (
+        ONE_TEST + "assert: [{type: equals, value: a, contextTransform: output.trim()}]\n",
+        f"{PF}:3: case t-44136fa3: equals: assertion context transforms (contextTransform:) are"
+        " not supported",
     ),
-    "options.transform": (
-        ONE_TEST + "options: {transform: output.toUpperCase()}\n",
-        f"{PF}:3: options.transform is not supported by tunedeck",
+    "python transform": (
+        ONE_TEST + "options: {transform: 'file://t.py:shout'}\n",
+        f"{PF}:3: options.transform: Python transforms (file://t.py:shout) are not supported",
+    ),
+    "options.suffix": (
+        ONE_TEST + "options: {suffix: ' Be brief.'}\n",
+        f"{PF}:3: options.suffix is not supported by tunedeck",
     ),
     "prefix": (
         "prompts: [x]\ndefaultTest: {options: {prefix: 'Q: '}}\ntests: [{}]\n",
@@ -348,10 +353,9 @@ REFUSALS = {
         "prompts: [x]\ntests: huggingface://datasets/squad\n",
         f"{PF}: tests from huggingface:// are not supported (only file://)",
     ),
-    "filter": (
-        "prompts: ['{{ q | upper }}']\ntests: [{vars: {q: a}}]\n",
-        f"{PF}:2: case t-29a9829b: prompt: template filters like {{{{ q | upper }}}} are"
-        " not supported",
+    "unknown filter": (
+        "prompts: ['{{ q | shout }}']\ntests: [{vars: {q: a}}]\n",
+        f"{PF}:2: case t-29a9829b: prompt: invalid template at line 1: No filter named 'shout'.",
     ),
     "missing var": (
         "prompts: ['{{question}}']\ntests:\n  - vars: {q: a}\n",

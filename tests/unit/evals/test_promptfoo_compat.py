@@ -98,23 +98,24 @@ def test_every_unsupported_feature_of_a_config_is_named_at_once_with_its_lines(
         "extensions: [file://hooks.js]\n"
         "defaultTest:\n"
         "  options:\n"
-        "    transform: output.trim()\n"
+        "    prefix: 'Q: '\n"
         "tests:\n"
         "  - vars: {q: a}\n"
         "    assert:\n"
-        "      - $ref: '#/assertionTemplates/polite'\n"
+        "      - type: webhook\n"
+        "        value: http://localhost/grade\n"
         "      - type: equals\n"
         "        value: x\n"
-        "        transform: output.toLowerCase()\n"
+        "        contextTransform: output.trim()\n"
         "  - vars: {q: b}\n"
         "    assert:\n"
-        "      - $ref: '#/assertionTemplates/polite'\n"
+        "      - {type: webhook, value: http://localhost/grade}\n"
     )
     assert refused(tmp_path, config) == (
         "promptfooconfig.yaml: the config uses 4 promptfoo features tunedeck does not support:"
-        " extensions (hooks) (extensions:); options.transform (line 5); assertion templates"
-        " ($ref:) are not supported (lines 9, 15); equals: assertion transforms (transform:) are"
-        " not supported (line 10)"
+        " extensions (hooks) (extensions:); options.prefix (line 5); promptfoo assertion type"
+        " 'webhook' is not supported by tunedeck (lines 9, 16); equals: assertion context"
+        " transforms (contextTransform:) are not supported (line 11)"
     )
 
 
@@ -126,19 +127,19 @@ def test_a_refused_default_test_assertion_is_named_where_it_is_written(tmp_path:
         "  assert:\n"
         "    - type: equals\n"
         "      value: x\n"
-        "      transform: output.trim()\n"
+        "      contextTransform: output.trim()\n"
         "tests: file://cases/a.yaml\n"
     )
     assert refused(tmp_path, config, files) == (
-        "promptfooconfig.yaml:4: defaultTest: equals: assertion transforms (transform:) are not"
-        " supported"
+        "promptfooconfig.yaml:4: defaultTest: equals: assertion context transforms"
+        " (contextTransform:) are not supported"
     )
 
 
 def test_template_features_of_a_prompt_file_are_named_at_that_file(tmp_path: Path) -> None:
-    files = {"prompts.txt": "Answer in {{ style | upper }}: {{q}}\n", "t.csv": "q\na\n"}
+    files = {"prompts.txt": "Answer {% if q %}{{q}}\n", "t.csv": "q\na\n"}
     message = refused(tmp_path, "prompts: [file://prompts.txt]\ntests: file://t.csv\n", files)
-    assert message.startswith("prompts.txt: prompt: template filters like {{ style | upper }}")
+    assert message.startswith("prompts.txt: prompt: invalid template at line 1: Unexpected end")
 
     chat = '[\n  {"role": "system", "content": "Be brief"},\n  {% for turn in _conversation %}\n'
     message = refused(
