@@ -242,10 +242,12 @@ async def test_a_diff_shows_each_side_s_input_and_says_when_the_suite_changed_it
 
 
 def watch_inputs_read_at_push(app: TunedeckApp, into: list[bool]) -> None:
-    """Note, as each diff view is pushed, whether it holds any suite version read."""
+    """Note, as each diff view is pushed, whether it holds any suite version read (a view
+    built on the key is pushed before its comparison is read: none)."""
 
     def noted(screen: Screen[object]) -> None:
-        if isinstance(screen, RunDiffScreen) and screen.diff is not None:
-            into.append(screen.case_inputs.get(screen.diff.a.suite_id) is not None)
+        if isinstance(screen, RunDiffScreen):
+            diff = screen.diff
+            into.append(diff is not None and screen.case_inputs.get(diff.a.suite_id) is not None)
 
     app.screen_change_signal.subscribe(app, noted, immediate=True)

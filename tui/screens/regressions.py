@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from contextlib import suppress
 from functools import partial
 from typing import ClassVar
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.timer import Timer
+from textual.types import NoActiveAppError
 from textual.widget import Widget
-from textual.widgets import DataTable, Input, Label
+from textual.widgets import DataTable, Input, Label, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from core.errors import TunedeckError
@@ -35,6 +37,7 @@ from tui.widgets.regressions.results import RunResultsScreen, open_results_view
 from tui.widgets.regressions.runs import RunTable
 from tui.widgets.regressions.start import RunDefaults, RunRequest, StartRunDialog
 from tui.widgets.regressions.suites import SuiteTable
+from tui.widgets.regressions.view import breakpoint_classes
 
 SELECT_DELAY = 0.15  # seconds on a suite before its runs are read (arrowing through the list)
 EMPTY = "No evaluation suite yet: n runs a suite file (or `tunedeck eval run SUITE --model M`)."
@@ -96,6 +99,12 @@ class RegressionsScreen(PaneScreen):
         self._wanted: str | None = None  # a suite to show once it is listed
         self.launcher = RunLauncher(self)
         self.views_ahead = ViewsAhead(self, lambda: self.evals)
+        self._footer_later = False
+        self._styled_at: int | None = None
+        """The app's count of style changes when the pane was last styled (see
+        `on_screen_resume`)."""
+        with suppress(NoActiveAppError):
+            self.add_class(*breakpoint_classes(self, self.app.size))
 
     @property
     def evals(self) -> EvalStore:
@@ -105,8 +114,14 @@ class RegressionsScreen(PaneScreen):
         return self._evals
 
     def compose(self) -> ComposeResult:
+        # Opened before it was built ahead (it is on show as it composes), its footer is
+        # mounted after its first frame, as the views' (see `RegressionsView.footer`).
+        self._footer_later = self.is_current
         for widget in super().compose():  # its footer shows the keys that fit whole
-            yield FittingFooter() if isinstance(widget, SteadyFooter) else widget
+            if isinstance(widget, SteadyFooter):
+                later = self._footer_later
+                widget = Static("", classes="footer-space") if later else FittingFooter()
+            yield widget
 
     def compose_body(self) -> Iterable[Widget]:
         with Horizontal(id="regressions-pane"):
@@ -126,12 +141,27 @@ class RegressionsScreen(PaneScreen):
     def on_mount(self) -> None:
         if not self.query(RunTable):  # the console quit while this pane was built ahead
             return
+        self._styled_at = self.app._css_update_count  # its widgets styled as they mounted
+        if self._footer_later:
+            self.call_after_refresh(self._mount_footer)
         self.runs.read_evals = lambda: self.evals
         self.query_one("#runs-empty").display = False
         self._show_hint()
         self.views_ahead.start()  # a results view and a diff view, built in idle time
 
-    def on_screen_resume(self) -> None:
+    def _mount_footer(self) -> None:
+        self.query(".footer-space").remove()
+        self.mount(FittingFooter())
+
+    def on_screen_resume(self, event: events.ScreenResume) -> None:
+        # Opening the pane sends it two of these (Textual's `_init_mode` and `switch_mode`),
+        # each styling the whole pane again (~15-25 ms each of its first frame when built on
+        # the key): its widgets were styled as they mounted, so only a change of the app's
+        # styles (a theme) meanwhile calls for it, as for the kept views (see `reuse`).
+        changes = self.app._css_update_count
+        if self._styled_at == changes:
+            event.refresh_styles = False
+        self._styled_at = changes
         self.read_if_changed()  # the first time, and when runs were recorded meanwhile
 
     def focus_default(self) -> None:
@@ -272,11 +302,12 @@ class RegressionsScreen(PaneScreen):
         else:
             self.notify("Mark two runs with space first (or c: a run against its baseline).")
             return
-        self.open_diff(a.id, b.id)
+        self.open_diff(a.id, b.id, (a, b))
 
-    def open_diff(self, a_id: int, b_id: int) -> None:
-        """Show the diff of run B against run A (compared first, in a worker)."""
-        open_diff_view(self, lambda: self.evals, a_id, b_id)
+    def open_diff(self, a_id: int, b_id: int, runs: tuple[EvalRun, EvalRun] | None = None) -> None:
+        """Show the diff of run B against run A (`runs`: both, for the titles shown while
+        they are compared, in a worker)."""
+        open_diff_view(self, lambda: self.evals, a_id, b_id, runs)
 
     def action_compare_baseline(self) -> None:
         """Compare the highlighted run with its baseline."""
@@ -296,7 +327,7 @@ class RegressionsScreen(PaneScreen):
             pinned = pinned_baseline_for(evals, run.suite_name, run.model, exclude_run_id=run.id)
             found = None if pinned is None else pinned.run
         if found is not None:
-            compare_and_show(self, lambda: self.evals, found.id, run.id)
+            compare_and_show(self, lambda: self.evals, found.id, run.id, (found, run))
         else:
             message = f"Run #{run.id} has no baseline: pin one with b, or mark two runs."
             self.app.call_from_thread(self.notify, message, severity="warning")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import suppress
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
@@ -14,7 +14,6 @@ from textual import events, on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
-from textual.geometry import Size
 from textual.types import NoActiveAppError
 from textual.widget import Widget
 from textual.widgets import DataTable, Header, Label, Static
@@ -38,10 +37,9 @@ from tui.widgets.regressions.figures import (
     signed,
     started,
 )
-from tui.widgets.regressions.footer import FittingFooter
 from tui.widgets.regressions.outputs import SideBySide, describe_results
-from tui.widgets.regressions.reuse import KeptScreen, kept_view, push_view
-from tui.widgets.regressions.view import RegressionsView
+from tui.widgets.regressions.reuse import KeptScreen, free_view, kept_view, push_view
+from tui.widgets.regressions.view import RegressionsView, breakpoint_classes
 
 if TYPE_CHECKING:
     from core.evals.stats import Comparison
@@ -49,6 +47,18 @@ if TYPE_CHECKING:
 
 DIFF_VIEW = "regressions-diff"
 """The name the console keeps its diff view by (see `reuse`)."""
+COMPARING = "comparing the runs…"
+"""The hint of a view built on the key until its comparison is read."""
+
+
+@dataclass(frozen=True)
+class DiffAsked:
+    """A comparison to read once its view is on show (a view built on the key): run B
+    against run A, and the runs themselves when the pane has them (for the titles)."""
+
+    a_id: int
+    b_id: int
+    runs: tuple[EvalRun, EvalRun] | None = None
 
 
 class NotesHeading(VerticalScroll, can_focus=False):
@@ -78,32 +88,35 @@ class RunDiffScreen(KeptScreen, RegressionsView):
     ]
 
     def __init__(
-        self, diff: RunDiff | None, read_evals: Callable[[], EvalStore] | None = None
+        self,
+        diff: RunDiff | None,
+        read_evals: Callable[[], EvalStore] | None = None,
+        asked: DiffAsked | None = None,
     ) -> None:
         """`diff`: the comparison, read already (`compare_and_show`, in a worker of the
         pane): the view opens with it. None builds the view empty, ahead of its first
-        opening (see `ahead`), to show a comparison with `show_diff`. `read_evals`: where
-        the runs' suite versions are read, for the cases' inputs (None: not shown)."""
+        opening (see `ahead`), to show a comparison with `show_diff`; or, with `asked`,
+        opens at once with the runs' titles and reads that comparison after its first frame
+        (built on the key). `read_evals`: where the runs' suite versions (and an `asked`
+        comparison) are read (None: the inputs are not shown)."""
         super().__init__()
+        self.footer_later = asked is not None  # built on the key: its first frame at once
+        self.asked = asked
+        """The comparison being read for the view (None: none)."""
         self.read_evals = read_evals
         self.case_inputs = CaseInputs()
         """The suite versions read for the inputs of the cases shown (kept with the view)."""
         with suppress(NoActiveAppError):
             # Textual sets them at the screen's first Resize, after its first frame, and
             # restyles the whole screen then (~20 ms).
-            self.add_class(*self._breakpoint_classes(self.app.size))
+            self.add_class(*breakpoint_classes(self, self.app.size))
         self.diff = diff
         """The comparison on show (None: none yet)."""
-        self.a_id: int | None = diff.a.id if diff else None
-        self.b_id: int | None = diff.b.id if diff else None
+        self.a_id: int | None = diff.a.id if diff else asked.a_id if asked else None
+        self.b_id: int | None = diff.b.id if diff else asked.b_id if asked else None
         self.regressions_only = False
         self._outputs_due = False
         """The highlighted case's answers are to be shown after the view's next frame."""
-
-    def _breakpoint_classes(self, size: Size) -> set[str]:
-        """The classes of this screen's breakpoints at `size`, as its first Resize sets them."""
-        width = self._get_breakpoint_classes(size.width, self.HORIZONTAL_BREAKPOINTS or [])
-        return width | self._get_breakpoint_classes(size.height, self.VERTICAL_BREAKPOINTS or [])
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False, icon="≡")
@@ -113,14 +126,53 @@ class RunDiffScreen(KeptScreen, RegressionsView):
             yield Label("", id="diff-hint")
             yield DiffCaseTable(id="diff-cases")
             yield SideBySide(id="diff-outputs")
-        yield FittingFooter()
+        yield from self.footer()
 
     def on_mount(self) -> None:
         if self.diff is not None:
             self._show(self.diff)
+        elif self.asked is not None:
+            self._show_asked(self.asked)
+
+    def _show_asked(self, asked: DiffAsked) -> None:
+        """The runs' titles and `COMPARING` now; the comparison read after the first frame
+        (a thread started now would hold the interpreter's lock during that frame)."""
+        self.query_one("#diff-summary", Static).update(asked_title(asked))
+        self.query_one("#diff-hint", Label).update(COMPARING)
+        self.query_one(DiffCaseTable).focus()
+        self.call_after_refresh(self._compare, asked)
+
+    def _compare(self, asked: DiffAsked) -> None:
+        if asked is self.asked and self.read_evals is not None:
+            self.compare(self.read_evals, asked)
+
+    @work(thread=True, exclusive=True, group="diff-compare", exit_on_error=False)
+    def compare(self, read_evals: Callable[[], EvalStore], asked: DiffAsked) -> None:
+        """Read the comparison `asked` for the view (thread worker); a run deleted meanwhile
+        is a notification, and the view goes."""
+        try:
+            diff = read_diff(read_evals(), asked.a_id, asked.b_id)
+        except RunGone as gone:
+            self.app.call_from_thread(self._gone, asked, str(gone))
+            return
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._compared, asked, diff)
+
+    def _compared(self, asked: DiffAsked, diff: RunDiff) -> None:
+        if asked is self.asked:  # not another comparison asked for meanwhile
+            self.asked = None
+            self._show(diff)
+
+    def _gone(self, asked: DiffAsked, message: str) -> None:
+        self.notify(message, severity="error")
+        if asked is self.asked:
+            self.asked = None
+            if self.is_current:
+                self.dismiss()
 
     def show_diff(self, diff: RunDiff, read_evals: Callable[[], EvalStore] | None = None) -> None:
         """Show another comparison, as a new view would (this one is kept: see `diff_view`)."""
+        self.asked = None  # a comparison still being read for the view is not shown
         self.read_evals = read_evals or self.read_evals
         self.a_id, self.b_id = diff.a.id, diff.b.id
         self.regressions_only = False
@@ -260,21 +312,53 @@ class RunDiffScreen(KeptScreen, RegressionsView):
             pin(self.diff.b)
 
 
-def open_diff_view(pane: Widget, read_evals: Callable[[], EvalStore], a_id: int, b_id: int) -> None:
-    """`compare_and_show` in a thread worker of `pane`."""
-    compare = partial(compare_and_show, pane, read_evals, a_id, b_id)
+def open_diff_view(
+    pane: Widget,
+    read_evals: Callable[[], EvalStore],
+    a_id: int,
+    b_id: int,
+    runs: tuple[EvalRun, EvalRun] | None = None,
+) -> None:
+    """The diff of run `b_id` against run `a_id` (`runs`: both, for the titles): the
+    console's kept view is pushed once `compare_and_show` compared them in a thread worker of
+    `pane`; without one, a new view opens at once and compares them itself (`asked_view`)."""
+    app = pane.app
+    if free_view(app, DIFF_VIEW, RunDiffScreen) is None:
+        app.push_screen(asked_view(app, read_evals, DiffAsked(a_id, b_id, runs)))
+        return
+    compare = partial(compare_and_show, pane, read_evals, a_id, b_id, runs)
     pane.run_worker(
         compare, thread=True, exclusive=True, group="regressions-diff", exit_on_error=False
     )
 
 
+def asked_view(
+    app: App[Any], read_evals: Callable[[], EvalStore], asked: DiffAsked
+) -> RunDiffScreen:
+    """A new diff view, to push, that reads the comparison `asked` once on show (kept by the
+    console as its diff view if it has none yet: see `reuse`)."""
+    view = RunDiffScreen(None, read_evals, asked)
+    if not app.is_screen_installed(DIFF_VIEW):
+        app.install_screen(view, DIFF_VIEW)
+    return view
+
+
 def compare_and_show(
-    pane: Widget, read_evals: Callable[[], EvalStore], a_id: int, b_id: int
+    pane: Widget,
+    read_evals: Callable[[], EvalStore],
+    a_id: int,
+    b_id: int,
+    runs: tuple[EvalRun, EvalRun] | None = None,
 ) -> None:
     """Compare run `b_id` with run `a_id`, then push the view of the comparison (`diff_view`):
     it opens with its figures and cases. Call it in a thread worker of `pane`; a run deleted
-    meanwhile is a notification."""
+    meanwhile is a notification. Without a kept view to show it in, a new one is pushed at
+    once and reads the comparison itself (see `open_diff_view`)."""
     app = pane.app
+    if app.call_from_thread(free_view, app, DIFF_VIEW, RunDiffScreen) is None:
+        asked = DiffAsked(a_id, b_id, runs)
+        app.call_from_thread(push_view, app, partial(asked_view, app, read_evals, asked))
+        return
     try:
         diff = read_diff(read_evals(), a_id, b_id)
     except RunGone as gone:
@@ -311,6 +395,16 @@ def run_title(side: str, run: EvalRun) -> Text:
     if run.is_baseline:
         text.append(f" {BASELINE_MARK}", style="bold yellow")
     text.append(f" {started(run.started_at)}", style="dim")
+    return text
+
+
+def asked_title(asked: DiffAsked) -> Text:
+    """`A #3 gpt-4o-mini 11-20 10:00  →  B #4 ...` (`A #3  →  B #4` without the runs)."""
+    if asked.runs is None:
+        return Text(f"A #{asked.a_id}  →  B #{asked.b_id}", style="bold")
+    text = run_title("A", asked.runs[0])
+    text.append("  →  ")
+    text.append(run_title("B", asked.runs[1]))
     return text
 
 

@@ -24,7 +24,6 @@ from tui.widgets.regressions.case_input import CaseInputs, SuiteCases, read_suit
 from tui.widgets.regressions.columns import FlexTable
 from tui.widgets.regressions.diff import run_title
 from tui.widgets.regressions.figures import ms, rate, result_status, run_status, score
-from tui.widgets.regressions.footer import FittingFooter
 from tui.widgets.regressions.outputs import describe_results
 from tui.widgets.regressions.reuse import KeptScreen, free_view, kept_view, push_view
 from tui.widgets.regressions.view import RegressionsView
@@ -49,6 +48,8 @@ FILTERS: tuple[str | None, ...] = (None, "fail", "error")
 """What `x` cycles through: every result, the failures, the errors."""
 RESULTS_VIEW = "regressions-results"
 """The name the console keeps its results view by (see `reuse`)."""
+READING = "reading the results…"
+"""The hint of a view built on the key until its first page of results is in."""
 
 
 @dataclass(frozen=True)
@@ -149,6 +150,7 @@ class RunResultsScreen(KeptScreen, RegressionsView):
         super().__init__()
         self.read_evals = read_evals
         self.run = run
+        self.footer_later = run is not None  # built on the key: its first frame at once
         self._reload_due = False
         """The run is to be read again once the view is on show (see `show_run`)."""
         self._detail_of: RecordedResult | None = None
@@ -161,11 +163,11 @@ class RunResultsScreen(KeptScreen, RegressionsView):
         yield Header(show_clock=False, icon="≡")
         with Vertical(id="results-pane"):
             yield Static(heading(run) if run else "", id="results-heading")
-            yield Label("every result", id="results-hint")
+            yield Label(READING if run else "every result", id="results-hint")
             yield ResultTable(self.read_evals, run.id if run else None, run.repeats if run else 1)
             with VerticalScroll(id="result-detail"):
                 yield Static("", id="result-text")
-        yield FittingFooter()
+        yield from self.footer()
 
     @property
     def table(self) -> ResultTable:
@@ -175,9 +177,15 @@ class RunResultsScreen(KeptScreen, RegressionsView):
     def on_mount(self) -> None:
         if self.run is None:
             return  # built ahead: `show_run` fills it
-        self.table.restart()
         self.table.focus()
-        self.call_after_refresh(self._read_run)
+        # Built on the key: its first frame (titles, headers, `READING`) comes at once; the
+        # results are read after it, in workers (threads started now would hold the
+        # interpreter's lock during that frame).
+        self.call_after_refresh(self._fill)
+
+    def _fill(self) -> None:
+        self.table.restart()
+        self._read_run()
 
     def show_run(self, run: EvalRun, first: FirstPage | None = None) -> None:
         """Show another run, as a new view would (this one is kept: see `results_view`);
@@ -235,8 +243,14 @@ class RunResultsScreen(KeptScreen, RegressionsView):
         if shown.content != text:  # the run read again is most often the one shown
             shown.update(text)
 
-    @on(DataTable.RowHighlighted, "#result-table")
     @on(PagedTable.RowsChanged, "#result-table")
+    def _rows_in(self) -> None:
+        hint = self.query_one("#results-hint", Label)
+        if str(hint.content) == READING:
+            hint.update("every result")
+        self._result_highlighted()
+
+    @on(DataTable.RowHighlighted, "#result-table")
     def _result_highlighted(self) -> None:
         result = self.table.row_at_cursor()
         if result is not None and result is self._detail_of:
