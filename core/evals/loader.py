@@ -123,6 +123,8 @@ def _load(path: Path) -> Suite:
     if "prompts" in document or "tests" in document:
         if "cases" in document:
             raise SuiteProblem("mixes tunedeck's cases: with promptfoo's prompts:/tests:")
+        if read is read_yaml:  # read again as promptfoo reads it (YAML 1.2: `Yes` is a word)
+            document = read_yaml(sources.text(), sources.display, as_promptfoo=True)
         return read_promptfoo_config(document, sources)
     raw_cases = document.get("cases")
     if not isinstance(raw_cases, list):

@@ -289,7 +289,9 @@ def _judge(default: dict[str, Any], parts: SuiteParts) -> str | None:
 
 def _read_data(path: Path, sources: Sources) -> Any:
     text, name = sources.read_text(path), sources.name_of(path)
-    return read_json(text, name) if path.suffix.lower() == ".json" else read_yaml(text, name)
+    if path.suffix.lower() == ".json":
+        return read_json(text, name)
+    return read_yaml(text, name, as_promptfoo=True)
 
 
 def _tests(value: Any, sources: Sources) -> list[RawTest]:

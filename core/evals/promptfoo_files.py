@@ -79,7 +79,7 @@ def prompt_texts(path: Path, sources: Sources) -> list[str | list[Any]]:
     if suffix == ".json":
         return [_chat(read_json(text, name), name)]
     if suffix in (".yaml", ".yml"):
-        return [_chat(read_yaml(text, name), name)]
+        return [_chat(read_yaml(text, name, as_promptfoo=True), name)]
     if suffix == ".jsonl":
         return [_chat(read_json(line, name), name) for line in jsonl_lines(text) if line.strip()]
     parts = [part.strip("\n") for part in _PROMPT_SEPARATOR.split(text)]
@@ -103,7 +103,7 @@ def tests_in(path: Path, sources: Sources) -> list[RawTest]:
         return list(_csv_tests(text, name))
     if suffix == ".jsonl":
         return list(_jsonl_tests(text, name))
-    data = read_json(text, name) if suffix == ".json" else read_yaml(text, name)
+    data = read_json(text, name) if suffix == ".json" else read_yaml(text, name, as_promptfoo=True)
     if not isinstance(data, list):
         raise SuiteProblem(f"{name}: a test file holds a list of tests")
     return [RawTest(_test(item, name, line_of(item)), line_of(item), name) for item in data]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import yaml
@@ -34,30 +35,48 @@ def _construct_text(loader: _Loader, node: yaml.ScalarNode) -> str:
     return str(loader.construct_scalar(node))
 
 
-def _construct_bool(loader: _Loader, node: yaml.ScalarNode) -> bool | str:
-    text = str(loader.construct_scalar(node))
-    return text.lower() == "true" if text.lower() in ("true", "false") else text
-
-
-def _construct_int(loader: _Loader, node: yaml.ScalarNode) -> int | str:
-    text = str(loader.construct_scalar(node))
-    return text if ":" in text else int(loader.construct_yaml_int(node))
-
-
-def _construct_float(loader: _Loader, node: yaml.ScalarNode) -> float | str:
-    text = str(loader.construct_scalar(node))
-    return text if ":" in text else float(loader.construct_yaml_float(node))
-
-
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-# Scalars are read as YAML 1.2 reads them, as promptfoo (js-yaml) does, not as YAML 1.1: a
-# date stays the text it was written as (vars are rendered into prompts, and stored as JSON),
-# `yes`/`no`/`on`/`off` stay words (only `true` and `false` are booleans), and `12:30` stays
-# a time, not the base-60 number 750.
+# A date stays the text it was written as: vars are rendered into prompts, and stored as JSON.
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_text)
-_Loader.add_constructor("tag:yaml.org,2002:bool", _construct_bool)
-_Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
-_Loader.add_constructor("tag:yaml.org,2002:float", _construct_float)
+
+_BOOL, _INT, _FLOAT = (f"tag:yaml.org,2002:{kind}" for kind in ("bool", "int", "float"))
+
+
+class _PromptfooLoader(_Loader):
+    """YAML 1.2's core schema, as promptfoo's reader (js-yaml) reads a config: only `true` and
+    `false` are booleans (`Yes`, `NO`, `on` stay words), an integer is decimal, `0o17` or
+    `0x1F` (`01234` is 1234, `1_000` and `12:30` stay text), and dates stay text."""
+
+    yaml_implicit_resolvers = {  # noqa: RUF012 (PyYAML's own class attribute)
+        first: [(tag, pattern) for tag, pattern in resolvers if tag not in (_BOOL, _INT, _FLOAT)]
+        for first, resolvers in _Loader.yaml_implicit_resolvers.items()
+    }
+
+
+def _construct_int_12(loader: _PromptfooLoader, node: yaml.ScalarNode) -> int:
+    text = str(loader.construct_scalar(node))
+    digits = text.lstrip("+-")
+    base = 8 if digits.startswith("0o") else 16 if digits.startswith("0x") else 10
+    value = int(digits[2:] if base != 10 else digits, base)
+    return -value if text.startswith("-") else value
+
+
+_PromptfooLoader.add_implicit_resolver(
+    _BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+_PromptfooLoader.add_implicit_resolver(
+    _INT, re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$"), list("-+0123456789")
+)
+_PromptfooLoader.add_implicit_resolver(
+    _FLOAT,
+    re.compile(
+        r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+        r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+    ),
+    list("-+0123456789."),
+)
+_PromptfooLoader.add_constructor(_INT, _construct_int_12)
+
 _PLAIN = (str, int, float, bool, type(None))
 
 
@@ -78,15 +97,17 @@ def _where_and_what(error: yaml.MarkedYAMLError) -> tuple[int | None, str]:
     return (mark.line + 1 if mark is not None else None), problem
 
 
-def read_yaml(text: str, name: str) -> Any:
-    """Parse YAML `text` (named `name` in errors); mappings become `Located`.
+def read_yaml(text: str, name: str, *, as_promptfoo: bool = False) -> Any:
+    """Parse YAML `text` (named `name` in errors); mappings become `Located`. A tunedeck suite
+    is read as YAML 1.1 (PyYAML's: `yes` is true), dates aside (they stay text); a promptfoo
+    config and its files `as_promptfoo` reads them (`_PromptfooLoader`: YAML 1.2).
 
     Raises:
         SuiteProblem: the YAML is invalid (with its line), nested too deeply, or too large
             once its aliases are expanded.
     """
     try:
-        data = yaml.load(text, Loader=_Loader)
+        data = yaml.load(text, Loader=_PromptfooLoader if as_promptfoo else _Loader)
     except yaml.MarkedYAMLError as error:
         line, problem = _where_and_what(error)
         raise SuiteProblem(f"invalid YAML: {problem}", file=name, line=line) from None

@@ -30,13 +30,29 @@ def sent(suite: Suite, index: int = 0) -> str:
 
 
 def test_yaml_words_and_times_stay_text_as_promptfoo_reads_them(tmp_path: Path) -> None:
-    # promptfoo's own simple-test example: `body: Yes` is the word, not the boolean true.
+    # promptfoo's own simple-test example: `body: Yes` is the word, not the boolean true; its
+    # reader (js-yaml) is YAML 1.2: no octal 01234, no 1_000, no base-60 12:30.
     suite = loaded(
         tmp_path,
-        "prompts: ['{{body}} / {{country}} / {{at}} / {{flag}} / {{n}}']\n"
-        "tests:\n  - vars: {body: Yes, country: NO, at: 12:30, flag: true, n: 0x1F}\n",
+        "prompts: ['{{body}} / {{country}} / {{at}} / {{flag}} / {{n}} / {{zip}} / {{big}}']\n"
+        "tests:\n  - vars: {body: Yes, country: NO, at: 12:30, flag: true, n: 0x1F,"
+        " zip: 01234, big: 1_000}\n",
     )
-    assert sent(suite) == "Yes / NO / 12:30 / true / 31"
+    assert sent(suite) == "Yes / NO / 12:30 / true / 31 / 1234 / 1_000"
+
+
+def test_a_native_suite_is_still_read_as_before(tmp_path: Path) -> None:
+    # Only promptfoo configs are read as YAML 1.2: a tunedeck suite's `yes` stays true, so its
+    # flags load and its case ids and cache keys do not change (review).
+    path = tmp_path / "native.yaml"
+    path.write_text(
+        "name: native\nprompt: 'flag {{flag}}'\ncases:\n  - id: a\n    critical: yes\n"
+        "    vars: {flag: yes}\n    assert: [{type: contains, value: x}]\n",
+        encoding="utf-8",
+    )
+    suite = load_suite(path)
+    (case,) = suite.cases
+    assert case.critical is True and sent(suite) == "flag true"
 
 
 def test_a_prompt_path_without_file_scheme_is_read_from_its_file(tmp_path: Path) -> None:
