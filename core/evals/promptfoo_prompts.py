@@ -78,6 +78,7 @@ def _prompt_sources(item: Any, sources: Sources) -> list[_PromptSource]:
         raise SuiteProblem("prompts: each prompt must be a text or a file://path")
     if not item.startswith("file://"):
         if not bare_path(item, sources):
+            _check_syntax(item, None)  # at the config, not at the first test that renders it
             return [(item, label, name)]
         item = f"file://{item}"
     found: list[_PromptSource] = []
@@ -88,7 +89,7 @@ def _prompt_sources(item: Any, sources: Sources) -> list[_PromptSource]:
     return found
 
 
-def _check_syntax(raw: str | list[Any], file: str) -> None:
+def _check_syntax(raw: str | list[Any], file: str | None) -> None:
     """Refuse a prompt file's invalid template (bad syntax, an unknown filter), at that file:
     found later, rendering a case, it would be told at the case's test."""
     chat = raw if isinstance(raw, list) else [{"content": raw}]

@@ -355,7 +355,7 @@ REFUSALS = {
     ),
     "unknown filter": (
         "prompts: ['{{ q | shout }}']\ntests: [{vars: {q: a}}]\n",
-        f"{PF}:2: case t-29a9829b: prompt: invalid template at line 1: No filter named 'shout'.",
+        f"{PF}: prompt: invalid template at line 1: No filter named 'shout'.",
     ),
     "missing var": (
         "prompts: ['{{question}}']\ntests:\n  - vars: {q: a}\n",
