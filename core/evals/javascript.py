@@ -15,27 +15,35 @@ transform, what it returned: `core.evals.transforms`), `context`
 holds `vars`, `test`, `config`, `latency_ms` and `cost_usd` (see `core.evals.scoring`). It
 returns a boolean, a finite number (the score: it passes when at least `threshold`, else when
 above 0) or an object `{pass, score, reason}` (promptfoo's GradingResult; `pass` decides). A
-Promise is awaited. What it throws fails the assertion with the error's message as the reason;
-so does a run past `TIME_LIMIT_S` (an endless loop) or `MEMORY_LIMIT_BYTES`.
+Promise is awaited. What it throws fails the assertion with the error's message as the reason,
+`not-` or not; so does a run past `TIME_LIMIT_S` (an endless loop) or `MEMORY_LIMIT_BYTES`, and
+a result that is none of these (a string, null, undefined: often a body that forgets `return`).
 
-QuickJS runtimes crash when more than one thread touches them, so every evaluation runs on one
-dedicated thread, which owns the engine: the event loop (and the console) never waits on a
-script, and a runaway loop holds back only the other scripts. Each distinct code is compiled
-once and kept. The engine is ES2020 with most of ES2021 (no `Array.prototype.at`,
-`Object.hasOwn`, `findLast`: shimmed below), without `require`, `process` or `console`.
+The engine runs in a child process (`core.evals.jsengine`), asked one call at a time from one
+daemon thread: the event loop (and the console) never waits on a script, and Ctrl-C ends the
+process at once. QuickJS does not check its time limit inside its regex engine, so a call that
+has not answered by `DEADLINE_S` (a backtracking regex, `/^(a+)+$/`) fails with the time-limit
+reason: its process is killed and the next call starts a fresh one, so the run goes on. Each
+distinct code is compiled once in that process and kept (until it is killed). The engine is
+ES2020 with most of ES2021 (no `Array.prototype.at`, `Object.hasOwn`, `findLast`: shimmed in
+`core.evals.jsengine`), without `require`, `process` or `console`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import atexit
 import json
+import queue
 import re
+import select
+import subprocess
+import sys
+import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, Literal
-
-import quickjs  # type: ignore[import-untyped]
 
 from core.evals.scorers import Score
 from core.evals.sources import SuiteProblem
@@ -44,60 +52,19 @@ TIME_LIMIT_S = 1.0
 """The longest one evaluation may run: a `while (true) {}` fails its assertion, not the run."""
 MEMORY_LIMIT_BYTES = 64 * 1024 * 1024
 """The engine's memory; a script that runs out fails, and the engine starts afresh."""
+DEADLINE_S = TIME_LIMIT_S + 1.0
+"""The longest one call may take, whatever it does: past it the engine process is killed
+(a backtracking regex, which QuickJS's own `TIME_LIMIT_S` does not stop)."""
+START_TIMEOUT_S = 30.0
+"""How long a new engine process may take to start (not counted in any call's deadline)."""
 
 _FILE_REFERENCE = re.compile(r"(?P<path>.+?\.[cm]?js)(?::(?P<name>[A-Za-z_$][\w$]*))?")
 _DECLARATION = re.compile(r"(const|let|var)\s")
 _TRAILING_SEMICOLONS = re.compile(r";+\s*$")
 _LOCATION = re.compile(r"<input>:(\d+)")
-_MAX_COMPILED = 4096
-_PROMISE_JOBS = 100_000
+_TIME_LIMIT_REASON = f"stopped after the time limit ({TIME_LIMIT_S:g} s): an endless loop?"
 _MODULES: dict[str, str] = {}
 """The source of each `file://` scorer, read once per process (as Python scorers load)."""
-
-# Shims of ES2022 methods the engine lacks, then the driver that calls a scorer (or a
-# transform) and describes its verdict (or the value it returned: `__tunedeck_shape`, the text
-# promptfoo's assertions see) as JSON; a Promise is settled by `_settle`.
-_PRELUDE = r"""
-for (const C of [Array, String]) {
-  if (!C.prototype.at) Object.defineProperty(C.prototype, 'at', {configurable: true,
-    writable: true, value(i) {
-      i = Math.trunc(i) || 0; return this[i < 0 ? this.length + i : i]; }});
-}
-if (!Array.prototype.findLast) Object.defineProperty(Array.prototype, 'findLast', {
-  configurable: true, writable: true, value(f, t) {
-    for (let i = this.length - 1; i >= 0; i--) if (f.call(t, this[i], i, this)) return this[i]; }});
-if (!Object.hasOwn) Object.hasOwn = (o, k) => Object.prototype.hasOwnProperty.call(o, k);
-globalThis.__tunedeck_describe = function (r) {
-  if (typeof r === 'boolean') return JSON.stringify({kind: 'boolean', value: r});
-  if (typeof r === 'number' && Number.isFinite(r)) {
-    return JSON.stringify({kind: 'number', value: r});
-  }
-  if (r !== null && typeof r === 'object' && typeof r.pass === 'boolean') {
-    const score = typeof r.score === 'number' && Number.isFinite(r.score) ? r.score : null;
-    const reason = r.reason === undefined || r.reason === null ? null : String(r.reason);
-    return JSON.stringify({kind: 'grading', pass: r.pass, score, reason});
-  }
-  const shown = r === null ? 'null' : typeof r === 'number' ? String(r) : typeof r;
-  return JSON.stringify({kind: 'other', value: shown});
-};
-globalThis.__tunedeck_shape = function (v) {
-  if (v === null || v === undefined) return JSON.stringify({kind: 'none', value: String(v)});
-  if (typeof v === 'string') return JSON.stringify({kind: 'text', text: v});
-  const text = JSON.stringify(v);
-  if (text === undefined) return JSON.stringify({kind: 'none', value: typeof v});
-  return JSON.stringify({kind: 'json', text});
-};
-globalThis.__tunedeck_run = function (fn, describe, output, isJson, contextJson) {
-  const r = fn(isJson ? JSON.parse(output) : output, JSON.parse(contextJson));
-  if (r === null || typeof r !== 'object' || typeof r.then !== 'function') return describe(r);
-  const box = globalThis.__tunedeck_box = {done: false};
-  r.then((v) => { box.done = true; box.text = describe(v); },
-         (e) => {
-           box.done = true;
-           box.error = e instanceof Error ? e.name + ': ' + e.message : String(e); });
-  return null;
-};
-"""
 
 
 class ScriptError(Exception):
@@ -136,9 +103,11 @@ def check(reference: str) -> None:
     """
     source = function_source(reference)
     try:
-        _on_engine_thread(lambda: _engine().function(source))
-    except quickjs.JSException as error:
-        raise SuiteProblem(_load_problem(reference, source, error)) from None
+        _submit(lambda: _engine.ask({"op": "check", "source": source})).result()
+    except _Thrown as error:
+        raise SuiteProblem(_load_problem(reference, source, str(error))) from None
+    except _Gone as gone:
+        raise SuiteProblem(_load_problem(reference, source, str(gone))) from None
 
 
 async def score(
@@ -156,7 +125,8 @@ async def score(
     script is given that value (`output.color`), as promptfoo gives it.
 
     Raises:
-        ScriptError: the script threw, or ran past the time or memory limit.
+        ScriptError: the script threw, ran past the time or memory limit, or returned what
+            is not a verdict (promptfoo fails it whatever the polarity).
     """
     verdict = await call(reference, "verdict", output, context, output_is_json=output_is_json)
     return _verdict(verdict, threshold)
@@ -178,16 +148,21 @@ async def call(
     Raises:
         ScriptError: the script threw, or ran past the time or memory limit.
     """
-    source = function_source(reference)
-    context_json = json.dumps(context, ensure_ascii=False, default=str)
-    loop = asyncio.get_running_loop()
+    request = {
+        "op": "run",
+        "source": function_source(reference),
+        "describe": describe,
+        "output": output,
+        "is_json": output_is_json,
+        "context": json.dumps(context, ensure_ascii=False, default=str),
+    }
     try:
-        return await loop.run_in_executor(
-            _executor(),
-            lambda: _engine().run(source, describe, output, output_is_json, context_json),
-        )
-    except quickjs.JSException as error:
-        raise ScriptError(_runtime_reason(error)) from None
+        answer = await asyncio.wrap_future(_submit(lambda: _engine.ask(request)))
+    except _Thrown as error:
+        raise ScriptError(_runtime_reason(str(error))) from None
+    except _Gone as gone:
+        raise ScriptError(str(gone)) from None
+    return answer  # type: ignore[no-any-return]
 
 
 def function_source(reference: str) -> str:
@@ -280,9 +255,9 @@ def _read_module(reference: str) -> str:
     )
 
 
-def _load_problem(reference: str, source: str, error: quickjs.JSException) -> str:
+def _load_problem(reference: str, source: str, error: str) -> str:
     message = _first_line(error)
-    where = _LOCATION.search(str(error))
+    where = _LOCATION.search(error)
     line = int(where.group(1)) - 1 if where else None
     if reference.startswith("file://"):
         name = _split_file(reference)[0].name
@@ -295,18 +270,18 @@ def _load_problem(reference: str, source: str, error: quickjs.JSException) -> st
     return f"{message} (line {min(max(line or lines, 1), lines)} of the code)"
 
 
-def _runtime_reason(error: quickjs.JSException) -> str:
+def _runtime_reason(error: str) -> str:
     message = _first_line(error)
     if message == "InternalError: interrupted":
-        return f"stopped after the time limit ({TIME_LIMIT_S:g} s): an endless loop?"
+        return _TIME_LIMIT_REASON
     if message in ("InternalError: out of memory", "null"):
         return f"ran out of memory (limit {MEMORY_LIMIT_BYTES // 2**20} MB)"
     return f"threw {message}"
 
 
-def _first_line(error: quickjs.JSException) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
+def _first_line(error: str) -> str:
+    text = error.strip()
+    return text.splitlines()[0] if text else "Error"
 
 
 def _verdict(verdict: dict[str, Any], threshold: float | None) -> Score:
@@ -322,93 +297,111 @@ def _verdict(verdict: dict[str, Any], threshold: float | None) -> Score:
     if kind == "number":
         passed = value >= threshold if threshold is not None else value > 0
         return Score(passed, float(value), f"javascript returned {value:g}")
-    return Score(
-        False,
-        0.0,
-        f"javascript returned {value}, not a boolean, a finite number or {{pass, score, reason}}",
+    raise ScriptError(
+        f"javascript returned {value}, not a boolean, a finite number or {{pass, score, reason}}"
     )
 
 
-class _Engine:
-    """One QuickJS context with the scorers compiled in it. Used on the engine thread only."""
+class _Thrown(Exception):
+    """The engine's error message for a script (a throw, a limit, a syntax error)."""
+
+
+class _Gone(Exception):
+    """The engine process did not answer: past the deadline, or it died."""
+
+
+class _EngineProcess:
+    """The engine's child process (`core.evals.jsengine`), asked one request at a time on the
+    engine thread. A call that passes `DEADLINE_S` kills it; the next call starts another."""
 
     def __init__(self) -> None:
-        self.context = quickjs.Context()
-        self.context.set_time_limit(TIME_LIMIT_S)
-        self.context.set_memory_limit(MEMORY_LIMIT_BYTES)
-        self.context.eval(_PRELUDE)
-        self.runner = self.context.get("__tunedeck_run")
-        self.describers = {
-            "verdict": self.context.get("__tunedeck_describe"),
-            "value": self.context.get("__tunedeck_shape"),
-        }
-        self.compiled: dict[str, Any] = {}
+        self.process: subprocess.Popen[bytes] | None = None
 
-    def function(self, source: str) -> Any:
-        """The function `source` evaluates to, compiled once."""
-        function = self.compiled.get(source)
-        if function is None:
-            function = self.context.eval(source)
-            if len(self.compiled) >= _MAX_COMPILED:
-                del self.compiled[next(iter(self.compiled))]
-            self.compiled[source] = function
-        return function
+    def ask(self, request: dict[str, Any]) -> Any:
+        """The engine's answer to `request`.
 
-    def run(
-        self, source: str, describe: str, output: str, is_json: bool, context_json: str
-    ) -> dict[str, Any]:
-        """What `source`'s function returned on `output`, described (see `_PRELUDE`)."""
+        Raises:
+            _Thrown: the script threw or ran past a limit the engine checks.
+            _Gone: no answer by the deadline (the process is killed), or the process died.
+        """
+        process = self.process or self._start()
+        assert process.stdin is not None and process.stdout is not None
+        ready: list[Any] = []
         try:
-            function = self.function(source)
-            text = self.runner(function, self.describers[describe], output, is_json, context_json)
-            if text is None:
-                text = self._settle()
-        except quickjs.JSException as error:
-            if _first_line(error) in ("InternalError: out of memory", "null"):
-                _reset()  # an engine out of memory is left unusable
-            raise
-        finally:
-            self.context.gc()
-        return json.loads(text)  # type: ignore[no-any-return]
+            process.stdin.write(json.dumps(request).encode() + b"\n")
+            process.stdin.flush()
+            ready, _, _ = select.select([process.stdout], [], [], DEADLINE_S)
+            line = process.stdout.readline() if ready else b""
+        except OSError:
+            line = b""
+        if not line:
+            self.stop()
+            raise _Gone(_TIME_LIMIT_REASON if not ready else "the JavaScript engine stopped")
+        answer = json.loads(line)
+        if "error" in answer:
+            raise _Thrown(answer["error"])
+        return answer["value"]
 
-    def _settle(self) -> str:
-        """Run the engine's pending jobs until the Promise a scorer returned settles."""
-        for _ in range(_PROMISE_JOBS):
-            if not self.context.execute_pending_job():
-                break
-        box = self.context.get("__tunedeck_box").json()
-        self.context.eval("globalThis.__tunedeck_box = undefined")
-        settled = json.loads(box)
-        if not settled.get("done"):
-            raise quickjs.JSException("Error: the Promise the script returned never settled")
-        if "error" in settled:
-            raise quickjs.JSException(settled["error"])
-        return str(settled["text"])
+    def stop(self) -> None:
+        """Kill the process (if any) and reap it."""
+        process, self.process = self.process, None
+        if process is not None:
+            process.kill()
+            process.wait()
+            for pipe in (process.stdin, process.stdout):
+                if pipe is not None:
+                    pipe.close()
 
-
-_state: dict[str, Any] = {}
-"""The engine thread's executor and, touched on that thread only, its engine."""
-
-
-def _executor() -> ThreadPoolExecutor:
-    executor = _state.get("executor")
-    if executor is None:
-        executor = _state.setdefault(
-            "executor", ThreadPoolExecutor(max_workers=1, thread_name_prefix="tunedeck-js")
+    def _start(self) -> subprocess.Popen[bytes]:
+        # -P: the script's folder is not put on sys.path (its modules would shadow others).
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-P",
+                str(_ENGINE_SCRIPT),
+                str(TIME_LIMIT_S),
+                str(MEMORY_LIMIT_BYTES),
+            ],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
         )
-    return executor  # type: ignore[no-any-return]
+        # Starting is not the script's time: a loaded machine may take seconds to start Python.
+        assert self.process.stdout is not None
+        ready, _, _ = select.select([self.process.stdout], [], [], START_TIMEOUT_S)
+        if not ready or not self.process.stdout.readline():
+            self.stop()
+            raise _Gone("the JavaScript engine did not start")
+        return self.process
 
 
-def _engine() -> _Engine:
-    engine = _state.get("engine")
-    if engine is None:
-        engine = _state["engine"] = _Engine()
-    return engine
+_ENGINE_SCRIPT = Path(__file__).with_name("jsengine.py")
+_engine = _EngineProcess()
+_jobs: queue.SimpleQueue[tuple[Callable[[], Any], Future[Any]]] = queue.SimpleQueue()
+_thread_lock = threading.Lock()
+_threads: list[threading.Thread] = []
+atexit.register(_engine.stop)
 
 
-def _reset() -> None:
-    _state.pop("engine", None)
+def _serve() -> None:
+    """The engine thread: run each job in turn."""
+    while True:
+        work, future = _jobs.get()
+        if not future.set_running_or_notify_cancel():
+            continue
+        try:
+            future.set_result(work())
+        except BaseException as error:  # handed to the caller
+            future.set_exception(error)
 
 
-def _on_engine_thread(work: Callable[[], Any]) -> Any:
-    return _executor().submit(work).result()
+def _submit(work: Callable[[], Any]) -> Future[Any]:
+    """Run `work` on the engine thread, a daemon: Ctrl-C ends the process without waiting."""
+    with _thread_lock:
+        if not _threads:
+            thread = threading.Thread(target=_serve, name="tunedeck-js", daemon=True)
+            thread.start()
+            _threads.append(thread)
+    future: Future[Any] = Future()
+    _jobs.put((work, future))
+    return future

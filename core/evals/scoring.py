@@ -3,8 +3,10 @@
 A case passes when all its assertions pass; when it has a (promptfoo) `threshold`, it passes
 when its weighted mean score reaches the threshold instead, as in promptfoo. A case with no
 assertions passes with score 1. An answer that is an error fails every assertion, and the case
-is `errored`; so is a case whose judge could not be reached. Scoring never raises for an odd
-answer: a failing custom scorer is a failed assertion with the exception in its reason.
+is `errored`; so is a case whose judge could not be reached, or whose transform threw or
+returned nothing (as promptfoo makes it an error). Scoring never raises for an odd answer: a
+failing custom scorer is a failed assertion with the exception in its reason. The reason of a
+script (`python`, `javascript`, a transform) is cut at `SCRIPT_REASON_MAX_CHARS`.
 """
 
 from __future__ import annotations
@@ -20,6 +22,10 @@ from core.evals.judge import Judge, UnreadableVerdict, score_rubric
 from core.evals.scorers import DETERMINISTIC, Output, Score
 from core.evals.suite import Assertion, Case
 from core.evals.transforms import OutputViews, TransformFailed, View
+
+SCRIPT_REASON_MAX_CHARS = 2000
+"""The longest reason a script gives that is kept (stored once per case and run)."""
+_SCRIPT_TYPES = frozenset({"python", "javascript"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,8 +128,8 @@ async def score_assertion(
         view = await (views or OutputViews(output.text, case.vars)).view(
             assertion.test_transform, assertion.transform
         )
-    except TransformFailed as failed:  # fails whatever the polarity, as a script's throw does
-        return _result(assertion, Score(False, 0.0, str(failed)))
+    except TransformFailed as failed:  # no output to judge: an error, as in promptfoo
+        return _result(assertion, Score(False, 0.0, str(failed)), error=True)
     scored = await _score(assertion, replace(output, text=view.text), case, judge, view)
     return replace(scored, reason=f"{scored.reason} (on the transformed output)")
 
@@ -191,9 +197,19 @@ def _result(assertion: Assertion, score: Score, *, error: bool = False) -> Asser
     value = score.score
     if not 0.0 <= value <= 1.0:
         value = min(max(value, 0.0), 1.0) if value == value else 0.0  # NaN -> 0
+    reason = score.reason
+    if assertion.base_type in _SCRIPT_TYPES or _transformed(assertion):
+        reason = capped_reason(reason)
     return AssertionScore(
-        assertion.type, score.passed, value, score.reason, assertion.weight, assertion.metric, error
+        assertion.type, score.passed, value, reason, assertion.weight, assertion.metric, error
     )
+
+
+def capped_reason(reason: str) -> str:
+    """`reason` cut to `SCRIPT_REASON_MAX_CHARS` (ending in "…" when cut)."""
+    if len(reason) <= SCRIPT_REASON_MAX_CHARS:
+        return reason
+    return reason[: SCRIPT_REASON_MAX_CHARS - 1] + "…"
 
 
 def _combine(case: Case, results: tuple[AssertionScore, ...]) -> CaseScore:

@@ -12,7 +12,8 @@ What it returns replaces the output the assertion sees: a string as it is, any o
 its JSON text (promptfoo's `JSON.stringify`), which is what text scorers (`contains`, `is-json`,
 `equals`, ...) read, while `javascript` and `python` assertions get the value itself. The
 answer stored stays the model's own. A transform that throws, runs past the engine's limits or
-returns null or undefined fails the assertions that would see its result, with the reason, and
+returns null or undefined makes the assertions that would see its result errors (with the
+reason: the case is `error`, not a failure of the model, as promptfoo makes it an error), and
 the run goes on. Each transform runs once per answer, however many assertions share it.
 """
 
@@ -53,7 +54,7 @@ class View:
 
 class TransformFailed(Exception):
     """A transform threw, ran past a limit or returned nothing: the message is the reason
-    (one line) every assertion that would see its result fails with."""
+    (one line) of the error every assertion that would see its result gets."""
 
 
 def written_test_transform(options: Mapping[str, Any]) -> Any:

@@ -103,16 +103,16 @@ def test_the_json_output_example_is_scored_through_its_transforms(
     assert all(s["reason"].endswith("(on the transformed output)") for s in passion["scores"])
 
 
-def test_a_transform_that_throws_fails_its_case_and_the_run_goes_on(
+def test_a_transform_that_throws_errors_its_case_and_the_run_goes_on(
     capsys: pytest.CaptureFixture[str], settings: Settings, fake: FakeOpenAI, tmp_path: Path
 ) -> None:
     fake.enqueue(Reply.text(BANANA), Reply.text("Passion fruit is purple."))
     code, report, err = eval_run(capsys, tmp_path)
-    assert code == 0, err  # failed cases, not an error of the run
+    assert code == 0, err  # an errored case, not an error of the run
     summary = report["run"]["summary"]
-    assert (summary["passed"], summary["failed"]) == (1, 1), summary
+    assert (summary["passed"], summary["failed"], summary["errored"]) == (1, 0, 1), summary
     passion = result_for(report, "Passion fruit is purple.")
-    assert passion["error"] is None
+    assert "options.transform threw SyntaxError" in passion["error"]  # no verdict: an error
     reasons = {s["reason"] for s in passion["scores"]}
     [reason] = reasons  # the test's transform failed: every assertion says so
     assert reason.startswith("options.transform threw SyntaxError")

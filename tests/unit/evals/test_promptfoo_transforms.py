@@ -153,7 +153,7 @@ def test_a_transform_from_a_file_runs_its_exported_function(tmp_path: Path) -> N
     assert loaded(tmp_path, Path(suite.path).read_text()).version != before
 
 
-def test_a_transform_that_throws_fails_the_assertions_with_the_reason(tmp_path: Path) -> None:
+def test_a_transform_that_throws_errors_the_assertions_with_the_reason(tmp_path: Path) -> None:
     suite = loaded(
         tmp_path,
         config(
@@ -165,15 +165,18 @@ def test_a_transform_that_throws_fails_the_assertions_with_the_reason(tmp_path: 
         ),
     )
     result = score(suite.cases[0], Output("plum, not JSON", latency_ms=10))
-    assert not result.passed and not result.errored  # a failure, scored; the run goes on
+    # no verdict on the model (as promptfoo makes it an error), not a failure; the run goes on
+    assert not result.passed and result.errored
     first, negated, _ = result.assertions
-    assert first.reason.startswith("options.transform threw SyntaxError")
+    assert first.reason.startswith("options.transform threw SyntaxError") and first.error
     assert (negated.passed, negated.reason) == (False, first.reason)  # `not-` does not flip it
-    assert result.assertions[2].passed is False  # every assertion of the test sees its result
+    assert negated.error
+    latency = result.assertions[2]  # every assertion of the test sees its result
+    assert (latency.passed, latency.error) == (False, True)
     assert score(suite.cases[0], Output(COLOURS, latency_ms=10)).passed
 
 
-def test_a_transform_that_returns_nothing_or_loops_fails_its_assertion(tmp_path: Path) -> None:
+def test_a_transform_that_returns_nothing_or_loops_errors_its_assertion(tmp_path: Path) -> None:
     suite = loaded(
         tmp_path,
         config(
@@ -186,7 +189,9 @@ def test_a_transform_that_returns_nothing_or_loops_fails_its_assertion(tmp_path:
     nothing, endless, plain = scored(suite, "plum").assertions
     assert nothing.reason == "transform returned undefined, not a value"
     assert endless.reason.startswith("transform stopped after the time limit")
-    assert plain.passed and not plain.reason.endswith("(on the transformed output)")
+    assert nothing.error and endless.error and not nothing.passed and not endless.passed
+    assert plain.passed and not plain.error
+    assert not plain.reason.endswith("(on the transformed output)")
 
 
 def test_the_answer_kept_is_the_models_own(tmp_path: Path) -> None:
