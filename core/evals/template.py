@@ -135,6 +135,8 @@ def as_text(value: Any) -> str:
         return value
     if value is None:
         return ""
+    if type(value) is int:
+        return str(value)  # what json.dumps writes, ~10x quicker (a loop's index)
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
@@ -147,14 +149,14 @@ def short(text: str, limit: int = 40) -> str:
 def _render_jinja(template: str, variables: Mapping[str, Any]) -> str:
     import jinja2  # ~60 ms: only for templates that need it
 
-    from core.evals.nunjucks import compiled
+    from core.evals.nunjucks import compiled, render_bounded
 
     try:
         compiled_template = compiled(template)
     except jinja2.TemplateSyntaxError as error:
         raise _syntax_error(error) from None
     try:
-        return compiled_template.render(variables)
+        return render_bounded(compiled_template, variables)
     except Exception as error:  # a user's template: any failure is the template's fault
         raise _render_error(error, template) from None
 
