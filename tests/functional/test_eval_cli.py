@@ -214,6 +214,9 @@ def test_the_judges_share_of_the_cost_is_shown_and_left_out_of_a_comparison(
     _, out, _ = cli(capsys, "eval", "compare", "1", "2")
     assert "cost $0 (the answers'; the judge's left out)" in out
 
+    _, out, _ = cli(capsys, "eval", "run", str(suite), "--model", MODEL)  # all from the cache
+    assert "tokens 0 in / 0 out, cost $0, latency" in out  # no "(judge $0)" in a free run
+
 
 def test_runs_show_compare_and_baseline(
     capsys: pytest.CaptureFixture[str], settings: Settings, fake: FakeOpenAI, tmp_path: Path

@@ -123,7 +123,7 @@ def print_run(
             f" {tally.failed:,}, errored {tally.errored:,} of {tally.cases:,}"
             f" ({_rate(tally.pass_rate)} passed)"
         )
-    judge = summary.judge_cost_usd
+    judge = summary.judge_cost_usd if summary.cost_usd else None  # nothing to split in $0
     typer.echo(
         f"  tokens {summary.prompt_tokens:,} in / {summary.completion_tokens:,} out,"
         f" cost {money(summary.cost_usd)}{'' if judge is None else f' (judge {money(judge)})'},"
