@@ -7,7 +7,8 @@ call and the SDK's retries apply. A failed request is not an exception here: it 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import json
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -167,7 +168,8 @@ class CaseWork:
         cost is added to the spending."""
         self.spending.add(answer.cost_usd)
         grading = CaseJudge(self)
-        scored = await score_case(case, _output(answer), grading)
+        output = replace(_output(answer), prompt=self.prompt_for_scripts(case))
+        scored = await score_case(case, output, grading)
         return self._result(
             case,
             repeat,
@@ -194,7 +196,12 @@ class CaseWork:
         added to the spending), its `call_id` 0 until the hit is logged. The cache pass takes
         no case with an `llm-rubric` assertion (`answered_through_cache`): no judge is asked,
         and the hit costs nothing."""
-        output = Output(hit.response_text, latency_ms=latency_ms, cost_usd=hit.cost_saved_usd)
+        output = Output(
+            hit.response_text,
+            latency_ms=latency_ms,
+            cost_usd=hit.cost_saved_usd,
+            prompt=self.prompt_for_scripts(case),
+        )
         scored = await score_case(case, output)
         return self._result(
             case,
@@ -211,6 +218,17 @@ class CaseWork:
             cache_hit=True,
             call_id=0,
         )
+
+    def prompt_for_scripts(self, case: Case) -> str | None:
+        """The prompt `python` and `javascript` scorers get as `context.prompt`, as promptfoo
+        gives it: one message's text, else the messages as JSON; None (not made) for a case
+        without such a scorer."""
+        if not any(item.base_type in _SCRIPTED for item in case.assertions):
+            return None
+        messages = self.case_messages(case)[1]
+        if len(messages) == 1 and isinstance(messages[0].get("content"), str):
+            return str(messages[0]["content"])
+        return json.dumps(messages, ensure_ascii=False)
 
     def judge_request(self, messages: list[Message]) -> ChatRequest:
         """The request that asks the judge model to grade with `messages`."""
@@ -306,6 +324,10 @@ class CaseJudge:
         if not self.calls or self.spent.total_usd is None:
             return None
         return float(self.spent.total_usd)
+
+
+_SCRIPTED = frozenset({"python", "javascript"})
+"""Assertions run as the user's code, which promptfoo hands the prompt (`context.prompt`)."""
 
 
 def needs_judge(case: Case) -> bool:

@@ -17,7 +17,8 @@ return an attribute, never a verdict, so it is an import path or a file missing 
 
 The function is called as `function(output, context)`, where `output` is the answer's text and
 `context` a dict with `vars`, `test` (id, description, tags, metadata, expected), `config` (the
-assertion's `config` option), `latency_ms` and `cost_usd`. It returns a bool, a number (the
+assertion's `config` option), `prompt` (as sent: one message's text, else the messages as
+JSON), `latency_ms` and `cost_usd`. It returns a bool, a number (the
 score; it passes when above 0, or at least `threshold` when set), a `Score`, or a dict with
 `pass`, `score` and `reason` (promptfoo's GradingResult). It may be async. A module's or a
 file's function that is not async runs in a worker thread, so a slow one holds back neither

@@ -11,8 +11,8 @@ The value of a `javascript` assertion is one of:
 | several lines                | the body of a function: it must `return` its verdict          |
 
 The code is called as `function(output, context)`: `output` is the answer's text (after a
-transform, what it returned: `core.evals.transforms`), `context`
-holds `vars`, `test`, `config`, `latency_ms` and `cost_usd` (see `core.evals.scoring`). It
+transform, what it returned: `core.evals.transforms`), `context` holds `vars`, `test`,
+`config`, `prompt` (as sent), `latency_ms` and `cost_usd` (see `core.evals.scoring`). It
 returns a boolean, a finite number (the score: it passes when at least `threshold`, else when
 above 0) or an object `{pass, score, reason}` (promptfoo's GradingResult; `pass` decides). A
 Promise is awaited. What it throws fails the assertion with the error's message as the reason,

@@ -81,12 +81,15 @@ class Output:
         latency_ms: time the call took, None when unknown.
         cost_usd: what the call cost, None when the model is not priced.
         error: why the call failed, None when it did not.
+        prompt: the prompt as sent, as promptfoo gives it to scripts (`context.prompt`): one
+            message's text, else the messages as JSON; None when no script asks for it.
     """
 
     text: str
     latency_ms: float | None = None
     cost_usd: float | None = None
     error: str | None = None
+    prompt: str | None = None
 
 
 def verdict(passed: bool, reason: str) -> Score:

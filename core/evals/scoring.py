@@ -266,6 +266,7 @@ def _context(assertion: Assertion, output: Output, case: Case) -> dict[str, Any]
             "expected": case.expected,
         },
         "config": assertion.options.get("config"),
+        "prompt": output.prompt,
         "latency_ms": output.latency_ms,
         "cost_usd": output.cost_usd,
     }
