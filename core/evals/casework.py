@@ -220,10 +220,14 @@ class CaseWork:
         )
 
     def prompt_for_scripts(self, case: Case) -> str | None:
-        """The prompt `python` and `javascript` scorers get as `context.prompt`, as promptfoo
-        gives it: one message's text, else the messages as JSON; None (not made) for a case
-        without such a scorer."""
-        if not any(item.base_type in _SCRIPTED for item in case.assertions):
+        """The prompt `python` and `javascript` scorers and transforms get as `context.prompt`,
+        as promptfoo gives it: one message's text, else the messages as JSON; None (not made)
+        for a case without any of them."""
+        scripted = (
+            item.base_type in _SCRIPTED or item.transform or item.test_transform
+            for item in case.assertions
+        )
+        if not any(scripted):
             return None
         messages = self.case_messages(case)[1]
         if len(messages) == 1 and isinstance(messages[0].get("content"), str):

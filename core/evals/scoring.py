@@ -107,7 +107,7 @@ async def score_case(case: Case, output: Output, judge: Judge | None = None) -> 
                 else await score_assertion(item, output, case, judge)
             )
             continue
-        views = views or OutputViews(output.text, case.vars)
+        views = views or OutputViews(output.text, case.vars, output.prompt)
         results.append(await score_assertion(item, output, case, judge, views))
     return _combine(case, tuple(results))
 
@@ -125,7 +125,7 @@ async def score_assertion(
     if not _transformed(assertion):
         return await _score(assertion, output, case, judge, None)
     try:
-        view = await (views or OutputViews(output.text, case.vars)).view(
+        view = await (views or OutputViews(output.text, case.vars, output.prompt)).view(
             assertion.test_transform, assertion.transform
         )
     except TransformFailed as failed:  # no output to judge: an error, as in promptfoo

@@ -5,8 +5,8 @@ there is no `transform`; `defaultTest.options` too) is applied to the answer bef
 assertion of the test; an assertion's own `transform:` is applied after it, for that assertion
 only. A transform is written as a `javascript` value is (`core.evals.javascript`): one line is
 an expression (`JSON.parse(output)`), several lines a function body that returns,
-`file://x.js[:function]` a CommonJS file. It is called with `output` and `context` (`vars`).
-Python transforms (`file://x.py`) are refused.
+`file://x.js[:function]` a CommonJS file. It is called with `output` and `context` (`vars`,
+`prompt`). Python transforms (`file://x.py`) are refused.
 
 What it returns replaces the output the assertion sees: a string as it is, any other value as
 its JSON text (promptfoo's `JSON.stringify`), which is what text scorers (`contains`, `is-json`,
@@ -102,9 +102,11 @@ class OutputViews:
     """What each assertion of one answer sees, each transform run once (a transform that
     fails is not run again for the next assertion)."""
 
-    def __init__(self, text: str, variables: Mapping[str, Any] | None) -> None:
+    def __init__(
+        self, text: str, variables: Mapping[str, Any] | None, prompt: str | None = None
+    ) -> None:
         self._raw = View(text)
-        self._context = {"vars": dict(variables or {})}
+        self._context = {"vars": dict(variables or {}), "prompt": prompt}
         self._seen: dict[tuple[str | None, str | None], View | TransformFailed] = {}
 
     async def view(self, test_transform: str | None, own_transform: str | None) -> View:

@@ -1,4 +1,4 @@
-"""Scripts (`javascript`, `python`) get the prompt as sent, as promptfoo gives it
+"""Scripts (`javascript`, `python`, transforms) get the prompt as sent, as promptfoo gives it
 (`context.prompt`), on a first run and on a re-run answered from the cache."""
 
 from __future__ import annotations
@@ -24,6 +24,9 @@ cases:
         value: context.prompt === 'Say bonjour'
       - type: python
         value: "context['prompt'] == 'Say bonjour'"
+      - type: equals
+        value: Say bonjour
+        transform: context.prompt
   - id: chat
     messages:
       - {role: system, content: Be brief}
