@@ -329,7 +329,7 @@ def _check_python(value: Any, given: bool, fields: dict[str, Any], ctx: Assertio
     if not isinstance(value, str) or not value.strip():
         raise SuiteProblem("needs a value: package.module:function, file://x.py[:function] or code")
     reference = custom.normalise_reference(value.strip(), ctx.sources.resolve)
-    custom.load_scorer(reference)
+    custom.load_scorer(reference, reload_changed=True)
     if reference.startswith("file://"):  # its code is part of the suite's version
         ctx.sources.read_bytes(ctx.sources.resolve(reference.rpartition(":")[0]))
     return reference

@@ -25,7 +25,10 @@ file's function that is not async runs in a worker thread, so a slow one holds b
 the other cases nor the console; inline code runs on the event loop.
 
 Loading a suite loads its scorers (running the module's top-level code, as importing it does):
-a missing module, file or function is refused before anything is sent.
+a missing module, file or function is refused before anything is sent. A scorer is loaded once
+per process, and loaded again when a suite is loaded after its file changed (a `file://` one, or
+a module imported from the suite's folder): the console, a long-lived process, scores a re-run
+with the code the user has just edited, the code the suite's version was taken from.
 
 `module:function` is found as promptfoo finds files, relative to the suite: when the suite's
 folder holds `module.py` (or `module/__init__.py`; `a/b.py` for `a.b`), it is imported from
@@ -49,6 +52,7 @@ import sys
 import textwrap
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -61,7 +65,22 @@ _IMPORT_PATH = re.compile(r"[A-Za-z_][\w]*(?:\.[A-Za-z_][\w]*)*:[A-Za-z_]\w*")
 _DOTTED_NAME = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+")
 _FILE_FUNCTION = re.compile(r"(?P<path>.+?\.py)(?::(?P<name>[A-Za-z_]\w*))?")
 _IMPORT_FROM = re.compile(rf"(?P<reference>{_IMPORT_PATH.pattern})@(?P<folder>/.*)", re.DOTALL)
-_LOADED: dict[str, CustomScorer] = {}
+
+
+@dataclass(frozen=True)
+class _Loaded:
+    """A loaded scorer, and the file it came from as it was then (None: inline code or an
+    installed package, never loaded again)."""
+
+    scorer: CustomScorer
+    path: Path | None = None
+    stamp: bytes | None = None
+
+    def changed(self) -> bool:
+        return self.path is not None and _stamp(self.path) != self.stamp
+
+
+_LOADED: dict[str, _Loaded] = {}
 _LOCK = threading.Lock()
 _FOLDERS: set[Path] = set()
 """The suite folders `module:function` scorers were imported from (see `_import_from`)."""
@@ -133,47 +152,72 @@ def is_inline(reference: str) -> bool:
     )
 
 
-def load_scorer(reference: str) -> CustomScorer:
-    """The function a normalised `python` value names, loaded once per process.
+def load_scorer(reference: str, *, reload_changed: bool = False) -> CustomScorer:
+    """The function a normalised `python` value names, loaded once per process; with
+    `reload_changed` (a suite being loaded), loaded again if its file changed since (see the
+    module).
 
     Raises:
         SuiteProblem: the module, file or function cannot be loaded, or the code is invalid.
     """
     with _LOCK:
-        scorer = _LOADED.get(reference)
-        if scorer is None:
-            scorer = _load(reference)
-            _LOADED[reference] = scorer
-        return scorer
+        loaded = _LOADED.get(reference)
+        if loaded is None or (reload_changed and loaded.changed()):
+            loaded = _load(reference, again=loaded is not None)
+            _LOADED[reference] = loaded
+        return loaded.scorer
 
 
-def _load(reference: str) -> CustomScorer:
+def _load(reference: str, again: bool) -> _Loaded:
     if reference.startswith("file://"):
         path, _, name = reference.removeprefix("file://").rpartition(":")
-        return _from_file(Path(path), name)
+        stamp = _stamp(Path(path))  # before reading it: an edit meanwhile is seen next time
+        return _Loaded(_from_file(Path(path), name), Path(path), stamp)
     located = _IMPORT_FROM.fullmatch(reference)
     if located:
-        module, _, name = located.group("reference").partition(":")
-        return _from_module(module, name, Path(located.group("folder")))
+        module_name, _, name = located.group("reference").partition(":")
+        return _from_module(module_name, name, Path(located.group("folder")), again)
     if _IMPORT_PATH.fullmatch(reference):
-        module, _, name = reference.partition(":")
-        return _from_module(module, name, None)
-    return _inline(reference)
+        module_name, _, name = reference.partition(":")
+        return _from_module(module_name, name, None, again)
+    return _Loaded(_inline(reference))
 
 
-def _from_module(module_name: str, name: str, folder: Path | None) -> CustomScorer:
+def _stamp(path: Path) -> bytes | None:
+    """The digest of a file's bytes (None: it cannot be read now). Not its modification
+    time: two saves within the clock's tick (a few ms) would keep it."""
+    try:
+        return hashlib.sha256(path.read_bytes()).digest()
+    except OSError:
+        return None
+
+
+def _from_module(module_name: str, name: str, folder: Path | None, again: bool) -> _Loaded:
     where = f" from {folder}" if folder else ""
     try:
         if folder is None:
             module = importlib.import_module(module_name)
         else:
+            if again:  # its file changed: import it anew, not from `sys.modules`
+                _forget(module_name, folder)
             module = _import_from(folder, module_name)
     except Exception as error:
         raise SuiteProblem(
             f"scorer {module_name}:{name}: cannot import {module_name}{where} "
             f"({type(error).__name__}: {error})"
         ) from None
-    return _function(module, name, f"{module_name}:{name}")
+    scorer = _function(module, name, f"{module_name}:{name}")
+    origin = getattr(module, "__file__", None)
+    if folder is None or origin is None:
+        return _Loaded(scorer)
+    return _Loaded(scorer, Path(origin), _stamp(Path(origin)))
+
+
+def _forget(module_name: str, folder: Path) -> None:
+    """Take the suite folder's `module_name` out of `sys.modules`."""
+    module = sys.modules.get(module_name)
+    if module is not None and _inside(module, folder):
+        del sys.modules[module_name]
 
 
 def _import_from(folder: Path, module_name: str) -> ModuleType:

@@ -64,7 +64,7 @@ _TRAILING_SEMICOLONS = re.compile(r";+\s*$")
 _LOCATION = re.compile(r"<input>:(\d+)")
 _TIME_LIMIT_REASON = f"stopped after the time limit ({TIME_LIMIT_S:g} s): an endless loop?"
 _MODULES: dict[str, str] = {}
-"""The source of each `file://` scorer, read once per process (as Python scorers load)."""
+"""The source of each `file://` scorer, read as a suite naming it is loaded (`check`)."""
 
 
 class ScriptError(Exception):
@@ -101,6 +101,10 @@ def check(reference: str) -> None:
     Raises:
         SuiteProblem: a syntax error (with its line), a missing file or function.
     """
+    # A file is read anew each time a suite is loaded: scripts run in a long-lived process
+    # (the console) use the code the user has just edited, the code the suite's version
+    # was taken from.
+    _MODULES.pop(reference, None)
     source = function_source(reference)
     try:
         _submit(lambda: _engine.ask({"op": "check", "source": source})).result()

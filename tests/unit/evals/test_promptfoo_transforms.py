@@ -147,10 +147,14 @@ def test_a_transform_from_a_file_runs_its_exported_function(tmp_path: Path) -> N
         files,
     )
     assert verdicts(scored(suite, "plum")) == [("equals", True), ("equals", True)]
-    # the file is part of the suite's version
+    # the file is part of the suite's version, and the suite loaded again runs it as edited
     before = suite.version
-    (tmp_path / "transforms/shout.js").write_text("module.exports = (o) => o;\n")
-    assert loaded(tmp_path, Path(suite.path).read_text()).version != before
+    (tmp_path / "transforms/shout.js").write_text(
+        "module.exports = (o) => o;\nmodule.exports.named = (o) => o;\n"
+    )
+    again = loaded(tmp_path, Path(suite.path).read_text())
+    assert again.version != before
+    assert verdicts(scored(again, "plum")) == [("equals", False), ("equals", False)]
 
 
 def test_a_transform_that_throws_errors_the_assertions_with_the_reason(tmp_path: Path) -> None:
