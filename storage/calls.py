@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from storage.cache import count_hits, put_entry
+from storage.eval_rows import process_alive
 from storage.records import (
     CacheEntry,
     CallFilter,
@@ -23,6 +25,10 @@ if TYPE_CHECKING:
     from storage.store import Store
 
 _FTS_SPECIALS = str.maketrans({c: " " for c in "\"'*^:()-+{}[]"})
+
+
+ORPHANED_MESSAGE = "its process ended before the answer came (killed, or the machine stopped)"
+"""The error message of a call `CallLog.cancel_orphaned` closed."""
 
 
 class CallLog:
@@ -47,6 +53,36 @@ class CallLog:
         """Record how the call ended."""
         with self._store.write() as db:
             write_outcome(db.conn, call_id, outcome)
+
+    def cancel_orphaned(self, at: str, pid_alive: Callable[[int], bool] = process_alive) -> int:
+        """Close the calls left `pending` by a process that is gone (killed, or the machine
+        stopped before their answers came): `cancelled`, as a call stopped before its answer
+        is, with the error type `interrupted`, at `at`. Returns how many.
+
+        Their cost stays unknown (a provider may have billed a request whose answer was
+        lost). Calls of this process, of a live one, or logged without a pid (before m013)
+        are left alone. The check reads this machine's processes: a call logged by another
+        machine sharing the file would look orphaned.
+        """
+        with self._store.read() as db:
+            pids = [
+                row[0]
+                for row in db.execute(
+                    "SELECT DISTINCT pid FROM calls WHERE status = 'pending' AND pid IS NOT NULL"
+                ).fetchall()
+            ]
+        gone = [pid for pid in pids if pid != os.getpid() and not pid_alive(pid)]
+        if not gone:
+            return 0
+        marks = ", ".join("?" for _ in gone)
+        with self._store.write() as db:
+            cursor = db.conn.execute(
+                "UPDATE calls SET status = 'cancelled', finished_at = ?,"
+                " error_type = 'interrupted', error_message = ?"
+                f" WHERE status = 'pending' AND pid IN ({marks})",
+                [at, ORPHANED_MESSAGE, *gone],
+            )
+            return cursor.rowcount
 
     def get(self, call_id: int) -> CallRecord | None:
         """One call by id, or None."""
@@ -182,7 +218,7 @@ class HitBatch:
 
 _HIT_COLUMNS = (
     "id, started_at, finished_at, profile, endpoint, model, stream, params_json,"
-    " cache_eligible, status, incomplete, cost_usd, cache_hit, retries, latency_ms,"
+    " cache_eligible, status, incomplete, cost_usd, cache_hit, retries, latency_ms, pid,"
     " messages_json, prompt_text, request_key, response_text, response_model, finish_reason,"
     " tool_calls_json, prompt_tokens, completion_tokens, cached_tokens, reasoning_tokens,"
     " usage_estimated, cost_saved_usd"
@@ -219,6 +255,7 @@ def insert_hit_batch(conn: sqlite3.Connection, batch: HitBatch) -> list[int]:
         1,
         0,
         batch.latency_ms,
+        os.getpid(),
     )
     rows = [(first + index, *shared, *_hit_values(call)) for index, call in enumerate(batch.calls)]
     conn.executemany(_INSERT_HIT, rows)
@@ -304,6 +341,7 @@ def _start_row(call: CallStart) -> dict[str, Any]:
         "request_key": call.request_key,
         "cache_eligible": int(call.cache_eligible),
         "status": "pending",
+        "pid": os.getpid(),
     }
 
 

@@ -655,3 +655,16 @@ def m012_eval_judge_cost(db: sqlite_utils.Database) -> None:
     """
     db.execute("ALTER TABLE eval_results ADD COLUMN judge_cost_usd REAL")
     db.execute("ALTER TABLE eval_runs ADD COLUMN judge_cost_usd REAL")
+
+
+@migrations()
+def m013_calls_pid(db: sqlite_utils.Database) -> None:
+    """The process that logged a call (`pid`), so that a call left `pending` by a process
+    that died (killed, the machine stopped) can be told from one still in flight and closed
+    (`CallLog.cancel_orphaned`). Calls logged before have NULL: they stay as they are.
+
+    A partial index holds the pending calls alone (a few at any time): finding their
+    processes reads it, not the log.
+    """
+    db.execute("ALTER TABLE calls ADD COLUMN pid INTEGER")
+    db.execute("CREATE INDEX idx_calls_pending ON calls (pid) WHERE status = 'pending'")

@@ -2,11 +2,15 @@
 
 The store and the client are made on first use, once, whichever thread asks first: the
 console's workers ask for them at the same time when it starts on a new data directory.
+Opening the store closes the calls a dead process left `pending` (`CallLog.cancel_orphaned`):
+a command or the console started after a kill shows them as interrupted, not in flight.
 """
 
 from __future__ import annotations
 
 import functools
+import logging
+import sqlite3
 import threading
 from typing import TYPE_CHECKING
 
@@ -15,6 +19,8 @@ from core.settings import Settings, load_settings
 if TYPE_CHECKING:
     from core.client import ChatClient
     from storage.store import Store
+
+_log = logging.getLogger("tunedeck.engine")
 
 
 class Engine:
@@ -32,9 +38,15 @@ class Engine:
         if self._store is None:
             with self._lock:
                 if self._store is None:
+                    from core.clock import iso, utc_now
                     from storage.store import Store
 
-                    self._store = Store.open(self.settings.database_path)
+                    store = Store.open(self.settings.database_path)
+                    try:
+                        store.calls.cancel_orphaned(iso(utc_now()))
+                    except sqlite3.Error as error:  # busy past the timeout: next time, then
+                        _log.warning("pending calls of dead processes not closed: %s", error)
+                    self._store = store
         return self._store
 
     @property

@@ -273,8 +273,13 @@ def test_kill_9_mid_stream_leaves_the_partial_answer_in_the_log(
     time.sleep(0.7)  # past the 0.5 s between saves of the partial text
     process.send_signal(signal.SIGKILL)
     process.wait(timeout=10)
-    (call,) = Store.open(home / "tunedeck.db").calls.find(CallFilter())
-    assert call.status == "pending"  # never finished: `tunedeck log` shows it as interrupted
+    store = Store.open(home / "tunedeck.db")
+    (call,) = store.calls.find(CallFilter())
+    assert call.status == "pending"  # never finished
     partial = call.outcome.response_text
     assert partial.startswith("word0 word1") and len(partial) < len(words)
     assert "interrupted" in cli(capsys, "log")[1]
+    # the command closed the dead process's call, keeping what it had streamed
+    (call,) = store.calls.find(CallFilter())
+    assert (call.status, call.outcome.error_type) == ("cancelled", "interrupted")
+    assert call.outcome.response_text == partial

@@ -696,6 +696,10 @@ def test_resume_after_the_process_was_killed_sends_no_finished_case_again(
     assert {p for p, n in sent.items() if n == 2} == in_flight  # only the lost ones, again
     assert all(sent[prompt] == 1 for prompt in finished_before)
     assert recorded_results(home) == 20
+    # the calls in flight at the kill are closed in the log, not left pending for ever
+    with sqlite3.connect(home / "tunedeck.db") as db:
+        logged = Counter(db.execute("SELECT status, error_type FROM calls").fetchall())
+    assert logged == {("ok", None): 20, ("cancelled", "interrupted"): 4}
 
 
 def answered_calls(home: Path) -> int:

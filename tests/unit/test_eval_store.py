@@ -34,6 +34,7 @@ from storage.evals import EvalStore
 from storage.migrations import migrations
 from storage.records import CallStart
 from storage.store import Store
+from tests.support.old_schema import log_calls_as_before_m013
 
 ROOT = Path(__file__).parents[2]
 WHEN = "2026-11-28T10:00:00.000000Z"
@@ -142,7 +143,10 @@ def test_a_blank_database_gets_the_eval_tables_and_their_indexes(tmp_path: Path)
     assert "m005_evals" in {row["name"] for row in db["_sqlite_migrations"].rows}
 
 
-def test_the_migration_applies_on_a_database_that_has_history(tmp_path: Path) -> None:
+def test_the_migration_applies_on_a_database_that_has_history(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    log_calls_as_before_m013(monkeypatch)
     path = tmp_path / "old.db"
     old = sqlite_utils.Database(path)
     migrations.apply(old, stop_before="m005_evals")

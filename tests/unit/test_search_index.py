@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 import sqlite_utils
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -17,6 +18,7 @@ from storage.db import open_database
 from storage.migrations import migrations
 from storage.records import CallFilter, CallOutcome, CallStart, Usage
 from storage.store import Store
+from tests.support.old_schema import log_calls_as_before_m013
 
 WORDS = ["rivers", "cheese", "haiku", "invoice", "gradient", "paris", "lora"]
 TEXT = st.lists(st.sampled_from(WORDS), min_size=0, max_size=3).map(" ".join) | st.none()
@@ -179,7 +181,10 @@ def test_m008_takes_the_hits_the_old_triggers_indexed_out_and_keeps_the_rest(
     assert indexed(db) == expected_index(db)
 
 
-def test_an_upgraded_database_no_longer_finds_its_hits(tmp_path: Path) -> None:
+def test_an_upgraded_database_no_longer_finds_its_hits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    log_calls_as_before_m013(monkeypatch)
     path = tmp_path / "old.db"
     old = sqlite_utils.Database(path)
     migrations.apply(old, stop_before="m008_search_skips_cache_hits")

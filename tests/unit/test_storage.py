@@ -9,6 +9,7 @@ import sys
 import threading
 from pathlib import Path
 
+import pytest
 import sqlite_utils
 
 from storage.calls import find_sql
@@ -17,6 +18,7 @@ from storage.migrations import migrations
 from storage.records import CallFilter, CallOutcome, CallStart, Usage
 from storage.store import Store
 from storage.usage import _calls_between_sql
+from tests.support.old_schema import log_calls_as_before_m013
 
 
 def start(
@@ -93,9 +95,12 @@ def test_a_blank_database_migrates_to_the_expected_columns(tmp_path: Path) -> No
     assert db["_sqlite_migrations"].count == len(applied)
 
 
-def test_m009_drops_the_index_on_request_keys_and_keeps_the_log(tmp_path: Path) -> None:
+def test_m009_drops_the_index_on_request_keys_and_keeps_the_log(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """No query reads the log by request key, and a hash-keyed index is the costly kind
     (each row's entry lands on a random page)."""
+    log_calls_as_before_m013(monkeypatch)
     old = sqlite_utils.Database(tmp_path / "t.db")
     migrations.apply(old, stop_before="m009_calls_without_request_key_index")
     ids = [Store(old).calls.start(start(prompt=f"p{n}")) for n in range(3)]

@@ -16,6 +16,7 @@ from storage.migrations import migrations
 from storage.records import CallFilter, CallOutcome, CallStart, Usage
 from storage.store import Store
 from storage.usage import DAILY_SQL, UsageQueries, local_midnight, log_page_sql
+from tests.support.old_schema import log_calls_as_before_m013
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)  # 07:00 in New York (EST, UTC-5)
 
@@ -227,7 +228,10 @@ def test_the_rollup_buckets_are_quarter_hours(store: Store) -> None:
     assert buckets == ["2026-11-28T10:00", "2026-11-28T10:45"]
 
 
-def test_the_migration_rolls_up_calls_logged_before_it(tmp_path: Path) -> None:
+def test_the_migration_rolls_up_calls_logged_before_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    log_calls_as_before_m013(monkeypatch)
     path = tmp_path / "old.db"
     old = sqlite_utils.Database(path)
     migrations.apply(old, stop_before="m003_usage_rollup")

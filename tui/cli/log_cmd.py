@@ -104,6 +104,8 @@ def since_time(since: str | None) -> str | None:
 def _status(call: CallRecord) -> str:
     if call.status == "pending":
         return "interrupted" if call.outcome.response_text else "pending"
+    if call.status == "cancelled" and call.outcome.error_type == "interrupted":
+        return "interrupted"  # its process died (`CallLog.cancel_orphaned`)
     return call.status
 
 
