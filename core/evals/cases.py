@@ -92,6 +92,9 @@ def _check_renders(fields: Mapping[str, Any], parts: SuiteParts) -> None:
         if not parts.prompts:
             raise SuiteProblem("has vars but the suite has no prompt template to fill in")
         template = parts.prompts[fields.get("prompt") or 0]
+        if template.chat_file is not None or template.reads_conversation:
+            template.render(variables)  # a whole chat file, or `_conversation` given
+            return
         for message in template.messages:
             render(message.content, variables)
     except TemplateError as error:

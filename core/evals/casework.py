@@ -17,6 +17,7 @@ from core.call import reads_cache
 from core.clock import iso
 from core.errors import RequestFailed
 from core.evals.cachehits import CaseMessages, RunCache
+from core.evals.conversations import ConversationGap, Conversations
 from core.evals.judge import is_verdict
 from core.evals.scorers import Output
 from core.evals.scoring import AssertionScore, CaseScore, score_case
@@ -106,11 +107,15 @@ class CaseWork:
     _case_messages: dict[str, CaseMessages] = field(default_factory=dict, init=False, repr=False)
 
     async def run(self, case: Case, repeat: int) -> CaseResult:
-        """Answer and score one repeat of `case`; request failures become `error` results."""
+        """Answer and score one repeat of `case`; request failures become `error` results,
+        and so does a conversation's turn that cannot be sent (`core.evals.conversations`)."""
         try:
-            answer = await self.client.acomplete(
-                self.request(case), self.profile, self.call_options(repeat)
-            )
+            request = self.request(case, repeat)
+        except ConversationGap as gap:
+            scored = await score_case(case, Output("", error=str(gap)))
+            return self._result(case, repeat, scored, error=str(gap))
+        try:
+            answer = await self.client.acomplete(request, self.profile, self.call_options(repeat))
         except RequestFailed as failure:
             self.reach.note(failure)
             scored = await score_case(case, Output("", error=str(failure)))
@@ -120,23 +125,51 @@ class CaseWork:
         self.reach.note(None)
         return await self.scored(case, repeat, answer)
 
-    def request(self, case: Case) -> ChatRequest:
-        """The request that answers `case`."""
+    def request(self, case: Case, repeat: int = 0) -> ChatRequest:
+        """The request that answers `case` (in `repeat`, for a conversation's turn).
+
+        Raises:
+            ConversationGap: a turn whose earlier turns are not all answered.
+        """
         return ChatRequest(
-            model=self.model, messages=self.suite.messages_for(case), params=self.params
+            model=self.model, messages=self._messages(case, repeat), params=self.params
         )
 
-    def api_messages(self, case: Case) -> list[dict[str, Any]]:
+    def api_messages(self, case: Case, repeat: int = 0) -> list[dict[str, Any]]:
         """The messages of `request(case)` as the API, the cache key and the log take them."""
-        return [message.as_api() for message in self.suite.messages_for(case)]
+        return [message.as_api() for message in self._messages(case, repeat)]
 
     def case_messages(self, case: Case) -> CaseMessages:
         """What `run_cache` looks `case` up by: its id and `api_messages(case)` (made the
-        first time only: the estimate and the cache pass both ask)."""
+        first time only: the estimate and the cache pass both ask). A conversation's turn
+        whose earlier answers are not known yet (not recorded, not in the cache) gets an id
+        no case has and its messages without them: what it is keyed by is not known."""
         known = self._case_messages.get(case.id)
         if known is None:
-            known = self._case_messages[case.id] = (case.id, self.api_messages(case))
+            try:
+                known = (case.id, self.api_messages(case))
+            except ConversationGap:
+                unsettled = self.suite.messages_for(case)
+                return (f"{case.id}\x00unsettled", [m.as_api() for m in unsettled])
+            self._case_messages[case.id] = known
         return known
+
+    @cached_property
+    def conversations(self) -> Conversations:
+        """The suite's conversations and their answers so far (`core.evals.conversations`)."""
+        return Conversations.of(self.suite)
+
+    def _messages(self, case: Case, repeat: int) -> list[Message]:
+        conversations = self.conversations
+        if not conversations or case.id not in conversations.place:
+            return self.suite.messages_for(case)
+        peek = self._peek if repeat == 0 and self._first_repeat_reads_cache else None
+        return conversations.messages(case, conversations.history(case, repeat, peek))
+
+    def _peek(self, case: Case, messages: list[Message]) -> str | None:
+        """An earlier turn's answer read from the cache (the first repeat's, which reads it)."""
+        found = self.run_cache.look_up([(case.id, [m.as_api() for m in messages])])
+        return found.hits.calls[0].response_text if found.hits.calls else None
 
     @cached_property
     def run_cache(self) -> RunCache:
@@ -149,8 +182,18 @@ class CaseWork:
 
     def answered_through_cache(self, case: Case, repeat: int) -> bool:
         """Whether this repeat's answer is read from (and put in) the cache, and scoring it
-        calls no judge: what the cache alone can answer again."""
-        return self.answer_reads_cache(case, repeat) and not needs_judge(case)
+        calls no judge: what the cache alone can answer again (a conversation's later turn
+        only once its earlier answers are known: they are part of its request)."""
+        if not self.answer_reads_cache(case, repeat) or needs_judge(case):
+            return False
+        return not self.conversations.follows(case) or self._settled(case, repeat)
+
+    def _settled(self, case: Case, repeat: int) -> bool:
+        try:
+            self._messages(case, repeat)
+        except ConversationGap:
+            return False
+        return True
 
     @cached_property
     def _first_repeat_reads_cache(self) -> bool:
@@ -168,7 +211,7 @@ class CaseWork:
         cost is added to the spending."""
         self.spending.add(answer.cost_usd)
         grading = CaseJudge(self)
-        output = replace(_output(answer), prompt=self.prompt_for_scripts(case))
+        output = replace(_output(answer), prompt=self.prompt_for_scripts(case, repeat))
         scored = await score_case(case, output, grading)
         return self._result(
             case,
@@ -177,7 +220,7 @@ class CaseWork:
             finished_at,
             score=scored.score,
             output_text=answer.text,
-            error=_judge_error(scored),
+            error=self._masked(_judge_error(scored)),
             latency_ms=answer.latency_ms,
             cost_usd=grading.case_cost(answer.cost_usd),
             judge_cost_usd=grading.judge_cost(),
@@ -200,7 +243,7 @@ class CaseWork:
             hit.response_text,
             latency_ms=latency_ms,
             cost_usd=hit.cost_saved_usd,
-            prompt=self.prompt_for_scripts(case),
+            prompt=self.prompt_for_scripts(case, repeat),
         )
         scored = await score_case(case, output)
         return self._result(
@@ -210,7 +253,7 @@ class CaseWork:
             at,
             score=scored.score,
             output_text=hit.response_text,
-            error=_judge_error(scored),
+            error=self._masked(_judge_error(scored)),
             latency_ms=latency_ms,
             cost_usd=0.0,
             prompt_tokens=hit.usage.prompt_tokens,
@@ -219,7 +262,7 @@ class CaseWork:
             call_id=0,
         )
 
-    def prompt_for_scripts(self, case: Case) -> str | None:
+    def prompt_for_scripts(self, case: Case, repeat: int = 0) -> str | None:
         """The prompt `python` and `javascript` scorers and transforms get as `context.prompt`,
         as promptfoo gives it: one message's text, else the messages as JSON; None (not made)
         for a case without any of them."""
@@ -229,7 +272,10 @@ class CaseWork:
         )
         if not any(scripted):
             return None
-        messages = self.case_messages(case)[1]
+        if self.conversations.follows(case):
+            messages = self.api_messages(case, repeat)
+        else:
+            messages = self.case_messages(case)[1]
         if len(messages) == 1 and isinstance(messages[0].get("content"), str):
             return str(messages[0]["content"])
         return json.dumps(messages, ensure_ascii=False)
@@ -264,7 +310,9 @@ class CaseWork:
         finished_at: str | None = None,
         **answer_figures: Any,
     ) -> CaseResult:
-        """A result: the verdict, and the answer's figures the caller gives."""
+        """A result: the verdict, and the answer's figures the caller gives (a
+        conversation's turn's answer is remembered for the turns after it)."""
+        self.conversations.note(case, repeat, answer_figures.get("output_text"))
         return CaseResult(
             case_id=case.id,
             repeat_index=repeat,
@@ -280,9 +328,13 @@ class CaseWork:
         """An assertion's score as its result stores it. A custom scorer's reason is user
         code's words (an exception's message may quote a key): masked like a failure's."""
         stored = item.as_dict()
-        if item.type.endswith(("python", "javascript")):
+        if item.type.endswith(("python", "javascript")) or _by_transform(item.reason):
             stored["reason"] = redact(stored["reason"], self._secrets)
         return stored
+
+    def _masked(self, error: str | None) -> str | None:
+        """A case's error, its keys masked when user code (a transform) may have said it."""
+        return error if error is None or not _by_transform(error) else redact(error, self._secrets)
 
     @cached_property
     def _secrets(self) -> list[str]:
@@ -332,6 +384,12 @@ class CaseJudge:
 
 _SCRIPTED = frozenset({"python", "javascript"})
 """Assertions run as the user's code, which promptfoo hands the prompt (`context.prompt`)."""
+
+
+def _by_transform(reason: str) -> bool:
+    """Whether a reason (or a case error made of reasons) may quote a transform's failure,
+    user code's words."""
+    return "transform " in reason
 
 
 def needs_judge(case: Case) -> bool:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
 
+from core.evals.conversations import earlier_turns_tokens
 from core.evals.judge import judge_messages
 from core.evals.suite import Case, Suite
 from core.params import RequestParams
@@ -94,6 +95,7 @@ def estimate_suite(
     params = params or suite.params
     input_tokens, exact = _input_tokens(suite, chosen, model, params)
     per_answer = params.max_tokens or output_tokens_per_case
+    input_tokens += earlier_turns_tokens(suite, chosen, model, per_answer)  # conversations
     usage = Usage(
         prompt_tokens=input_tokens * repeats,
         completion_tokens=per_answer * len(chosen) * repeats,

@@ -60,8 +60,9 @@ What tunedeck does with each promptfoo feature a file uses:
 | `defaultTest.options.provider` (an OpenAI-style id)  | the judge of llm-rubric (--judge-model |
 |                                                      | wins)                                  |
 | assertion `provider`, a test's `options.provider`    | warning: the run's judge grades        |
-| `options.transform` (and `postprocess`), assertion   | run on QuickJS before scoring          |
-| `transform`: JavaScript, file://x.js[:fn]            | (core.evals.transforms); .py refused   |
+| `options.transform` (and `postprocess`), assertion   | run before scoring: JavaScript on      |
+| `transform`: JavaScript, file://x.js[:fn],           | QuickJS, Python as python scorers run  |
+| file://x.py[:fn] (`get_transform` by default)        | (core.evals.transforms)                |
 | `options.prefix/suffix`, `rubricPrompt`,             | refused: they change what is sent or   |
 | `contextTransform`                                   | scored                                 |
 | test `prompts`/`provider`/`providerOutput`/          | refused                                |
@@ -69,8 +70,13 @@ What tunedeck does with each promptfoo feature a file uses:
 | test `providers` filter, `options.runSerially`       | warning, ignored                       |
 | scenarios, extensions, nunjucksFilters, redteam      | refused (all a config uses, at once)   |
 | nunjucks templates: filters, `{% if %}`, `{% for %}`,| rendered with Jinja2, sandboxed, with  |
-| `dump`/`load` (core.evals.template)                  | nunjucks' filters; tags in a chat      |
-|                                                      | prompt file: refused                   |
+| `dump`/`load` (core.evals.template)                  | nunjucks' filters                      |
+| a .json/.yaml chat file with tags between messages   | rendered whole, then read as the chat  |
+|                                                      | (core.evals.chatfile); in .jsonl:      |
+|                                                      | refused                                |
+| `_conversation`, `metadata.conversationId`           | turns sent in order with the earlier   |
+|                                                      | ones (core.evals.conversations)        |
+| `options.disableConversationVar`                     | refused                                |
 | evaluateOptions, outputPath, sharing, env, tags,     | warning, ignored                       |
 | commandLineOptions, writeLatestResults, and any      |                                        |
 | other top-level key                                  |                                        |

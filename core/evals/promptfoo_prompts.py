@@ -7,6 +7,7 @@ from collections import Counter
 from typing import Any
 
 from core.evals.cases import chat_template, optional_text
+from core.evals.chatfile import ChatFile
 from core.evals.promptfoo_files import expand, prompt_texts
 from core.evals.sources import Sources, SuiteProblem
 from core.evals.suite import MessageTemplate, PromptTemplate
@@ -41,6 +42,16 @@ def read_prompts(value: Any, sources: Sources) -> list[PromptTemplate]:
     templates: list[PromptTemplate] = []
     for number, (raw, label, name) in enumerate(found, start=1):
         identifier = name if name and names[name] == 1 else f"p{number}"
+        if isinstance(raw, ChatFile):
+            templates.append(
+                PromptTemplate(
+                    id=identifier,
+                    label=label,
+                    messages=[MessageTemplate(role="user", content=raw.text)],
+                    chat_file=raw,
+                )
+            )
+            continue
         messages = _template(raw, f"prompt {number}")
         templates.append(PromptTemplate(id=identifier, label=label, messages=messages))
     taken = Counter(template.id for template in templates)
@@ -60,7 +71,7 @@ def _hint(identifier: str, found: list[_PromptSource]) -> str:
     return f" (prompt {number} has no id or label, so it is named {identifier!r}: give it one)"
 
 
-_PromptSource = tuple[str | list[Any], str | None, str | None]
+_PromptSource = tuple[str | list[Any] | ChatFile, str | None, str | None]
 """A prompt's text (or chat), its label, and the name its cases' ids use, when given."""
 
 
@@ -89,9 +100,11 @@ def _prompt_sources(item: Any, sources: Sources) -> list[_PromptSource]:
     return found
 
 
-def _check_syntax(raw: str | list[Any], file: str | None) -> None:
+def _check_syntax(raw: str | list[Any] | ChatFile, file: str | None) -> None:
     """Refuse a prompt file's invalid template (bad syntax, an unknown filter), at that file:
     found later, rendering a case, it would be told at the case's test."""
+    if isinstance(raw, ChatFile):
+        raw = raw.text
     chat = raw if isinstance(raw, list) else [{"content": raw}]
     for message in chat:
         text = message.get("content") if isinstance(message, dict) else None

@@ -41,6 +41,7 @@ from core.errors import (
 )
 from core.evals.cachepass import answer_from_cache, cases_to_send
 from core.evals.casework import CaseWork, needs_judge
+from core.evals.conversations import load_finished
 from core.evals.estimate import Estimate
 from core.evals.loader import load_suite
 from core.evals.recorder import ResultRecorder
@@ -147,6 +148,7 @@ async def resume_run(
         if (case.id, repeat) not in finished
     ]
     work = _case_work(client, suite, options, profile_name)
+    load_finished(work.conversations, evals, run_id)
     estimate = preflight(suite, options, profile, *cases_to_send(work, pairs))
     check = client.budget.check_spend
     check(profile_name, profile, run.model, estimate.cost_usd, "evaluation run")
@@ -181,6 +183,8 @@ class _Session:
         self.pairs, self.concurrency = pairs, options.concurrency
         self.ceiling = options.max_cost_usd
         self.pending: Iterator[Pair] = iter(())
+        self.next_turns: dict[tuple[str, int], Pair] = {}
+        """A conversation's next turn to send, by the (case id, repeat) it follows."""
         self.unsent = 0
         """Pairs no worker has taken yet."""
         self.ceiling_reached = False
@@ -230,8 +234,9 @@ class _Session:
     async def _run_workers(self, pairs: list[Pair]) -> None:
         if not pairs:
             return
-        self.pending, self.unsent = iter(pairs), len(pairs)
-        workers = min(self.concurrency, len(pairs))
+        heads, self.next_turns = self.work.conversations.chains(pairs)
+        self.pending, self.unsent = iter(heads), len(pairs)
+        workers = min(self.concurrency, len(heads))
         tasks = [asyncio.create_task(self._worker()) for _ in range(workers)]
         tasks.append(asyncio.create_task(self.recorder.flush_while_running(tasks.copy())))
         try:
@@ -247,13 +252,17 @@ class _Session:
     async def _worker(self) -> None:
         # One iterator shared by every worker: `next` runs between awaits, so no pair is
         # taken twice, and the pool stays `concurrency` tasks however long the suite.
+        # A conversation's turns run one after another in the worker that took the first.
         while not self.ceiling_reached and (pair := next(self.pending, None)) is not None:
-            self.unsent -= 1
-            case, repeat = pair
-            result = await self.work.run(case, repeat)
-            self.recorder.add(result, answer_cached=self._answer_cached(case, repeat, result))
-            self.ceiling_reached = self.unsent > 0 and self._spent_the_ceiling()
-            self._check_reachable()
+            while pair is not None:
+                self.unsent -= 1
+                case, repeat = pair
+                result = await self.work.run(case, repeat)
+                self.recorder.add(result, answer_cached=self._answer_cached(case, repeat, result))
+                self.ceiling_reached = self.unsent > 0 and self._spent_the_ceiling()
+                self._check_reachable()
+                follow = self.next_turns.pop((case.id, repeat), None)
+                pair = None if self.ceiling_reached else follow
 
     def _check_reachable(self) -> None:
         """Stop the run when its endpoint has found no answer for `max(8, 2 x concurrency)`

@@ -8,10 +8,14 @@ so a run can start without any further failure of the suite itself.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
+from functools import cached_property
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from core.evals.chatfile import ChatFile
+from core.evals.conversation_var import CONVERSATION, texts_read_conversation
 from core.evals.template import render
 from core.params import Message, RequestParams, Role
 
@@ -86,6 +90,33 @@ class PromptTemplate(BaseModel):
     whose text is edited keeps its id, so its cases still pair with the old prompt's)."""
     label: str | None = None
     messages: list[MessageTemplate] = Field(min_length=1)
+    chat_file: ChatFile | None = None
+    """A chat file rendered as a whole before it is read (template tags between its
+    messages: `core.evals.chatfile`); `messages` then hold its text, for display only."""
+
+    @cached_property
+    def reads_conversation(self) -> bool:
+        """Whether the prompt reads `_conversation`: its cases are turns of conversations."""
+        if self.chat_file is not None:
+            return texts_read_conversation((self.chat_file.text,))
+        return texts_read_conversation(tuple(part.content for part in self.messages))
+
+    def render(self, variables: Mapping[str, Any]) -> list[Message]:
+        """The messages this prompt gives with `variables` (`_conversation`, promptfoo's
+        earlier turns, is empty unless given: `core.evals.conversations`).
+
+        Raises:
+            core.evals.template.TemplateError: a variable is missing, a filter fails, or a
+                chat file does not render to messages.
+        """
+        if CONVERSATION not in variables and self.reads_conversation:
+            variables = {**variables, CONVERSATION: []}
+        if self.chat_file is not None:
+            return self.chat_file.messages(variables)
+        return [
+            Message(role=part.role, content=render(part.content, variables))
+            for part in self.messages
+        ]
 
 
 class Case(BaseModel):
@@ -174,25 +205,28 @@ class Suite(BaseModel):
                 return case
         raise KeyError(case_id)
 
-    def messages_for(self, case: Case) -> list[Message]:
-        """The messages to send for `case`: the system prompt, then its input.
+    def messages_for(
+        self, case: Case, conversation: list[dict[str, Any]] | None = None
+    ) -> list[Message]:
+        """The messages to send for `case`: the system prompt, then its input; a turn of a
+        promptfoo conversation rendered with its `conversation`, the earlier turns
+        (`core.evals.conversations`; none when not given).
 
         The system prompt is left out when the case's messages or template already start
         with a system (or developer) message.
 
         Raises:
             core.evals.template.TemplateError: never for a suite that `load_suite` returned
-                (every case was rendered once when it loaded).
+                (every case was rendered once when it loaded), but for a conversation's
+                turn rendered with its earlier answers.
         """
         variables = case.vars or {}
         if case.messages is not None:
             body = list(case.messages)
         else:
-            template = self.prompts[case.prompt or 0]
-            body = [
-                Message(role=part.role, content=render(part.content, variables))
-                for part in template.messages
-            ]
+            if conversation is not None:
+                variables = {**variables, CONVERSATION: conversation}
+            body = self.prompts[case.prompt or 0].render(variables)
         if self.system is None or (body and body[0].role in ("system", "developer")):
             return body
         return [Message(role="system", content=render(self.system, variables)), *body]

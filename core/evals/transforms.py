@@ -6,7 +6,10 @@ assertion of the test; an assertion's own `transform:` is applied after it, for 
 only. A transform is written as a `javascript` value is (`core.evals.javascript`): one line is
 an expression (`JSON.parse(output)`), several lines a function body that returns,
 `file://x.js[:function]` a CommonJS file. It is called with `output` and `context` (`vars`,
-`prompt`). Python transforms (`file://x.py`) are refused.
+`prompt`). A Python file, `file://x.py[:function]` (`get_transform` by default, as in
+promptfoo's `src/util/transform.ts`), is loaded as `python` scorers are (`core.evals.custom`:
+when the suite loads, and again when its file changed) and its function called the same way,
+in a worker thread unless it is async; inline transforms are JavaScript, as in promptfoo.
 
 What it returns replaces the output the assertion sees: a string as it is, any other value as
 its JSON text (promptfoo's `JSON.stringify`), which is what text scorers (`contains`, `is-json`,
@@ -19,18 +22,24 @@ the run goes on. Each transform runs once per answer, however many assertions sh
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from core.evals import javascript
+from core.evals import custom, javascript
 from core.evals.sources import Sources, SuiteProblem
 
 TEST_TRANSFORM = "options.transform"
 """How a test's transform is named in reasons and problems."""
 OWN_TRANSFORM = "transform"
 """How an assertion's own transform is named in reasons and problems."""
+PYTHON = "python:"
+"""What a normalised Python transform starts with: `python:file:///abs/x.py:function`."""
+PYTHON_DEFAULT_FUNCTION = "get_transform"
+"""The function of a Python transform file named without one, as promptfoo calls it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,14 +82,13 @@ def normalise(value: Any, sources: Sources, where: str) -> str:
             line), a file that cannot be read or exports no function.
     """
     if not isinstance(value, str) or not value.strip():
-        raise SuiteProblem(f"{where}: must be JavaScript code or file://x.js[:function]")
-    text = value.strip()
-    location = text.removeprefix("file://").rpartition(":")[0] or text.removeprefix("file://")
-    if text.startswith("file://") and location.endswith(".py"):
         raise SuiteProblem(
-            f"{where}: Python transforms ({text}) are not supported: tunedeck runs JavaScript"
-            " transforms (an expression, a function body or file://x.js)"
+            f"{where}: must be JavaScript code, file://x.js[:function] or file://x.py[:function]"
         )
+    text = value.strip()
+    python = _python_file(text)
+    if python is not None:
+        return _normalised_python(python, sources, where)
     try:
         reference = javascript.normalise_reference(text, sources.resolve)
     except SuiteProblem:
@@ -135,6 +143,8 @@ class OutputViews:
         return seen
 
     async def _run(self, view: View, reference: str, name: str) -> View:
+        if reference.startswith(PYTHON):
+            return await _run_python(reference.removeprefix(PYTHON), view, self._context, name)
         try:
             shaped = await javascript.call(
                 reference, "value", view.text, self._context, output_is_json=view.structured
@@ -144,3 +154,50 @@ class OutputViews:
         if shaped["kind"] == "none":
             raise TransformFailed(f"{name} returned {shaped['value']}, not a value")
         return View(str(shaped["text"]), structured=shaped["kind"] == "json")
+
+
+def _python_file(text: str) -> tuple[str, str] | None:
+    """The path and function of `file://x.py[:function]` (None for anything else)."""
+    if not text.startswith("file://"):
+        return None
+    path, _, function = text.removeprefix("file://").rpartition(":")
+    if path.endswith(".py") and function.isidentifier():
+        return path, function
+    whole = text.removeprefix("file://")
+    return (whole, PYTHON_DEFAULT_FUNCTION) if whole.endswith(".py") else None
+
+
+def _normalised_python(python: tuple[str, str], sources: Sources, where: str) -> str:
+    """`python:file:///abs/x.py:function`, its file read (for the suite's version) and its
+    function loaded now, so that a missing file or function is refused when the suite loads."""
+    path = sources.resolve(python[0])
+    reference = f"file://{path}:{python[1]}"
+    try:
+        sources.read_bytes(path)
+        custom.load_scorer(reference, reload_changed=True)
+    except SuiteProblem as problem:  # told at the transform, naming the file it reads
+        reason = problem.reason.removeprefix("scorer ")
+        reason = f"{problem.file}: {reason}" if problem.file else reason
+        raise SuiteProblem(f"{where}: {reason}") from None
+    return PYTHON + reference
+
+
+async def _run_python(reference: str, view: View, context: Mapping[str, Any], name: str) -> View:
+    """A Python transform's result on `view`, as promptfoo takes it: a string as it is, a
+    value as its JSON; None is no value."""
+    function = custom.load_scorer(reference)
+    try:
+        if inspect.iscoroutinefunction(function):
+            result = await function(view.value(), dict(context))
+        else:  # it may block: not on the event loop
+            result = await asyncio.to_thread(function, view.value(), dict(context))
+    except Exception as error:
+        raise TransformFailed(f"{name} raised {type(error).__name__}: {error}") from None
+    if result is None:
+        raise TransformFailed(f"{name} returned None, not a value")
+    if isinstance(result, str):
+        return View(result)
+    try:
+        return View(json.dumps(result, ensure_ascii=False), structured=True)
+    except (TypeError, ValueError) as error:
+        raise TransformFailed(f"{name} returned a value that is not JSON: {error}") from None

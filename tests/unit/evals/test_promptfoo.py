@@ -321,10 +321,6 @@ REFUSALS = {
         f"{PF}:3: case t-44136fa3: equals: assertion context transforms (contextTransform:) are"
         " not supported",
     ),
-    "python transform": (
-        ONE_TEST + "options: {transform: 'file://t.py:shout'}\n",
-        f"{PF}:3: options.transform: Python transforms (file://t.py:shout) are not supported",
-    ),
     "options.suffix": (
         ONE_TEST + "options: {suffix: ' Be brief.'}\n",
         f"{PF}:3: options.suffix is not supported by tunedeck",

@@ -161,4 +161,4 @@ def test_template_features_of_a_prompt_file_are_named_at_that_file(tmp_path: Pat
     message = refused(
         tmp_path, "prompts: [file://chat.json]\ntests: [{vars: {}}]\n", {"chat.json": chat}
     )
-    assert message.startswith("chat.json:3: template tags ({% ... %}) in a chat prompt file")
+    assert message.startswith("chat.json: prompt: invalid template at line 3: Unexpected end")

@@ -1,0 +1,199 @@
+"""promptfoo chat prompt files that are templates as a whole (tags between messages), and
+multi-turn conversations (`_conversation`): how they load, render, group and order."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from core.evals.conversations import ConversationGap, Conversations, earlier_turns_tokens
+from core.evals.estimate import estimate_suite
+from core.evals.suite import Suite
+from core.settings import Profile
+from tests.unit.evals.test_promptfoo_compat import loaded, refused
+
+# promptfoo's examples/multiple-turn-conversation prompt.json, with `completion.input` (the
+# last message's text, as promptfoo's evaluator.ts gives it) for the earlier question.
+CHAT = """[
+  {"role": "system", "content": "{{ system_message }}"},
+  {% for completion in _conversation %}
+    {"role": "user", "content": "{{ completion.input }}"},
+    {"role": "assistant", "content": "{{ completion.output }}"},
+  {% endfor %}
+  {"role": "user", "content": "{{ question }}"}
+]"""
+
+CONFIG = """prompts: [file://prompt.json]
+defaultTest: {vars: {system_message: Be brief}}
+tests:
+  - vars: {question: 'Who founded Facebook?'}
+    metadata: {conversationId: fb}
+  - vars: {question: 'Where does he live?'}
+    metadata: {conversationId: fb}
+  - vars: {question: Name a river}
+  - vars: {question: 'Which state is that in?'}
+    metadata: {conversationId: fb}
+  - vars: {question: 'How long is it?'}
+"""
+
+
+def conversation_suite(root: Path) -> Suite:
+    return loaded(root, CONFIG, {"prompt.json": CHAT})
+
+
+def texts(suite: Suite, index: int, history: list[dict[str, str]] | None = None) -> list[str]:
+    return [f"{m.role}: {m.content}" for m in suite.messages_for(suite.cases[index], history)]
+
+
+def test_a_chat_file_with_tags_is_rendered_whole_then_read(tmp_path: Path) -> None:
+    suite = conversation_suite(tmp_path)
+    assert texts(suite, 0) == ["system: Be brief", "user: Who founded Facebook?"]
+    history = [{"prompt": "x", "input": "Who founded Facebook?", "output": "Mark.\nZuckerberg"}]
+    assert texts(suite, 1, history) == [
+        "system: Be brief",
+        "user: Who founded Facebook?",
+        "assistant: Mark.\nZuckerberg",  # a line break in an answer is read, not refused
+        "user: Where does he live?",
+    ]
+
+
+def test_a_chat_file_of_placeholders_renders_message_by_message_as_before(
+    tmp_path: Path,
+) -> None:
+    chat = '[{"role": "system", "content": "{{s}}"}, {"role": "user", "content": "{{q}}"}]'
+    config = 'prompts: [file://c.json]\ntests: [{vars: {s: "say \\"hi\\"", q: "a{%b"}}]\n'
+    suite = loaded(tmp_path, config, {"c.json": chat})
+    assert suite.prompts[0].chat_file is None  # each string rendered: quotes need no escaping
+    assert texts(suite, 0) == ['system: say "hi"', "user: a{%b"]
+
+
+def test_tags_inside_the_strings_of_a_valid_json_chat_are_rendered_in_place(
+    tmp_path: Path,
+) -> None:
+    chat = '[{"role": "user", "content": "{% if q %}Q: {{q}}{% else %}none{% endif %}"}]'
+    suite = loaded(
+        tmp_path, "prompts: [file://c.json]\ntests: [{vars: {q: x}}]\n", {"c.json": chat}
+    )
+    assert suite.prompts[0].chat_file is None
+    assert texts(suite, 0) == ["user: Q: x"]
+
+
+def test_a_yaml_chat_file_with_tags_is_rendered_whole(tmp_path: Path) -> None:
+    chat = (
+        "{% for n in ['a', greeted] %}\n- role: user\n  content: hello {{ n }}\n{% endfor %}\n"
+        "- role: user\n  content: bye\n"
+    )
+    config = "prompts: [file://c.yaml]\ntests: [{vars: {greeted: b}}]\n"
+    suite = loaded(tmp_path, config, {"c.yaml": chat})
+    assert texts(suite, 0) == ["user: hello a", "user: hello b", "user: bye"]
+
+
+def test_a_value_that_breaks_the_rendered_json_is_refused_at_load(tmp_path: Path) -> None:
+    config = (
+        "prompts: [file://prompt.json]\n"
+        "tests:\n  - vars: {system_message: s, question: 'a \"b\"'}\n"
+    )
+    message = refused(tmp_path, config, {"prompt.json": CHAT})
+    assert message.startswith("promptfooconfig.yaml:3: case t-"), message
+    assert "/prompt.json: rendered, it is not valid JSON (Expecting ',' delimiter" in message
+    assert "{{ value | dump }}" in message
+
+
+def test_a_render_error_of_a_chat_file_is_refused_at_load(tmp_path: Path) -> None:
+    config = "prompts: [file://prompt.json]\ntests:\n  - vars: {question: q}\n"
+    message = refused(tmp_path, config, {"prompt.json": CHAT})
+    assert message.startswith("promptfooconfig.yaml:3: case t-"), message
+    assert "/prompt.json: variable 'system_message' is not defined (template line 2)" in message
+
+
+def test_turns_are_grouped_by_conversation_id_in_test_order(tmp_path: Path) -> None:
+    suite = conversation_suite(tmp_path)
+    conversations = Conversations.of(suite)
+    threads = {
+        key: [case.vars["question"] for case in cases]
+        for key, cases in conversations.threads.items()
+    }  # type: ignore[index]
+    assert threads == {
+        (0, "fb"): ["Who founded Facebook?", "Where does he live?", "Which state is that in?"],
+        (0, None): ["Name a river", "How long is it?"],  # no id: one conversation of its own
+    }
+    pairs = [(case, repeat) for repeat in range(2) for case in suite.cases]
+    heads, after = conversations.chains(pairs)
+    assert [(case.vars["question"], repeat) for case, repeat in heads] == [  # type: ignore[index]
+        ("Who founded Facebook?", 0),
+        ("Name a river", 0),
+        ("Who founded Facebook?", 1),  # each repeat is its own conversation
+        ("Name a river", 1),
+    ]
+    follows = after[(suite.cases[1].id, 1)]
+    assert (follows[0].id, follows[1]) == (suite.cases[3].id, 1)
+
+
+def test_a_suite_without_conversations_has_none(tmp_path: Path) -> None:
+    suite = loaded(tmp_path, "prompts: ['{{q}}']\ntests: [{vars: {q: a}}, {vars: {q: b}}]\n")
+    conversations = Conversations.of(suite)
+    assert not conversations
+    heads, after = conversations.chains([(case, 0) for case in suite.cases])
+    assert len(heads) == 2 and after == {}
+
+
+def test_a_turn_history_holds_the_earlier_prompts_inputs_and_answers(tmp_path: Path) -> None:
+    suite = conversation_suite(tmp_path)
+    conversations = Conversations.of(suite)
+    first, second, third = suite.cases[0], suite.cases[1], suite.cases[3]
+    conversations.note(first, 0, "Mark Zuckerberg")
+    conversations.note(second, 0, "Palo Alto")
+    history = conversations.history(third, 0)
+    assert [(turn["input"], turn["output"]) for turn in history] == [
+        ("Who founded Facebook?", "Mark Zuckerberg"),
+        ("Where does he live?", "Palo Alto"),
+    ]
+    assert history[1]["prompt"] == [  # the chat as rendered for that turn
+        {"role": "system", "content": "Be brief"},
+        {"role": "user", "content": "Who founded Facebook?"},
+        {"role": "assistant", "content": "Mark Zuckerberg"},
+        {"role": "user", "content": "Where does he live?"},
+    ]
+
+
+def test_a_turn_after_one_without_an_answer_is_not_sent(tmp_path: Path) -> None:
+    suite = conversation_suite(tmp_path)
+    conversations = Conversations.of(suite)
+    conversations.note(suite.cases[0], 0, None)  # the first turn got no answer
+    try:
+        conversations.history(suite.cases[1], 0)
+    except ConversationGap as gap:
+        assert str(gap).startswith("turn 1 of conversation 'fb' got no answer, so turn 2")
+    else:
+        raise AssertionError("a turn after one with no answer was given a history")
+    try:
+        conversations.history(suite.cases[1], 1)  # repeat 1: nothing known, nothing cached
+    except ConversationGap as gap:
+        assert "has no answer yet" in str(gap)
+    else:
+        raise AssertionError("a turn whose earlier turn is unanswered was given a history")
+
+
+def test_earlier_answers_are_read_through_peek_when_not_recorded(tmp_path: Path) -> None:
+    suite = conversation_suite(tmp_path)
+    conversations = Conversations.of(suite)
+    asked: list[str] = []
+
+    def peek(case: object, messages: list) -> str | None:  # type: ignore[type-arg]
+        asked.append(messages[-1].content)
+        return f"answer to {messages[-1].content}"
+
+    history = conversations.history(suite.cases[3], 0, peek)
+    assert asked == ["Who founded Facebook?", "Where does he live?"]
+    assert history[1]["output"] == "answer to Where does he live?"
+
+
+def test_the_estimate_counts_the_earlier_turns_of_later_ones(tmp_path: Path) -> None:
+    suite = conversation_suite(tmp_path)
+    profile = Profile(base_url="http://127.0.0.1:1/v1", local=True)
+    first, third = suite.cases[0], suite.cases[3]
+    assert earlier_turns_tokens(suite, [first], "gpt-4o-mini", 100) == 0
+    extra = earlier_turns_tokens(suite, [third], "gpt-4o-mini", 100)
+    assert extra > 200  # two earlier prompts and two assumed answers of 100 tokens
+    alone = estimate_suite(suite, "gpt-4o-mini", profile, cases=[first])
+    later = estimate_suite(suite, "gpt-4o-mini", profile, cases=[third])
+    assert later.input_tokens > alone.input_tokens + 2 * 512
