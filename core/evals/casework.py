@@ -22,6 +22,7 @@ from core.evals.judge import is_verdict
 from core.evals.scorers import Output
 from core.evals.scoring import AssertionScore, CaseScore, score_case
 from core.evals.suite import Case, Suite
+from core.evals.transforms import PYTHON as PYTHON_TRANSFORM
 from core.params import ChatRequest, Message, RequestParams
 from core.redact import redact
 from core.results import CacheMode, CallOptions, ChatResult
@@ -326,15 +327,33 @@ class CaseWork:
 
     def _stored_score(self, item: AssertionScore) -> dict[str, Any]:
         """An assertion's score as its result stores it. A custom scorer's reason is user
-        code's words (an exception's message may quote a key): masked like a failure's."""
+        code's words (an exception's message may quote a key): masked like a failure's; so is
+        every reason of a suite with a Python transform (a reason may quote what the transform
+        returned, and Python code can read the environment's keys)."""
         stored = item.as_dict()
-        if item.type.endswith(("python", "javascript")) or _by_transform(item.reason):
+        if (
+            self._python_transforms
+            or item.type.endswith(("python", "javascript"))
+            or _by_transform(item.reason)
+        ):
             stored["reason"] = redact(stored["reason"], self._secrets)
         return stored
 
     def _masked(self, error: str | None) -> str | None:
         """A case's error, its keys masked when user code (a transform) may have said it."""
-        return error if error is None or not _by_transform(error) else redact(error, self._secrets)
+        if error is None or not (self._python_transforms or _by_transform(error)):
+            return error
+        return redact(error, self._secrets)
+
+    @cached_property
+    def _python_transforms(self) -> bool:
+        """Whether any of the suite's assertions runs a Python transform."""
+        return any(
+            (transform or "").startswith(PYTHON_TRANSFORM)
+            for case in self.suite.cases
+            for item in case.assertions
+            for transform in (item.test_transform, item.transform)
+        )
 
     @cached_property
     def _secrets(self) -> list[str]:

@@ -27,8 +27,10 @@ the other cases nor the console; inline code runs on the event loop.
 Loading a suite loads its scorers (running the module's top-level code, as importing it does):
 a missing module, file or function is refused before anything is sent. A scorer is loaded once
 per process, and loaded again when a suite is loaded after its file changed (a `file://` one, or
-a module imported from the suite's folder): the console, a long-lived process, scores a re-run
-with the code the user has just edited, the code the suite's version was taken from.
+a module imported from the suite's folder; only the module's own file: a helper it imports is
+not imported again): the console, a long-lived process, scores a re-run with the code the user
+has just edited. A run holds the scorers it started with (`pin`): a suite loaded while it runs
+does not change the code that scores it.
 
 `module:function` is found as promptfoo finds files, relative to the suite: when the suite's
 folder holds `module.py` (or `module/__init__.py`; `a/b.py` for `a.b`), it is imported from
@@ -51,7 +53,8 @@ import re
 import sys
 import textwrap
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -82,6 +85,8 @@ class _Loaded:
 
 _LOADED: dict[str, _Loaded] = {}
 _LOCK = threading.Lock()
+_PINNED: ContextVar[Mapping[str, CustomScorer] | None] = ContextVar("pinned_scorers", default=None)
+"""The scorers the run in this context started with (`pin`)."""
 _FOLDERS: set[Path] = set()
 """The suite folders `module:function` scorers were imported from (see `_import_from`)."""
 
@@ -160,12 +165,29 @@ def load_scorer(reference: str, *, reload_changed: bool = False) -> CustomScorer
     Raises:
         SuiteProblem: the module, file or function cannot be loaded, or the code is invalid.
     """
+    pinned = None if reload_changed else _PINNED.get()
+    if pinned is not None and reference in pinned:
+        return pinned[reference]
     with _LOCK:
         loaded = _LOADED.get(reference)
         if loaded is None or (reload_changed and loaded.changed()):
             loaded = _load(reference, again=loaded is not None)
             _LOADED[reference] = loaded
         return loaded.scorer
+
+
+def pin(references: Iterable[str]) -> None:
+    """Hold, for the rest of the current context (a run's task and the tasks it starts), the
+    scorers `references` name as they are loaded now: `load_scorer` returns these whatever is
+    loaded again meanwhile. One that cannot be loaded is left out (scoring says why)."""
+    _PINNED.set(None)  # not what an earlier run in this context held
+    pinned: dict[str, CustomScorer] = {}
+    for reference in references:
+        try:
+            pinned[reference] = load_scorer(reference)
+        except SuiteProblem:
+            continue
+    _PINNED.set(pinned)
 
 
 def _load(reference: str, again: bool) -> _Loaded:

@@ -40,8 +40,9 @@ import select
 import subprocess
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal
 
@@ -65,6 +66,8 @@ _LOCATION = re.compile(r"<input>:(\d+)")
 _TIME_LIMIT_REASON = f"stopped after the time limit ({TIME_LIMIT_S:g} s): an endless loop?"
 _MODULES: dict[str, str] = {}
 """The source of each `file://` scorer, read as a suite naming it is loaded (`check`)."""
+_PINNED: ContextVar[Mapping[str, str] | None] = ContextVar("pinned_scripts", default=None)
+"""The sources of the `file://` scripts the run in this context started with (`pin`)."""
 
 
 class ScriptError(Exception):
@@ -105,7 +108,11 @@ def check(reference: str) -> None:
     # (the console) use the code the user has just edited, the code the suite's version
     # was taken from.
     _MODULES.pop(reference, None)
-    source = function_source(reference)
+    outside_a_run = _PINNED.set(None)  # the file as it is now, whatever a run holds
+    try:
+        source = function_source(reference)
+    finally:
+        _PINNED.reset(outside_a_run)
     try:
         _submit(lambda: _engine.ask({"op": "check", "source": source})).result()
     except _Thrown as error:
@@ -230,7 +237,25 @@ def _split_file(reference: str) -> tuple[Path, str]:
     return Path(path_text), name
 
 
+def pin(references: Iterable[str]) -> None:
+    """Hold, for the rest of the current context (a run's task and the tasks it starts), the
+    sources of the `file://` scripts among `references` as they are read now: a suite loaded
+    meanwhile does not change what scores the run. One that cannot be read is left out."""
+    _PINNED.set(None)  # not what an earlier run in this context held
+    pinned: dict[str, str] = {}
+    for reference in references:
+        if reference.startswith("file://"):
+            try:
+                pinned[reference] = _module_source(reference)
+            except SuiteProblem:
+                continue
+    _PINNED.set(pinned)
+
+
 def _module_source(reference: str) -> str:
+    pinned = _PINNED.get()
+    if pinned is not None and reference in pinned:
+        return pinned[reference]
     source = _MODULES.get(reference)
     if source is None:
         source = _MODULES[reference] = _read_module(reference)

@@ -44,6 +44,7 @@ from core.evals.casework import CaseWork, needs_judge
 from core.evals.conversations import load_finished
 from core.evals.estimate import Estimate
 from core.evals.loader import load_suite
+from core.evals.pinning import pin_scripts
 from core.evals.recorder import ResultRecorder
 from core.evals.runplan import (
     DEFAULT_CONCURRENCY,
@@ -101,6 +102,7 @@ async def run_suite(
     profile_name, profile = _profile(client, options.profile)
     pairs = [(case, repeat) for repeat in range(options.repeats) for case in suite.cases]
     work = _case_work(client, suite, options, profile_name)
+    pin_scripts(suite)
     estimate = preflight(suite, options, profile, *cases_to_send(work, pairs))
     check = client.budget.check_spend
     check(profile_name, profile, options.model, estimate.cost_usd, "evaluation run")
@@ -148,6 +150,7 @@ async def resume_run(
         if (case.id, repeat) not in finished
     ]
     work = _case_work(client, suite, options, profile_name)
+    pin_scripts(suite)
     load_finished(work.conversations, evals, run_id)
     estimate = preflight(suite, options, profile, *cases_to_send(work, pairs))
     check = client.budget.check_spend

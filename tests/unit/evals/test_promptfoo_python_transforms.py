@@ -125,3 +125,27 @@ def test_what_a_failing_python_transform_says_is_stored_with_keys_masked(
     assert (
         result.scores[0]["reason"] == "options.transform raised RuntimeError: auth with [redacted]"
     )
+
+
+def test_what_a_python_transform_returns_is_stored_with_keys_masked(
+    settings: Settings, store: Store, tmp_path: Path
+) -> None:
+    key = os.environ["FAKE_API_KEY"]
+    (tmp_path / "leak.py").write_text(
+        "import os\n\ndef get_transform(output, context):\n"
+        "    return 'key is ' + os.environ['FAKE_API_KEY']\n",
+        encoding="utf-8",
+    )
+    asserted = (
+        "[{type: equals, value: x}, {type: starts-with, value: y}, {type: contains, value: z}]"
+    )
+    suite = loaded(
+        tmp_path,
+        config(f"    options: {{transform: file://leak.py}}\n    assert: {asserted}\n"),
+    )
+    outcome = run(settings, store, suite)
+    (result,) = EvalStore(store).results(outcome.run.id)
+    equals, starts, contains = (score["reason"] for score in result.scores)
+    assert equals.startswith('output "key is [redacted]" differs'), equals
+    assert 'starts "key is [redacted]"' in starts  # a quoted start of the key: masked too
+    assert not any(key[:10] in reason for reason in (equals, starts, contains))

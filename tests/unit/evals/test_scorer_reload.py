@@ -98,3 +98,48 @@ def test_an_edited_javascript_scorer_is_read_again_with_the_suite(tmp_path: Path
     after = load_suite(path)
     assert after.version != before.version
     assert not asyncio.run(score_case(after.cases[0], Output("answer"))).passed
+
+
+def run_scored_while_another_load(tmp_path: Path, scorer: Path, edited: str) -> list[str]:
+    """Reasons of a two-case run whose scorer file is edited, and the suite loaded again
+    (as the console does for a new run), between its two cases."""
+    from core.evals.pinning import pin_scripts
+
+    suite = load_suite(tmp_path / "suite.yaml")
+
+    async def run() -> list[str]:
+        pin_scripts(suite)  # as the runner does when a run starts
+        first = await score_case(suite.cases[0], Output("answer"))
+        scorer.write_text(edited, encoding="utf-8")
+        load_suite(tmp_path / "suite.yaml")
+        second = await score_case(suite.cases[1], Output("answer"))
+        return [first.assertions[0].reason, second.assertions[0].reason]
+
+    return asyncio.run(run())
+
+
+def two_case_suite(folder: Path, value: str) -> None:
+    cases = "".join(f"  - input: q{n}\n    assert: [{{type: {value}}}]\n" for n in (1, 2))
+    (folder / "suite.yaml").write_text(f"cases:\n{cases}", encoding="utf-8")
+
+
+def test_a_run_keeps_the_python_scorer_it_started_with(tmp_path: Path) -> None:
+    log = tmp_path / "loads.log"
+    scorer = tmp_path / "grade.py"
+    scorer.write_text(python_scorer("as started", log), encoding="utf-8")
+    two_case_suite(tmp_path, "python, value: 'file://grade.py:check'")
+    reasons = run_scored_while_another_load(tmp_path, scorer, python_scorer("edited", log))
+    assert reasons == ["as started", "as started"]
+    assert reason(load_suite(tmp_path / "suite.yaml")) == "edited"  # the next run's
+
+
+def test_a_run_keeps_the_javascript_scorer_it_started_with(tmp_path: Path) -> None:
+    scorer = tmp_path / "grade.js"
+    scorer.write_text(
+        "module.exports = () => ({pass: true, score: 1, reason: 'as started'});\n",
+        encoding="utf-8",
+    )
+    two_case_suite(tmp_path, "javascript, value: 'file://grade.js'")
+    edited = "module.exports = () => ({pass: true, score: 1, reason: 'edited'});\n"
+    reasons = run_scored_while_another_load(tmp_path, scorer, edited)
+    assert reasons == ["as started", "as started"]
