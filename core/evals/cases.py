@@ -14,6 +14,12 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from core.evals.checks import AssertionContext, build_assertion
+from core.evals.conversation_var import (
+    CONVERSATION,
+    PLACEHOLDER_ANSWER,
+    earlier_turn,
+    turn_problem,
+)
 from core.evals.sources import Sources, SuiteProblem
 from core.evals.suite import Case, MessageTemplate, PromptTemplate
 from core.evals.template import TemplateError, render
@@ -92,14 +98,30 @@ def _check_renders(fields: Mapping[str, Any], parts: SuiteParts) -> None:
         if not parts.prompts:
             raise SuiteProblem("has vars but the suite has no prompt template to fill in")
         template = parts.prompts[fields.get("prompt") or 0]
-        if template.chat_file is not None or template.reads_conversation:
-            template.render(variables)  # a whole chat file, or `_conversation` given
+        if template.reads_conversation:
+            _check_renders_turns(template, variables)
+            return
+        if template.chat_file is not None:
+            template.render(variables)  # a whole chat file
             return
         for message in template.messages:
             render(message.content, variables)
     except TemplateError as error:
         where = "system prompt" if variables is None else "prompt"
         raise SuiteProblem(f"{where}: {error}") from None
+
+
+def _check_renders_turns(template: PromptTemplate, variables: Mapping[str, Any]) -> None:
+    """Render a conversation's turn as its first (no earlier turn), then as a later one
+    (one made-up earlier turn, shaped as a real one is), so that a template whose loop
+    cannot read a turn is refused before any turn is sent and paid for."""
+    body = template.render(variables)
+    turn = earlier_turn(body, PLACEHOLDER_ANSWER, chat=template.chat)
+    try:
+        template.render({**variables, CONVERSATION: [turn]})
+    except TemplateError as error:
+        texts = tuple(part.content for part in template.messages)
+        raise SuiteProblem(turn_problem(error, texts, 1)) from None
 
 
 def check_unique_ids(cases: Sequence[Case]) -> None:

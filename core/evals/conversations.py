@@ -4,8 +4,8 @@ As promptfoo runs them (`src/evaluator.ts`: `createRunEvalState`, `attachConvers
 `updateConversationHistory`): the cases of a prompt that reads `_conversation` are the turns
 of conversations, one per `metadata.conversationId` (the cases without one form one
 conversation of their own), in test order. A turn's `_conversation` holds the turns before
-it, each `{prompt, input, output}`: `prompt` the rendered prompt (the chat's messages as
-`{role, content}` mappings, or the text of a one-message prompt), `input` the last message's
+it, each `{prompt, input, output}`: `prompt` the rendered prompt (a chat prompt's messages as
+`{role, content}` mappings, however many, or a text prompt's text), `input` the last message's
 text, `output` the model's answer as given (before any transform). So a turn is sent only once
 the turn before it has its answer; other cases and other conversations still run
 concurrently. Unlike promptfoo, each `--repeat` is its own conversation (promptfoo shares the
@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.evals.conversation_var import CONVERSATION
+from core.evals.conversation_var import earlier_turn, turn_problem
 from core.evals.suite import Case, Suite
 from core.evals.template import TemplateError
 from core.params import Message
@@ -153,32 +153,31 @@ class Conversations:
         try:
             return self.suite.messages_for(case, turns)
         except TemplateError as error:
-            raise ConversationGap(
-                f"rendered with {len(turns)} earlier turn(s) ({CONVERSATION} items are"
-                f" {{prompt, input, output}}, input the last message's text): {error}"
-            ) from None
+            template = self.suite.prompts[case.prompt or 0]
+            texts = tuple(part.content for part in template.messages)
+            raise ConversationGap(turn_problem(error, texts, len(turns))) from None
 
     def _named(self, key: ThreadKey) -> str:
         return "of this conversation" if key[1] is None else f"of conversation {key[1]!r}"
 
 
 def conversation_id(metadata: dict[str, Any]) -> str | None:
-    """A test's `metadata.conversationId` as promptfoo keys it (a text; none when empty)."""
+    """A test's `metadata.conversationId` as promptfoo keys it: a text; none when it is
+    falsy in JavaScript (absent, null, `""`, `0`, `false`), as promptfoo then uses no id."""
     value = metadata.get("conversationId")
-    if value is None or value == "" or value is False:
+    if value is None or value is False or value == "" or _is_zero(value):
         return None
     return value if isinstance(value, str) else str(value)
 
 
+def _is_zero(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and value == 0
+
+
 def _turn(suite: Suite, case: Case, messages: list[Message], output: str) -> dict[str, Any]:
-    """One earlier turn as `_conversation` holds it (promptfoo's `updateConversationHistory`:
-    `prompt` the rendered prompt, `input` its last message's text, `output` the answer)."""
+    """One earlier turn as `_conversation` holds it (`earlier_turn`)."""
     body = [m for m in messages if not _is_added_system(suite, case, m, messages)]
-    if len(body) == 1 and isinstance(body[0].content, str):
-        return {"prompt": body[0].content, "input": body[0].content, "output": output}
-    prompt = [message.as_api() for message in body]
-    last = body[-1].content if body else ""
-    return {"prompt": prompt, "input": last or "", "output": output}
+    return earlier_turn(body, output, chat=suite.prompts[case.prompt or 0].chat)
 
 
 def _is_added_system(suite: Suite, case: Case, message: Message, messages: list[Message]) -> bool:
@@ -210,8 +209,9 @@ def earlier_turns_tokens(
     """Input tokens the earlier turns add to the prompts of `cases` that are turns of a
     conversation, for an estimate made before any of them is answered: each earlier turn
     counted as its own prompt (rendered without its history) and an answer of
-    `answer_tokens`. A template that puts the earlier turns in the prompt makes it about
-    this long; one that keeps only some of them, shorter (the estimate errs high)."""
+    `answer_tokens` (a typical length: `core.evals.estimate.EARLIER_ANSWER_TOKENS`). A
+    template that puts the earlier turns in the prompt makes it about this long; one that
+    keeps only some of them, shorter."""
     conversations = Conversations.of(suite)
     if not conversations:
         return 0

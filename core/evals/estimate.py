@@ -1,7 +1,8 @@
 """Before a run: how many tokens it will send and receive, and what it may cost.
 
 Input tokens are counted exactly with the model's tokenizer (core.tokens), messages and tools
-included. Output tokens cannot be known; they are bounded by `max_tokens` when the run sets it
+included, but for the earlier answers a conversation's later turns carry, assumed at a typical
+length. Output tokens cannot be known; they are bounded by `max_tokens` when the run sets it
 (then the cost is a ceiling), else assumed at `output_tokens_per_case` each (an estimate, not a
 ceiling: `output_basis` says which). Model-graded (`llm-rubric`) assertions add one judge call
 each; they are priced when the judge model is given. The cache is the caller's business
@@ -29,6 +30,11 @@ ASSUMED_OUTPUT_TOKENS = 512
 """Output tokens assumed per answer when the run sets no max_tokens."""
 JUDGE_REPLY_TOKENS = 150
 """Output tokens assumed per judge reply (a short JSON verdict)."""
+EARLIER_ANSWER_TOKENS = 200
+"""Tokens assumed for each earlier answer a conversation's later turn carries (below
+max_tokens): a typical answer, not the ceiling. At the ceiling, a 100-turn conversation's
+prompts were estimated at millions of tokens they never hold; the input figure is then
+marked as estimated."""
 
 JudgeRequest = list[dict[str, Any]]
 """The API messages of a judge call whose answer is known (read from the cache): its input
@@ -44,7 +50,8 @@ class Estimate:
         input_tokens: prompt tokens of those calls, counted.
         output_tokens: completion tokens of those calls, bounded or assumed.
         output_basis: `max_tokens` (a ceiling) or `assumed`.
-        exact: whether the model's own tokenizer counted the input (else an estimate).
+        exact: whether the model's own tokenizer counted the input (else an estimate: an
+            unknown tokenizer, or a conversation's earlier answers, assumed).
         judge_calls: `llm-rubric` assertions times repeats, and the judge requests of
             cached answers.
         judge_input_tokens / judge_output_tokens: 0 unless a judge model was given.
@@ -95,7 +102,9 @@ def estimate_suite(
     params = params or suite.params
     input_tokens, exact = _input_tokens(suite, chosen, model, params)
     per_answer = params.max_tokens or output_tokens_per_case
-    input_tokens += earlier_turns_tokens(suite, chosen, model, per_answer)  # conversations
+    earlier = earlier_turns_tokens(suite, chosen, model, min(per_answer, EARLIER_ANSWER_TOKENS))
+    input_tokens += earlier  # a conversation's earlier turns, their answers assumed
+    exact = exact and not earlier
     usage = Usage(
         prompt_tokens=input_tokens * repeats,
         completion_tokens=per_answer * len(chosen) * repeats,

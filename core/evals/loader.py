@@ -209,7 +209,7 @@ def _native_prompt(value: Any) -> list[PromptTemplate]:
         return []
     if isinstance(value, str):
         return [PromptTemplate(id="p1", messages=[MessageTemplate(role="user", content=value)])]
-    return [PromptTemplate(id="p1", messages=chat_template(value, "prompt"))]
+    return [PromptTemplate(id="p1", messages=chat_template(value, "prompt"), chat=True)]
 
 
 def _id_request(raw: Any, index: int) -> IdRequest:

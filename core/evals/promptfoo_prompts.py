@@ -49,11 +49,13 @@ def read_prompts(value: Any, sources: Sources) -> list[PromptTemplate]:
                     label=label,
                     messages=[MessageTemplate(role="user", content=raw.text)],
                     chat_file=raw,
+                    chat=True,
                 )
             )
             continue
         messages = _template(raw, f"prompt {number}")
-        templates.append(PromptTemplate(id=identifier, label=label, messages=messages))
+        chat = isinstance(raw, list) or messages[0].content != raw  # a text read as JSON
+        templates.append(PromptTemplate(id=identifier, label=label, messages=messages, chat=chat))
     taken = Counter(template.id for template in templates)
     for identifier, count in taken.items():
         if count > 1:

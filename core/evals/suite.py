@@ -93,6 +93,9 @@ class PromptTemplate(BaseModel):
     chat_file: ChatFile | None = None
     """A chat file rendered as a whole before it is read (template tags between its
     messages: `core.evals.chatfile`); `messages` then hold its text, for display only."""
+    chat: bool = False
+    """Whether the prompt was written as a chat (JSON or YAML messages, a chat file), not
+    as a text: a conversation's earlier turn then holds its messages as its `prompt`."""
 
     @cached_property
     def reads_conversation(self) -> bool:

@@ -2,7 +2,8 @@
 with a second conversation) through `tunedeck eval run` against the local fake OpenAI server:
 each turn is sent after the turn before it, carrying the earlier questions and answers; a
 re-run is answered from the cache; a turn after one with no answer is not sent; each repeat
-is its own conversation; a resume sends later turns with the answers recorded before."""
+is its own conversation; a resume sends later turns with the answers recorded before;
+a template that cannot read an earlier turn is refused before anything is sent."""
 
 from __future__ import annotations
 
@@ -172,23 +173,23 @@ def test_a_resumed_run_sends_later_turns_with_the_answers_recorded_before(
     assert conversation(sent[1]) == expected(FACEBOOK, ["Mark", "echo: Where does he live?"])
 
 
-def test_a_template_that_does_not_render_with_earlier_turns_errors_those_turns(
+def test_a_loop_that_cannot_read_an_earlier_turn_is_refused_before_sending(
     capsys: pytest.CaptureFixture[str], settings: Settings, fake: FakeOpenAI, tmp_path: Path
 ) -> None:
-    # promptfoo's example as written reads `completion.input` as the earlier chat; promptfoo
-    # gives the last message's text there (and renders the missing field as nothing).
+    # promptfoo's example as published reads `completion.input` as the earlier chat; it is
+    # the last message's text. Found at load, before any first turn is sent and paid for.
     prompt = PROMPT.replace(
         "{{ completion.input }}", "{{ completion.input[completion.input.length - 1].content }}"
     )
     config = project(tmp_path, prompt)
-    code, report = eval_json(capsys, "eval", "run", str(config), "--model", MODEL)
-    assert len(fake.chat_requests) == 2  # the first turns only
-    assert report["run"]["summary"]["errored"] == 3
-    code, shown = eval_json(capsys, "eval", "show", str(report["run"]["id"]))
-    assert code == 0
-    errors = [item["error"] for item in shown["results"] if item["error"]]
-    assert all("'content' is not in" in error for error in errors), errors
-    assert any("_conversation items are {prompt, input, output}" in error for error in errors)
+    code = run(["eval", "run", str(config), "--model", MODEL])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert fake.chat_requests == []
+    assert "promptfooconfig.yaml:10: case t-" in err, err  # the first test
+    assert "in promptfoo `input` is the last message's text (a string)" in err, err
+    assert "write {{ completion.input }}" in err, err
+    assert "prompt.json: 'content' is not in" in err and "(template line 4)" in err, err
 
 
 def test_a_chat_file_that_renders_to_invalid_json_is_refused_before_sending(

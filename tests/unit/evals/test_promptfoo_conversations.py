@@ -4,11 +4,15 @@ multi-turn conversations (`_conversation`): how they load, render, group and ord
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from core.evals.conversations import ConversationGap, Conversations, earlier_turns_tokens
-from core.evals.estimate import estimate_suite
-from core.evals.suite import Suite
+from core.evals.estimate import EARLIER_ANSWER_TOKENS, estimate_suite
+from core.evals.runplan import describe_estimate
+from core.evals.suite import Case, Suite
+from core.params import RequestParams
 from core.settings import Profile
+from core.tokens import count_messages_batch
 from tests.unit.evals.test_promptfoo_compat import loaded, refused
 
 # promptfoo's examples/multiple-turn-conversation prompt.json, with `completion.input` (the
@@ -196,4 +200,98 @@ def test_the_estimate_counts_the_earlier_turns_of_later_ones(tmp_path: Path) -> 
     assert extra > 200  # two earlier prompts and two assumed answers of 100 tokens
     alone = estimate_suite(suite, "gpt-4o-mini", profile, cases=[first])
     later = estimate_suite(suite, "gpt-4o-mini", profile, cases=[third])
-    assert later.input_tokens > alone.input_tokens + 2 * 512
+    assert later.input_tokens > alone.input_tokens + 2 * EARLIER_ANSWER_TOKENS
+    assert alone.exact and not later.exact  # earlier answers are assumed: "(estimated)"
+    assert "input tokens (estimated)" in describe_estimate(later)
+
+
+def test_the_estimate_counts_earlier_answers_at_a_typical_length_not_the_ceiling(
+    tmp_path: Path,
+) -> None:
+    suite = conversation_suite(tmp_path)
+    profile = Profile(base_url="http://127.0.0.1:1/v1", local=True)
+    third = suite.cases[3]
+    model = "gpt-4o-mini"
+    own = sum(count.tokens for count in count_messages_batch([as_api(suite, third)], model))
+    ceiling = RequestParams(max_tokens=4000)
+    later = estimate_suite(suite, model, profile, cases=[third], params=ceiling)
+    carried = later.input_tokens - own  # two earlier questions and their answers
+    assert 2 * EARLIER_ANSWER_TOKENS < carried < 2 * (EARLIER_ANSWER_TOKENS + 100)
+    assert later.output_tokens == 4000  # its own answer is still bounded by the ceiling
+    short = estimate_suite(suite, model, profile, cases=[third], params=RequestParams(max_tokens=5))
+    assert short.input_tokens - own < 2 * (5 + 100)  # answers cut at 5 tokens carry 5
+
+
+def as_api(suite: Suite, case: Case) -> list[dict[str, Any]]:
+    return [message.as_api() for message in suite.messages_for(case)]
+
+
+# promptfoo's examples/multiple-turn-conversation as it was published: it reads the earlier
+# turn's `input` as a list of messages, which it is not (the last message's text).
+LIST_READING_CHAT = CHAT.replace(
+    "{{ completion.input }}", "{{ completion.input[completion.input.length - 1].content }}"
+)
+
+
+def test_a_loop_that_cannot_read_an_earlier_turn_is_refused_at_load(tmp_path: Path) -> None:
+    message = refused(tmp_path, CONFIG, {"prompt.json": LIST_READING_CHAT})
+    assert message.startswith("promptfooconfig.yaml:4: case t-"), message  # the first test
+    assert (
+        "prompt: `completion.input[completion.input.length - 1].content` reads an earlier"
+        " turn's input as a list of messages, but in promptfoo `input` is the last message's"
+        " text (a string): write {{ completion.input }}" in message
+    ), message
+    assert "/prompt.json: " in message and "(template line 4)" in message, message
+
+
+def test_another_loop_that_cannot_render_is_refused_with_a_turn_s_shape(tmp_path: Path) -> None:
+    # a text prompt's earlier turn holds its text as `prompt`: `prompt[0]` is a character
+    prompt = "{% for c in _conversation %}{{ c.prompt[0].content.upper() }}{% endfor %}{{q}}"
+    config = f"prompts: ['{prompt}']\ntests: [{{vars: {{q: a}}}}]\n"
+    message = refused(tmp_path, config)
+    assert message.startswith("promptfooconfig.yaml:2: case t-"), message
+    assert "does not render with an earlier turn, each {prompt, input, output}" in message
+    assert "rendered with 1 earlier turn(s) in _conversation" in message
+
+
+def test_an_earlier_turn_of_a_one_message_chat_holds_the_messages_as_its_prompt(
+    tmp_path: Path,
+) -> None:
+    # promptfoo: `prompt: renderedJson || renderedPrompt`: a chat prompt's array, however short
+    chat = (
+        '[{% for c in _conversation %}{"role": "user", "content": "{{ c.input }}"},'
+        '{% endfor %}{"role": "user", "content": "{{ q }}"}]'
+    )
+    config = (
+        "prompts: [file://c.json, 'Q: {{q}}{% for c in _conversation %}!{% endfor %}']\n"
+        "tests: [{vars: {q: a}}, {vars: {q: b}}]\n"
+    )
+    suite = loaded(tmp_path, config, {"c.json": chat})
+    conversations = Conversations.of(suite)
+    chat_first, text_first = (case for case in suite.cases if case.vars == {"q": "a"})
+    chat_second, text_second = (case for case in suite.cases if case.vars == {"q": "b"})
+    conversations.note(chat_first, 0, "A")
+    conversations.note(text_first, 0, "A")
+    (chat_turn,) = conversations.history(chat_second, 0)
+    assert chat_turn == {"prompt": [{"role": "user", "content": "a"}], "input": "a", "output": "A"}
+    (text_turn,) = conversations.history(text_second, 0)
+    assert text_turn == {"prompt": "Q: a", "input": "Q: a", "output": "A"}  # a text prompt: text
+
+
+def test_a_falsy_conversation_id_means_no_id_as_in_promptfoo(tmp_path: Path) -> None:
+    config = (
+        "prompts: ['{% for c in _conversation %}{{c.input}} {% endfor %}{{q}}']\n"
+        "tests:\n"
+        "  - {vars: {q: a}, metadata: {conversationId: 0}}\n"
+        "  - {vars: {q: b}, metadata: {conversationId: ''}}\n"
+        "  - {vars: {q: c}, metadata: {conversationId: false}}\n"
+        "  - {vars: {q: d}}\n"
+        "  - {vars: {q: e}, metadata: {conversationId: '0'}}\n"  # a text: an id
+        "  - {vars: {q: f}, metadata: {conversationId: 1}}\n"
+    )
+    suite = loaded(tmp_path, config)
+    threads = {
+        key: [case.vars["q"] for case in cases]  # type: ignore[index]
+        for key, cases in Conversations.of(suite).threads.items()
+    }
+    assert threads == {(0, None): ["a", "b", "c", "d"], (0, "0"): ["e"], (0, "1"): ["f"]}
