@@ -2,7 +2,7 @@
 results and a page of them, the diff of two runs.
 
 Run: python tests/bench/bench_regressions_pane.py [--quick] [--runs N] [--keep-db] [--views]
-[--samples N]. Not collected by pytest.
+[--opening] [--samples N]. Not collected by pytest.
 
 The issue's target: with 10,000 runs and 2,000,000 case results in the database, opening the
 pane and scrolling take under 100 ms.
@@ -24,7 +24,11 @@ a) Opening: a fresh console on the Prompt pane, its start-up done (and the Regre
    from the key: the pane's first frame (built ahead, its suites, runs and chart are in it).
    Then the same with the pane built on the key (not built ahead: a user faster than the
    pre-build): the first frame, the suites listed, the first page of runs of the first suite in
-   the table and on screen, the pass-rate chart drawn and on screen, everything on screen.
+   the table and on screen, the pass-rate chart drawn and on screen, everything on screen (and
+   the CPU time to it), and the event loop's longest stall between the first frame and that
+   one (polled every ~1 ms: what a key typed while the pane fills waits for). --opening: part
+   a only.
+
    Five consoles each.
 b) A page of runs: pagedown in the runs table (the first suite's runs), 30 times, waiting for
    the app in between: key to the frame that shows it; a key after which the window slid (a
@@ -260,6 +264,8 @@ async def open_once(home: Path, probe: RegressionsProbe, prebuilt: bool) -> dict
         await started(pilot, prebuilt=prebuilt)
         first = app.screen
         counts = {name: probe.count(name) for name in ("suites", "runs rows", "chart")}
+        gaps: list[tuple[float, float]] = []
+        watching = asyncio.create_task(loop_gaps(gaps))
         cpu = time.process_time()
         begun = post_key(app, "alt+4")
         await poll(lambda: app.screen is not first)
@@ -271,12 +277,23 @@ async def open_once(home: Path, probe: RegressionsProbe, prebuilt: bool) -> dict
                 stages[stage], stages[f"{stage} frame"] = await frame_of(probe, name, counts[name])
             done = max(stages["suites"], stages["rows"], stages["chart"])
             stages["all"] = await probe.frame_after(done)
+        watching.cancel()
+        filling = [gap for at, gap in gaps if pane_frame <= at <= stages.get("all", 0.0)]
         await settle(pilot)
         if prebuilt:
             assert probe.count("runs rows") == counts["runs rows"], "the pane read its runs again"
     app.engine.close()
     figures = {stage: ms(moment - begun) for stage, moment in stages.items()}
-    return figures | {"cpu": probe.cpu_ms(cpu, pane_frame)}
+    # What a key typed while the pane fills waits for (see `open_view`).
+    filled = (
+        {}
+        if prebuilt
+        else {
+            "fill stall": max(filling or [0.0]),
+            "cpu all": probe.cpu_ms(cpu, stages["all"]),
+        }
+    )
+    return figures | {"cpu": probe.cpu_ms(cpu, pane_frame)} | filled
 
 
 async def opening(home: Path, probe: RegressionsProbe, results: Results, samples: int) -> None:
@@ -298,6 +315,9 @@ async def opening(home: Path, probe: RegressionsProbe, results: Results, samples
         add(results, f"{title} chart drawn", times["chart"])
         add(results, f"{title} chart on screen (frame)", times["chart frame"], PANE_MS)
         add(results, f"{title} everything on screen (frame)", times["all"], PANE_MS)
+        add(results, f"{title}   CPU time to everything on screen", times["cpu all"])
+        stall = f"{title}   longest event-loop stall between the two frames"
+        add(results, stall, times["fill stall"], 50.0)
 
 
 # -- b, c) paging ------------------------------------------------------------------------------
@@ -579,10 +599,13 @@ async def measure_app(
     presses: int,
     *,
     views_only: bool = False,
+    opening_only: bool = False,
 ) -> None:
-    """Parts a to e on one database (c to e only if `views_only`)."""
+    """Parts a to e on one database (c to e only if `views_only`, a only if `opening_only`)."""
     if not views_only:
         await opening(home, probe, results, opens)
+    if opening_only:
+        return
     app = make_app(home, probe)
     async with app.run_test(size=SIZE) as pilot:
         await started(pilot, prebuilt=True)
@@ -604,6 +627,7 @@ def main() -> None:
     parser.add_argument(
         "--views", action="store_true", help="only parts c to e (the views), on both databases"
     )
+    parser.add_argument("--opening", action="store_true", help="only part a (the opening)")
     parser.add_argument("--samples", type=int, help="openings of each view (5; 3 with --quick)")
     args = parser.parse_args()
     runs = args.runs or (1_000 if args.quick else 10_000)
@@ -624,7 +648,8 @@ def main() -> None:
         for label, home in (("base", base_home), ("large", large_home)):
             results: Results = {}
             began, load = time.perf_counter(), os.getloadavg()[0]
-            asyncio.run(measure_app(home, probe, results, opens, presses, views_only=args.views))
+            measure = partial(measure_app, views_only=args.views, opening_only=args.opening)
+            asyncio.run(measure(home, probe, results, opens, presses))
             measured[label] = results
             print(f"measured the {label} database in {time.perf_counter() - began:.0f} s"
                   f" (load average {load:.2f} -> {os.getloadavg()[0]:.2f})")  # fmt: skip

@@ -8,8 +8,6 @@ them, and shows the run or comparison asked for in them, never what they held. T
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from textual.screen import Screen
 from textual.widgets import DataTable, Label
@@ -30,10 +28,11 @@ from tests.support.views_ahead import views_built
 from tui.app import TunedeckApp
 from tui.widgets.paging import PagedTable
 from tui.widgets.regressions.cases import DiffCaseTable
-from tui.widgets.regressions.columns import FlexTable
 from tui.widgets.regressions.diff import DIFF_VIEW, RunDiffScreen
+from tui.widgets.regressions.quick_cells import QuickCells
 from tui.widgets.regressions.results import RESULTS_VIEW, ResultTable, RunResultsScreen
 from tui.widgets.regressions.runs import RunTable
+from tui.widgets.regressions.suites import SuiteTable
 
 
 def watch_pushes(app: TunedeckApp, into: list[tuple[str, int]]) -> None:
@@ -283,7 +282,7 @@ async def test_a_view_opened_before_it_is_built_ahead_replaces_the_one_being_bui
 # -- cells rendered straight -----------------------------------------------------------------
 
 
-def cells_as_datatable_renders_them(table: FlexTable[Any]) -> list[tuple[int, int, bool, bool]]:
+def cells_as_datatable_renders_them(table: QuickCells) -> list[tuple[int, int, bool, bool]]:
     """The cells of `table` (each with and without the cursor, and hovered) whose lines differ
     from DataTable's own rendering; every one must be rendered the same."""
     differ = []
@@ -311,6 +310,8 @@ async def test_the_tables_render_their_cells_as_a_datatable_does(
         await choose_suite(pilot, screen, "qa-capitals")
         runs = screen.query_one(RunTable)
         assert runs.row_count and not cells_as_datatable_renders_them(runs)
+        suites = screen.query_one(SuiteTable)
+        assert suites.row_count and not cells_as_datatable_renders_them(suites)
         await highlight_run(pilot, screen, 6)  # its hostile answer, inert
         await pilot.press("enter")
         await settle(pilot)

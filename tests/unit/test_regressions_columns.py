@@ -10,8 +10,8 @@ from rich.style import Style
 from rich.text import Text
 from textual.widgets.data_table import ColumnKey
 
-from tui.widgets.regressions.columns import _rich_text_line, _text_line
 from tui.widgets.regressions.lazy_cells import LazyCells
+from tui.widgets.regressions.quick_cells import _rich_text_line, _text_line
 
 CONSOLE = Console(width=80, color_system="truecolor", force_terminal=True)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable
 from contextlib import suppress
 from functools import partial
@@ -11,7 +12,9 @@ from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.geometry import Region
 from textual.screen import Screen
+from textual.strip import Strip
 from textual.timer import Timer
 from textual.types import NoActiveAppError
 from textual.widget import Widget
@@ -28,17 +31,32 @@ from tui.text import inert
 from tui.widgets.footer import SteadyFooter
 from tui.widgets.paging import PagedTable
 from tui.widgets.regressions.ahead import ViewsAhead
-from tui.widgets.regressions.chart import PassRateChart
+from tui.widgets.regressions.chart import DrawnChart, PassRateChart, chart_place, draw_chart
 from tui.widgets.regressions.diff import RunDiffScreen, compare_and_show, open_diff_view
 from tui.widgets.regressions.footer import FittingFooter
 from tui.widgets.regressions.launch import RunLauncher
 from tui.widgets.regressions.progress import RunProgress
 from tui.widgets.regressions.results import RunResultsScreen, open_results_view
 from tui.widgets.regressions.runs import RunTable
+from tui.widgets.regressions.screenful import (
+    Screenful,
+    ScreenfulPlan,
+    choose_suite,
+    read_screenful,
+)
 from tui.widgets.regressions.start import RunDefaults, RunRequest, StartRunDialog
 from tui.widgets.regressions.suites import SuiteTable
 from tui.widgets.regressions.view import breakpoint_classes
 
+FOOTER_AT_LATEST = 1.0
+"""Seconds after a pane opened before it was built: its footer's keys are mounted then if
+what it shows has not come in yet (they come after it: ~20-30 ms of the event loop)."""
+RUNS_FRAME_AT_LATEST = 0.5
+"""Seconds the pane's worker waits for the frame of the runs it read before it draws the
+chart (see `_read_screenful`)."""
+READ_AT_LATEST = 0.25
+"""Seconds after a pane opened before it was built ahead: what it shows is read then if its
+first frame was not drawn yet (it is read once that frame is)."""
 SELECT_DELAY = 0.15  # seconds on a suite before its runs are read (arrowing through the list)
 EMPTY = "No evaluation suite yet: n runs a suite file (or `tunedeck eval run SUITE --model M`)."
 STOP_QUESTION = (
@@ -100,6 +118,11 @@ class RegressionsScreen(PaneScreen):
         self.launcher = RunLauncher(self)
         self.views_ahead = ViewsAhead(self, lambda: self.evals)
         self._footer_later = False
+        self._filling: Screenful | None = None
+        """The screenful whose runs are shown, its suites and chart to come (see
+        `_show_screenful`): a step of an older one is dropped."""
+        self._first_read_asked = False
+        self._read_when_drawn = False
         self._styled_at: int | None = None
         """The app's count of style changes when the pane was last styled (see
         `on_screen_resume`)."""
@@ -142,16 +165,19 @@ class RegressionsScreen(PaneScreen):
         if not self.query(RunTable):  # the console quit while this pane was built ahead
             return
         self._styled_at = self.app._css_update_count  # its widgets styled as they mounted
-        if self._footer_later:
-            self.call_after_refresh(self._mount_footer)
+        if self._footer_later:  # after what the pane shows (`_fill_chart`), or this long
+            self.set_timer(FOOTER_AT_LATEST, self._mount_footer)
+
         self.runs.read_evals = lambda: self.evals
         self.query_one("#runs-empty").display = False
         self._show_hint()
         self.views_ahead.start()  # a results view and a diff view, built in idle time
 
     def _mount_footer(self) -> None:
-        self.query(".footer-space").remove()
-        self.mount(FittingFooter())
+        if self._footer_later:
+            self._footer_later = False
+            self.query(".footer-space").remove()
+            self.mount(FittingFooter())
 
     def on_screen_resume(self, event: events.ScreenResume) -> None:
         # Opening the pane sends it two of these (Textual's `_init_mode` and `switch_mode`),
@@ -162,7 +188,29 @@ class RegressionsScreen(PaneScreen):
         if self._styled_at == changes:
             event.refresh_styles = False
         self._styled_at = changes
-        self.read_if_changed()  # the first time, and when runs were recorded meanwhile
+        if self._seen is not None:
+            self.read_if_changed()  # when runs were recorded meanwhile
+        elif not self._first_read_asked:  # resumed twice as it opens (see above): read once
+            self._first_read_asked = True
+            if self.is_current:  # opened before it was built ahead: after its first frame
+                self._read_when_drawn = True
+                self.set_timer(READ_AT_LATEST, self._drawn)
+            else:
+                self.load_suites()
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        lines = super().render_lines(crop)
+        if self._read_when_drawn and self.is_current:
+            self.call_later(self._drawn)
+        return lines
+
+    def _drawn(self) -> None:
+        """The pane's first frame is drawn (or it is `READ_AT_LATEST`): read what it shows.
+        A thread started before would slow that frame down (the interpreter's lock), and the
+        chart is drawn in it at its size, known once laid out."""
+        if self._read_when_drawn:
+            self._read_when_drawn = False
+            self.load_suites()
 
     def focus_default(self) -> None:
         # The first time: the runs of the first suite (enter opens one, c compares it,
@@ -180,30 +228,99 @@ class RegressionsScreen(PaneScreen):
         worker): a check of microseconds when nothing changed."""
         seen = self.deck.engine.store.version()
         if seen != self._seen and not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self.load_suites, seen)
+            self.app.call_from_thread(self.load_suites)
+
+    def load_suites(self) -> None:
+        """Read the suites, and with them the first page of runs and the chart's points of
+        the suite to show (one worker: see `screenful`)."""
+        runs = self.runs
+        plan = ScreenfulPlan(
+            shown=self.suite_name,
+            keep_runs=runs.loaded and not runs.at_start,  # a run the user scrolled to stays
+            wanted=self._wanted,
+            chart=chart_place(self.query_one(PassRateChart)),
+            page_size=runs.first_page_size(),
+        )
+        self._read_screenful(plan)
 
     @work(thread=True, exclusive=True, group="regressions-suites", exit_on_error=False)
-    def load_suites(self, seen: object = None) -> None:
-        """Read the suites (thread worker); runs left `running` by a dead process are marked
-        interrupted first."""
-        self.evals.mark_interrupted_dead_runs()
-        suites = self.evals.suites()
+    def _read_screenful(self, plan: ScreenfulPlan) -> None:
+        """Read what the pane shows at once and show it; then draw its chart, off the event
+        loop, while the runs are drawn on screen, and show it (thread worker)."""
+        seen = self.deck.engine.store.version()  # before: a change meanwhile reads again
+        screenful = read_screenful(self.evals, plan)
+        if get_current_worker().is_cancelled:
+            return
+        runs_drawn = threading.Event()
+        self.app.call_from_thread(self._show_screenful, screenful, plan, seen, runs_drawn)
+        # Drawn meanwhile, plotext would hold the interpreter's lock for half of that frame
+        # (~2x longer: a key waits that long); after it, it takes as long.
+        runs_drawn.wait(RUNS_FRAME_AT_LATEST)
+        place = plan.chart
+        drawn = None if place is None else draw_chart(place, screenful.suite, screenful.history)
         if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self._show_suites, suites, seen)
+            self.app.call_from_thread(self._screenful_drawn, screenful, drawn)
 
-    def _show_suites(self, suites: list[SuiteListing], seen: object) -> None:
-        self._seen = seen if seen is not None else self._seen
-        self.suites = suites
-        names = [suite.name for suite in suites]
-        chosen = self.suite_name if self.suite_name in names else (names[0] if names else None)
+    def _show_screenful(
+        self, screenful: Screenful, plan: ScreenfulPlan, seen: object, drawn: threading.Event
+    ) -> None:
+        """Show a screenful in steps, each drawn before the next (a key typed meanwhile
+        waits for one step at most): the runs now; once the chart is drawn in the worker
+        (`_screenful_drawn`), the suites, then the chart; then what the runs table put off
+        (its pages and rows ahead) and the footer (`_filled`)."""
+
+        self._seen = seen
+        self.call_after_refresh(drawn.set)  # the frame of the runs, if shown (else at once)
+        names = [suite.name for suite in screenful.suites]
+        chosen = choose_suite(names, self.suite_name, self._wanted)
         if self._wanted in names:
-            chosen, self._wanted = self._wanted, None
-        self.query_one(SuiteTable).show(suites, chosen)
+            self._wanted = None
+        restart = chosen != self.suite_name or not self.runs.loaded or self.runs.at_start
+        self._filling = None
+        if chosen != screenful.suite or (restart and screenful.runs is None):
+            self._show_suites(screenful.suites, chosen)  # the pane moved on meanwhile
+            if restart:
+                self.select_suite(chosen)
+            else:
+                self.load_history(chosen)
+            self.call_after_refresh(self._filled)
+            return
+        if restart and screenful.runs is not None:
+            self._list_runs(chosen, screenful.runs, plan.page_size)
+        self._filling = screenful
+
+    def _screenful_drawn(self, screenful: Screenful, drawn: DrawnChart | None) -> None:
+        if self._filling is screenful:  # after the frame of the runs
+            self.call_after_refresh(self._fill_suites, screenful, drawn)
+
+    def _fill_suites(self, screenful: Screenful, drawn: DrawnChart | None) -> None:
+        if self._filling is screenful:  # no newer screenful meanwhile
+            self._show_suites(screenful.suites, screenful.suite)
+            self.call_after_refresh(self._fill_chart, screenful, drawn)
+
+    def _fill_chart(self, screenful: Screenful, drawn: DrawnChart | None) -> None:
+        if self._filling is screenful:
+            self._filling = None
+            self._show_history(screenful.suite, screenful.history, drawn)
+            self.call_after_refresh(self._filled)
+
+    def _filled(self) -> None:
+        """What the pane shows is on screen: what it put off comes now."""
+        self.runs.release()
+        self._mount_footer()
+
+    def _show_suites(self, suites: list[SuiteListing], chosen: str | None) -> None:
+        self.suites = suites
+        self.query_one(SuiteTable).show(suites, self.suite_name or chosen)
         self.query_one("#runs-empty").display = not suites
-        if chosen != self.suite_name or not self.runs.loaded or self.runs.at_start:
-            self.select_suite(chosen)  # a run the user scrolled to stays
-        else:
-            self.load_history(chosen)
+
+    def _list_runs(self, name: str | None, rows: list[EvalRun], page_size: int) -> None:
+        """List the runs of suite `name` from its first rows, read already."""
+        self._forget_marks(name)
+        self.suite_name = name
+        self.runs.hold()  # its pages and rows ahead once the suites and chart are drawn
+        self.runs.show_first_rows(name, rows, page_size)
+        self._show_hint()
 
     def follow_suite(self, name: str) -> None:
         """Show suite `name` (a run of it was just recorded): read the suites again."""
@@ -212,13 +329,18 @@ class RegressionsScreen(PaneScreen):
 
     def select_suite(self, name: str | None) -> None:
         """List the runs of suite `name` and chart its history."""
+        self._forget_marks(name)
+        self.suite_name = name
+        self.runs.release()  # a screenful's chart still to come is dropped (another suite)
+        self.runs.show_suite(name)
+
+        self.load_history(name)
+        self._show_hint()
+
+    def _forget_marks(self, name: str | None) -> None:
         if name != self.suite_name:
             self.marked = []
             self.runs.marks = {}
-        self.suite_name = name
-        self.runs.show_suite(name)
-        self.load_history(name)
-        self._show_hint()
 
     @work(thread=True, exclusive=True, group="regressions-history", exit_on_error=False)
     def load_history(self, name: str | None) -> None:
@@ -227,10 +349,15 @@ class RegressionsScreen(PaneScreen):
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self._show_history, name, history)
 
-    def _show_history(self, name: str | None, history: dict[str, list[HistoryPoint]]) -> None:
+    def _show_history(
+        self,
+        name: str | None,
+        history: dict[str, list[HistoryPoint]],
+        drawn: DrawnChart | None = None,
+    ) -> None:
         if name == self.suite_name:
             self.history = history
-            self.query_one(PassRateChart).show(name, history)
+            self.query_one(PassRateChart).show(name, history, drawn)
             self.render_ahead()
 
     @on(DataTable.RowHighlighted, "#suite-table")
@@ -433,6 +560,11 @@ class RegressionsScreen(PaneScreen):
         """A run refused before it started (a bad suite file, profile or baseline): the form
         again, with what the user typed and the one-line reason. Stopped once recorded (a
         budget, a missing key): the run is interrupted, and the notice says how to resume it."""
+        if event.worker.group == "regressions-suites" and event.state is WorkerState.ERROR:
+            self._first_read_asked = False  # the next opening reads again
+            self._filling = None
+            self._filled()
+
         error, request = event.worker.error, self._request
         refused = event.state is WorkerState.ERROR and isinstance(error, TunedeckError)
         if not refused or event.worker.group != "regressions-run":

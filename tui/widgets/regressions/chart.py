@@ -4,6 +4,7 @@ plot (plotext draws its own legend over the data)."""
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from datetime import datetime
 
 from rich.text import Text
@@ -50,10 +51,16 @@ class PassRatePlot(PlotextPlot):
         self._generation += 1
         self.refresh()
 
+    def use_built(self, text: Text) -> None:
+        """Show `text`, built by `draw_chart` for the data, size and theme now."""
+        self._built = (self._key(), text)
+
     def _key(self) -> tuple[object, ...]:
         return (self.size, self.app.theme, self.theme, self._generation)
 
     def render(self) -> RenderResult:
+        if not self._generation:
+            return ""  # nothing shown yet: no empty plot (~15 ms of a pane's first frame)
         key = self._key()
         if self._built is None or self._built[0] != key:
             self._built = (key, super().render())
@@ -78,20 +85,76 @@ class PassRateChart(Vertical):
         yield PassRatePlot()
         yield Static("", id="chart-legend")
 
-    def show(self, suite: str | None, history: dict[str, list[HistoryPoint]]) -> None:
-        """Plot each model's completed runs of `suite`, oldest first."""
+    def show(
+        self,
+        suite: str | None,
+        history: dict[str, list[HistoryPoint]],
+        drawn: DrawnChart | None = None,
+    ) -> None:
+        """Plot each model's completed runs of `suite`, oldest first (`drawn`: the plot
+        built already, in a thread, by `draw_chart`: used if made for the plot's size and
+        theme now)."""
         plot = self.query_one(PassRatePlot)
         plt = plot.plt
         plt.clear_data()
         plt.clear_figure()
-        series = {model: _points(points) for model, points in sorted(history.items())}
-        series = {model: points for model, points in series.items() if points}
+        series = _series(history)
         self.query_one("#chart-legend", Static).update(legend(series))
-        title = f"Pass rate % by model · {inert(suite)[:40]}" if suite else "No suite"
-        plt.title(title if series or not suite else f"{title}: no completed run yet")
-        if series:
-            _draw(plt, series)
+        _plot(plt, suite, series)
         plot.changed()
+        if drawn is not None and drawn.at == chart_place(self):
+            plot.use_built(drawn.text)
+
+
+@dataclass(frozen=True)
+class ChartPlace:
+    """A plot's size and plotext theme."""
+
+    width: int
+    height: int
+    theme: str
+
+
+@dataclass(frozen=True)
+class DrawnChart:
+    """A plot built for a place (see `draw_chart`)."""
+
+    at: ChartPlace
+    text: Text
+
+
+def chart_place(chart: PassRateChart) -> ChartPlace | None:
+    """Where `chart`'s plot is drawn now (None: nowhere yet)."""
+    plot = chart.query_one(PassRatePlot)
+    width, height = plot.size
+    if not (width and height and chart.display and plot.is_mounted):
+        return None
+    return ChartPlace(width, height, plot._get_plotext_theme_name(plot.app.theme))
+
+
+def draw_chart(
+    place: ChartPlace, suite: str | None, history: dict[str, list[HistoryPoint]]
+) -> DrawnChart:
+    """Build the plot `PassRateChart.show` shows, at `place`, off the event loop (a thread:
+    ~20-25 ms of plotext, the most of drawing it), as `PlotextPlot.render` builds it."""
+    plt = Plot()
+    _plot(plt, suite, _series(history))
+    plt.plotsize(place.width, place.height)
+    plt._set_size(place.width, place.height)  # as PlotextPlot.render (its issue #5)
+    plt.theme(place.theme)
+    return DrawnChart(place, Text.from_ansi(plt.build()))
+
+
+def _series(history: dict[str, list[HistoryPoint]]) -> Series:
+    series = {model: _points(points) for model, points in sorted(history.items())}
+    return {model: points for model, points in series.items() if points}
+
+
+def _plot(plt: Plot, suite: str | None, series: Series) -> None:
+    title = f"Pass rate % by model · {inert(suite)[:40]}" if suite else "No suite"
+    plt.title(title if series or not suite else f"{title}: no completed run yet")
+    if series:
+        _draw(plt, series)
 
 
 def _draw(plt: Plot, series: Series) -> None:

@@ -10,7 +10,7 @@ from rich.text import Text
 
 from storage.eval_records import EvalRun
 from tui.text import money
-from tui.widgets.paging import Direction
+from tui.widgets.paging import Direction, PageRead
 from tui.widgets.regressions.columns import FlexTable
 from tui.widgets.regressions.figures import BASELINE_MARK, rate, run_status, score, started
 from tui.widgets.usage.figures import one_line
@@ -51,6 +51,21 @@ class RunTable(FlexTable[EvalRun]):
         """List the runs of suite `name` from the newest."""
         self.suite_name = name
         self.restart()
+
+    def first_page_size(self) -> int:
+        """How many runs the first page of a listing holds (see `PagedTable._page_size`)."""
+        return self._page_size()
+
+    def show_first_rows(self, name: str | None, rows: list[EvalRun], page_size: int) -> None:
+        """List the runs of suite `name` from `rows`, its first runs (up to two pages of
+        `page_size`: the window's room), read already (see `screenful`): as `show_suite`,
+        without reading them."""
+        self.suite_name = name
+        self._generation += 1  # a page of the listing before, read meanwhile, is dropped
+        self._reading.clear()
+        self.loaded = False
+        self.window.page_size = page_size
+        self._page_read(PageRead(self._generation, None, None, rows))
 
     def row_key(self, row: EvalRun) -> str:
         return str(row.id)
