@@ -52,6 +52,12 @@ class Conversations:
     """Each turn's conversation and position in it, by case id."""
     answers: dict[tuple[ThreadKey, int], dict[int, str | None]] = field(default_factory=dict)
     """The answers known, by conversation and repeat, then position (None: no answer)."""
+    built: dict[tuple[ThreadKey, int], list[tuple[str | None, dict[str, Any]]]] = field(
+        default_factory=dict
+    )
+    """The `_conversation` items made so far, by conversation and repeat, with the answer each
+    was made with: a turn's history extends them instead of rendering every earlier turn again
+    (each of those with its own history: cubic in a conversation's length)."""
 
     @classmethod
     def of(cls, suite: Suite) -> Conversations:
@@ -101,8 +107,15 @@ class Conversations:
         """
         key, position = self.place[case.id]
         known = self.answers.get((key, repeat), {})
-        turns: list[dict[str, Any]] = []
+        built = self.built.setdefault((key, repeat), [])
+        for index, (used, _) in enumerate(built[:position]):
+            if index in known and known[index] != used:  # answered anew since: made again
+                del built[index:]
+                break
+        turns = [item for _, item in built[:position]]
         for index, earlier in enumerate(self.threads[key][:position], start=1):
+            if index <= len(turns):
+                continue
             messages = self.messages(earlier, turns)
             if index - 1 in known:
                 output = known[index - 1]
@@ -115,7 +128,10 @@ class Conversations:
                     f"turn {index} {self._named(key)} got no answer, so turn {position + 1}"
                     " was not sent (it would have had a hole in its history)"
                 )
-            turns.append(_turn(self.suite, earlier, messages, output))
+            item = _turn(self.suite, earlier, messages, output)
+            turns.append(item)
+            if len(built) == index - 1:
+                built.append((output, item))
         return turns
 
     def chains(self, pairs: list[Pair]) -> tuple[list[Pair], dict[tuple[str, int], Pair]]:

@@ -295,3 +295,60 @@ def test_a_falsy_conversation_id_means_no_id_as_in_promptfoo(tmp_path: Path) -> 
         for key, cases in Conversations.of(suite).threads.items()
     }
     assert threads == {(0, None): ["a", "b", "c", "d"], (0, "0"): ["e"], (0, "1"): ["f"]}
+
+
+def long_conversation(root: Path, turns: int) -> Suite:
+    tests = "".join(
+        f"  - vars: {{question: 'question {n}'}}\n    metadata: {{conversationId: x}}\n"
+        for n in range(turns)
+    )
+    head = "prompts: [file://prompt.json]\ndefaultTest: {vars: {system_message: hi}}\n"
+    config = f"{head}tests:\n{tests}"
+    return loaded(root, config, {"prompt.json": CHAT})
+
+
+def test_each_earlier_turn_is_rendered_once_however_long_the_conversation(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    suite = long_conversation(tmp_path, 30)
+    conversations = Conversations.of(suite)
+    rendered: list[str] = []
+    messages_for = Suite.messages_for
+
+    def counted(self: Suite, case: Case, history: Any = None) -> Any:
+        rendered.append(case.id)
+        return messages_for(self, case, history)
+
+    monkeypatch.setattr(Suite, "messages_for", counted)
+    for case in suite.cases:  # each turn's request, as the run builds them, then its answer
+        conversations.messages(case, conversations.history(case, 0))
+        conversations.note(case, 0, f"answer to {case.vars}")
+    assert len(rendered) <= 2 * len(suite.cases)  # was 465: every earlier turn, every time
+    last = conversations.history(suite.cases[-1], 0)
+    assert [turn["input"] for turn in last] == [f"question {n}" for n in range(29)]
+
+
+def test_an_earlier_answer_peeked_once_is_not_read_again(tmp_path: Path) -> None:
+    suite = long_conversation(tmp_path, 6)
+    conversations = Conversations.of(suite)
+    asked: list[str] = []
+
+    def peek(case: object, messages: list) -> str | None:  # type: ignore[type-arg]
+        asked.append(messages[-1].content)
+        return f"cached {messages[-1].content}"
+
+    for case in suite.cases:
+        conversations.history(case, 0, peek)
+    assert asked == [f"question {n}" for n in range(5)]  # each earlier turn once
+
+
+def test_a_turn_answered_anew_is_rendered_again_for_the_turns_after_it(tmp_path: Path) -> None:
+    suite = long_conversation(tmp_path, 3)
+    conversations = Conversations.of(suite)
+    conversations.note(suite.cases[0], 0, "first")
+    conversations.note(suite.cases[1], 0, "second")
+    assert [t["output"] for t in conversations.history(suite.cases[2], 0)] == ["first", "second"]
+    conversations.note(suite.cases[0], 0, "first, again")  # e.g. resumed with --retry-errors
+    again = conversations.history(suite.cases[2], 0)
+    assert [t["output"] for t in again] == ["first, again", "second"]
+    assert again[1]["prompt"][2] == {"role": "assistant", "content": "first, again"}
