@@ -11,7 +11,6 @@ script (`python`, `javascript`, a transform) is cut at `SCRIPT_REASON_MAX_CHARS`
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -22,6 +21,7 @@ from core.evals.judge import Judge, UnreadableVerdict, score_rubric
 from core.evals.scorers import DETERMINISTIC, Output, Score
 from core.evals.suite import Assertion, Case
 from core.evals.transforms import OutputViews, TransformFailed, View
+from core.evals.user_threads import run_in_daemon_thread
 
 SCRIPT_REASON_MAX_CHARS = 2000
 """The longest reason a script gives that is kept (stored once per case and run)."""
@@ -249,7 +249,7 @@ async def _custom(assertion: Assertion, value: Any, output: Output, case: Case) 
     if inspect.iscoroutinefunction(function) or custom.is_inline(reference):
         result = function(value, context)
     else:  # a module's function may block (a file, a model of its own): not the event loop
-        result = await asyncio.to_thread(function, value, context)
+        result = await run_in_daemon_thread(function, value, context)
     if inspect.isawaitable(result):
         result = await result
     return _custom_result(result, assertion.threshold)

@@ -22,7 +22,6 @@ the run goes on. Each transform runs once per answer, however many assertions sh
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import json
 from collections.abc import Mapping
@@ -31,6 +30,7 @@ from typing import Any
 
 from core.evals import custom, javascript
 from core.evals.sources import Sources, SuiteProblem
+from core.evals.user_threads import run_in_daemon_thread
 
 TEST_TRANSFORM = "options.transform"
 """How a test's transform is named in reasons and problems."""
@@ -190,7 +190,7 @@ async def _run_python(reference: str, view: View, context: Mapping[str, Any], na
         if inspect.iscoroutinefunction(function):
             result = await function(view.value(), dict(context))
         else:  # it may block: not on the event loop
-            result = await asyncio.to_thread(function, view.value(), dict(context))
+            result = await run_in_daemon_thread(function, view.value(), dict(context))
     except Exception as error:
         raise TransformFailed(f"{name} raised {type(error).__name__}: {error}") from None
     if result is None:

@@ -775,6 +775,35 @@ def test_ctrl_c_leaves_the_run_interrupted_with_its_finished_cases(
     assert code == 0 and json.loads(out)["run"]["summary"]["passed"] == 12
 
 
+def test_ctrl_c_ends_a_run_whose_python_scorer_never_returns(
+    settings: Settings,
+    fake: FakeOpenAI,
+    tmp_path: Path,
+    home: Path,
+    eval_process: Callable[..., subprocess.Popen[str]],
+) -> None:
+    started = tmp_path / "scoring"
+    (tmp_path / "stuck.py").write_text(
+        "import pathlib, time\n\ndef get_assert(output, context):\n"
+        f"    pathlib.Path({str(started)!r}).touch()\n    time.sleep(120)\n",
+        encoding="utf-8",
+    )
+    suite = tmp_path / "stuck.yaml"
+    suite.write_text(
+        "cases:\n  - input: question 0\n    assert: [{type: python, value: 'file://stuck.py'}]\n",
+        encoding="utf-8",
+    )
+    fake.set_default(Reply.echo())
+    process = eval_process("run", str(suite), "-m", MODEL, "--no-cache")
+    wait_until(started.exists)
+    process.send_signal(signal.SIGINT)
+    began = time.monotonic()
+    _, err = process.communicate(timeout=30)
+    assert time.monotonic() - began < 5  # at once: not when the scorer's sleep ends
+    assert process.returncode == 130, err
+    assert "tunedeck: run 1 interrupted" in err
+
+
 def test_resuming_a_run_that_a_live_process_runs_is_refused(
     settings: Settings,
     fake: FakeOpenAI,
