@@ -101,11 +101,7 @@ def _check_renders(fields: Mapping[str, Any], parts: SuiteParts) -> None:
         if template.reads_conversation:
             _check_renders_turns(template, variables)
             return
-        if template.chat_file is not None:
-            template.render(variables)  # a whole chat file
-            return
-        for message in template.messages:
-            render(message.content, variables)
+        template.render(variables)
     except TemplateError as error:
         where = "system prompt" if variables is None else "prompt"
         raise SuiteProblem(f"{where}: {error}") from None

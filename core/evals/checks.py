@@ -7,6 +7,7 @@ case's vars first, as promptfoo does (`value: "{{answer}}"`).
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import math
 from collections.abc import Callable, Mapping
@@ -329,9 +330,16 @@ def _check_python(value: Any, given: bool, fields: dict[str, Any], ctx: Assertio
     if not isinstance(value, str) or not value.strip():
         raise SuiteProblem("needs a value: package.module:function, file://x.py[:function] or code")
     reference = custom.normalise_reference(value.strip(), ctx.sources.resolve)
-    custom.load_scorer(reference, reload_changed=True)
-    if reference.startswith("file://"):  # its code is part of the suite's version
-        ctx.sources.read_bytes(ctx.sources.resolve(reference.rpartition(":")[0]))
+    path = None
+    if reference.startswith("file://"):
+        path = ctx.sources.resolve(reference.rpartition(":")[0])
+    content = None
+    if path is not None:  # read once a load, however many cases name it
+        with contextlib.suppress(SuiteProblem):  # told as loading it tells it, below
+            content = ctx.sources.read_bytes(path)
+    custom.load_scorer(reference, reload_changed=True, content=content)
+    if path is not None:  # its code is part of the suite's version
+        ctx.sources.read_bytes(path)
     return reference
 
 
@@ -343,9 +351,10 @@ def _check_javascript(
         raise SuiteProblem("needs a value: a JavaScript expression, function body or file://x.js")
     reference = javascript.normalise_reference(value.strip(), ctx.sources.resolve)
     scorer_file = javascript.file_of(reference)
+    content = None
     if scorer_file is not None:  # its code is part of the suite's version
-        ctx.sources.read_bytes(scorer_file)
-    javascript.check(reference)
+        content = ctx.sources.read_bytes(scorer_file)
+    javascript.check(reference, content)
     return reference
 
 

@@ -79,8 +79,12 @@ class _Loaded:
     path: Path | None = None
     stamp: bytes | None = None
 
-    def changed(self) -> bool:
-        return self.path is not None and _stamp(self.path) != self.stamp
+    def changed(self, content: bytes | None = None) -> bool:
+        """Whether its file changed: `content`, its bytes already read, else read now."""
+        if self.path is None:
+            return False
+        now = _stamp(self.path) if content is None else hashlib.sha256(content).digest()
+        return now != self.stamp
 
 
 _LOADED: dict[str, _Loaded] = {}
@@ -157,10 +161,13 @@ def is_inline(reference: str) -> bool:
     )
 
 
-def load_scorer(reference: str, *, reload_changed: bool = False) -> CustomScorer:
+def load_scorer(
+    reference: str, *, reload_changed: bool = False, content: bytes | None = None
+) -> CustomScorer:
     """The function a normalised `python` value names, loaded once per process; with
     `reload_changed` (a suite being loaded), loaded again if its file changed since (see the
-    module).
+    module). `content`: the file's bytes when the caller has read them (a suite's every case
+    may name the same file: it is not read again for each).
 
     Raises:
         SuiteProblem: the module, file or function cannot be loaded, or the code is invalid.
@@ -170,7 +177,7 @@ def load_scorer(reference: str, *, reload_changed: bool = False) -> CustomScorer
         return pinned[reference]
     with _LOCK:
         loaded = _LOADED.get(reference)
-        if loaded is None or (reload_changed and loaded.changed()):
+        if loaded is None or (reload_changed and loaded.changed(content)):
             loaded = _load(reference, again=loaded is not None)
             _LOADED[reference] = loaded
         return loaded.scorer

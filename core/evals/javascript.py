@@ -66,6 +66,8 @@ _LOCATION = re.compile(r"<input>:(\d+)")
 _TIME_LIMIT_REASON = f"stopped after the time limit ({TIME_LIMIT_S:g} s): an endless loop?"
 _MODULES: dict[str, str] = {}
 """The source of each `file://` scorer, read as a suite naming it is loaded (`check`)."""
+_MODULE_BYTES: dict[str, bytes] = {}
+"""The bytes each of `_MODULES` was read from, as a suite's load read them."""
 _PINNED: ContextVar[Mapping[str, str] | None] = ContextVar("pinned_scripts", default=None)
 """The sources of the `file://` scripts the run in this context started with (`pin`)."""
 
@@ -97,9 +99,11 @@ def file_of(reference: str) -> Path | None:
     return _split_file(reference)[0] if reference.startswith("file://") else None
 
 
-def check(reference: str) -> None:
+def check(reference: str, content: bytes | None = None) -> None:
     """Compile a normalised `javascript` value (a file: load it, run its top-level code and find
-    its function), so that bad code is refused when the suite loads.
+    its function), so that bad code is refused when the suite loads. `content`: a file's bytes
+    when the caller has read them (a suite's every case may name the same file: it is read
+    again only when they changed).
 
     Raises:
         SuiteProblem: a syntax error (with its line), a missing file or function.
@@ -107,12 +111,15 @@ def check(reference: str) -> None:
     # A file is read anew each time a suite is loaded: scripts run in a long-lived process
     # (the console) use the code the user has just edited, the code the suite's version
     # was taken from.
-    _MODULES.pop(reference, None)
+    if content is None or _MODULE_BYTES.get(reference) != content:
+        _MODULES.pop(reference, None)
     outside_a_run = _PINNED.set(None)  # the file as it is now, whatever a run holds
     try:
         source = function_source(reference)
     finally:
         _PINNED.reset(outside_a_run)
+    if content is not None:
+        _MODULE_BYTES[reference] = content
     try:
         _submit(lambda: _engine.ask({"op": "check", "source": source})).result()
     except _Thrown as error:

@@ -97,9 +97,10 @@ def normalise(value: Any, sources: Sources, where: str) -> str:
         ) from None
     try:
         script_file = javascript.file_of(reference)
+        content = None
         if script_file is not None:  # its code is part of the suite's version
-            sources.read_bytes(script_file)
-        javascript.check(reference)
+            content = sources.read_bytes(script_file)
+        javascript.check(reference, content)
     except SuiteProblem as problem:  # told at the transform, naming the file it reads
         reason = f"{problem.file}: {problem.reason}" if problem.file else problem.reason
         raise SuiteProblem(f"{where}: {reason}") from None
@@ -173,8 +174,8 @@ def _normalised_python(python: tuple[str, str], sources: Sources, where: str) ->
     path = sources.resolve(python[0])
     reference = f"file://{path}:{python[1]}"
     try:
-        sources.read_bytes(path)
-        custom.load_scorer(reference, reload_changed=True)
+        content = sources.read_bytes(path)
+        custom.load_scorer(reference, reload_changed=True, content=content)
     except SuiteProblem as problem:  # told at the transform, naming the file it reads
         reason = problem.reason.removeprefix("scorer ")
         reason = f"{problem.file}: {reason}" if problem.file else reason

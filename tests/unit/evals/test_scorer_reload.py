@@ -22,6 +22,7 @@ def forget_scorers(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[
     monkeypatch.setattr(custom, "_LOADED", {})
     monkeypatch.setattr(custom, "_FOLDERS", set())
     monkeypatch.setattr(javascript, "_MODULES", {})
+    monkeypatch.setattr(javascript, "_MODULE_BYTES", {})
     monkeypatch.chdir(tmp_path)
     yield
     sys.modules.pop("edited_scorers", None)

@@ -40,11 +40,16 @@ def test_an_error_is_raised_to_the_caller_and_system_exit_does_not_escape() -> N
 
 
 def test_a_call_that_never_returns_does_not_hold_the_loop_closing() -> None:
-    release = threading.Event()
+    release, running = threading.Event(), threading.Event()
+
+    def stuck() -> None:
+        running.set()
+        release.wait()
 
     async def main() -> None:
-        call = asyncio.ensure_future(run_in_daemon_thread(release.wait))
-        await asyncio.sleep(0.05)
+        call = asyncio.ensure_future(run_in_daemon_thread(stuck))
+        while not running.is_set():
+            await asyncio.sleep(0)
         call.cancel()  # as Ctrl-C cancels a run
 
     asyncio.run(asyncio.wait_for(main(), timeout=5))  # asyncio.to_thread's would wait here
